@@ -1,0 +1,60 @@
+/**
+ * Every error digest-pinner raises on purpose, in one place. Callers match on `code`, which is
+ * stable; messages are for people and never carry a credential.
+ */
+
+export const ErrorCodes = {
+  imageReferenceInvalid: 'IMAGE_REFERENCE_INVALID',
+  configInvalid: 'CONFIG_INVALID',
+  registryUnauthorized: 'REGISTRY_UNAUTHORIZED',
+  registryDenied: 'REGISTRY_DENIED',
+  registryManifestUnknown: 'REGISTRY_MANIFEST_UNKNOWN',
+  registryRateLimited: 'REGISTRY_RATE_LIMITED',
+  registryUnavailable: 'REGISTRY_UNAVAILABLE',
+  registryTimeout: 'REGISTRY_TIMEOUT',
+  registryDigestMismatch: 'REGISTRY_DIGEST_MISMATCH',
+  registryProtocol: 'REGISTRY_PROTOCOL_ERROR',
+  registryTargetForbidden: 'REGISTRY_TARGET_FORBIDDEN',
+  dockerConfigInvalid: 'DOCKER_CONFIG_INVALID',
+  kubernetesApi: 'KUBERNETES_API_ERROR',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class DigestPinnerError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+export class InvalidImageReferenceError extends DigestPinnerError {
+  /** The text that failed to parse. */
+  readonly input: string;
+  /** Zero-based offset of the first offending character, when known. */
+  readonly position: number | undefined;
+
+  constructor(input: string, reason: string, position?: number) {
+    const where = position === undefined ? '' : ` at position ${position}`;
+    super(ErrorCodes.imageReferenceInvalid, `invalid image reference "${input}": ${reason}${where}`);
+    this.input = input;
+    this.position = position;
+  }
+}
+
+export class ConfigError extends DigestPinnerError {
+  /** One line per problem found, all reported at once. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(ErrorCodes.configInvalid, `invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
