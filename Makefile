@@ -1,0 +1,70 @@
+# digest-pinner — every target installs what it needs when it is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NODE_MODULES_STAMP := node_modules/.package-lock.json
+JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
+IMAGE ?= digest-pinner:dev
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(NODE_MODULES_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: install
+install: $(NODE_MODULES_STAMP) ## install npm dependencies (npm ci)
+
+.PHONY: system-deps
+system-deps: ## install the real registry and tools the tests run (Debian packages)
+	@bash scripts/install-system-deps.sh
+
+.PHONY: build
+build: install ## compile TypeScript to dist/
+	npx tsc -p tsconfig.build.json
+	@chmod +x dist/cli.js
+
+.PHONY: typecheck
+typecheck: install ## type-check sources, tests and benchmark
+	npx tsc -p tsconfig.json --noEmit
+
+.PHONY: lint
+lint: typecheck ## typecheck plus eslint
+	npx eslint .
+
+.PHONY: format-check
+format-check: install ## prettier, check only
+	npx prettier --check .
+
+.PHONY: format
+format: install ## prettier, rewrite
+	npx prettier --write .
+
+.PHONY: test
+test: install system-deps ## run every test (unit, component, end to end against real registries)
+	$(JEST) --ci
+
+.PHONY: check
+check: lint format-check test ## everything CI runs
+
+.PHONY: run
+run: build ## run the webhook locally: no cluster, self-signed TLS, ~/.docker/config.json
+	node dist/cli.js serve --all-namespaces $(ARGS)
+
+.PHONY: bench
+bench: build system-deps ## benchmark; prints a table and writes bench/results.json
+	node --expose-gc dist-bench/bench/run.js
+
+.PHONY: image
+image: ## build the container image (needs a Docker engine)
+	docker build -t $(IMAGE) .
+
+.PHONY: deploy
+deploy: ## install into the current kubectl context
+	kubectl apply -k manifests/base
+
+.PHONY: clean
+clean:
+	rm -rf dist dist-bench coverage

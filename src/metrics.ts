@@ -1,0 +1,181 @@
+/**
+ * Prometheus metrics (prom-client), all prefixed `digest_pinner_`. This module implements the
+ * observer interfaces of the resolver, the registry client and the Kubernetes access, so none of
+ * them depends on prom-client. Labels are bounded: kinds, outcomes, reasons, registry hosts —
+ * never image names.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const METRIC_PREFIX = 'digest_pinner_';
+
+const KNOWN_KINDS = new Set([
+  'Pod',
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'Job',
+  'CronJob',
+  'ReplicationController',
+  'PodTemplate',
+]);
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface AdmissionObservation {
+  readonly kind: string;
+  readonly operation: string;
+  readonly outcome: string;
+  readonly seconds: number;
+  readonly pinned: number;
+  readonly unpinnedReasons: readonly string[];
+}
+
+export class Metrics {
+  readonly registry: Registry;
+  readonly #admissions: Counter<'kind' | 'operation' | 'outcome'>;
+  readonly #admissionDuration: Histogram<'kind' | 'operation'>;
+  readonly #imagesPinned: Counter;
+  readonly #imagesUnpinned: Counter<'reason'>;
+  readonly #cacheLookups: Counter<'result'>;
+  readonly #cacheEvictions: Counter;
+  readonly #registryRequests: Counter<'registry' | 'method' | 'status'>;
+  readonly #registryDuration: Histogram<'registry' | 'method'>;
+  readonly #rateLimitRemaining: Gauge<'registry'>;
+  readonly #tokenCache: Counter<'result'>;
+  readonly #kubernetesRequests: Counter<'resource' | 'status'>;
+  #cacheSize: () => number = () => 0;
+
+  constructor(registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}) {
+    this.registry = registry;
+    const registers = [registry];
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+    }
+    this.#admissions = new Counter({
+      name: `${METRIC_PREFIX}admission_requests_total`,
+      help: 'AdmissionReviews answered, by object kind, operation and outcome',
+      labelNames: ['kind', 'operation', 'outcome'],
+      registers,
+    });
+    this.#admissionDuration = new Histogram({
+      name: `${METRIC_PREFIX}admission_duration_seconds`,
+      help: 'Time from receiving an AdmissionReview to answering it',
+      labelNames: ['kind', 'operation'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#imagesPinned = new Counter({
+      name: `${METRIC_PREFIX}images_pinned_total`,
+      help: 'Images rewritten to a digest',
+      registers,
+    });
+    this.#imagesUnpinned = new Counter({
+      name: `${METRIC_PREFIX}images_unpinned_total`,
+      help: 'Images left unpinned, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#cacheLookups = new Counter({
+      name: `${METRIC_PREFIX}cache_lookups_total`,
+      help: 'Digest cache lookups, by result (hit, miss, stale, error)',
+      labelNames: ['result'],
+      registers,
+    });
+    const readCacheSize = (): number => this.#cacheSize();
+    new Gauge({
+      name: `${METRIC_PREFIX}cache_entries`,
+      help: 'Digests held in the cache',
+      registers,
+      collect() {
+        this.set(readCacheSize());
+      },
+    });
+    this.#cacheEvictions = new Counter({
+      name: `${METRIC_PREFIX}cache_evictions_total`,
+      help: 'Digests evicted from the cache to make room',
+      registers,
+    });
+    this.#registryRequests = new Counter({
+      name: `${METRIC_PREFIX}registry_requests_total`,
+      help: 'HTTP requests to registries and their token services, by registry, method and status',
+      labelNames: ['registry', 'method', 'status'],
+      registers,
+    });
+    this.#registryDuration = new Histogram({
+      name: `${METRIC_PREFIX}registry_request_duration_seconds`,
+      help: 'Latency of registry requests',
+      labelNames: ['registry', 'method'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#rateLimitRemaining = new Gauge({
+      name: `${METRIC_PREFIX}registry_ratelimit_remaining`,
+      help: 'The last ratelimit-remaining a registry reported',
+      labelNames: ['registry'],
+      registers,
+    });
+    this.#tokenCache = new Counter({
+      name: `${METRIC_PREFIX}token_cache_lookups_total`,
+      help: 'Registry token cache lookups, by result (hit, miss)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.#kubernetesRequests = new Counter({
+      name: `${METRIC_PREFIX}kubernetes_api_requests_total`,
+      help: 'Kubernetes API requests, by resource and status',
+      labelNames: ['resource', 'status'],
+      registers,
+    });
+  }
+
+  /** Where the cache_entries gauge reads its value at scrape time. */
+  trackCacheSize(size: () => number): void {
+    this.#cacheSize = size;
+  }
+
+  admission(observation: AdmissionObservation): void {
+    const kind = KNOWN_KINDS.has(observation.kind) ? observation.kind : 'other';
+    const operation = observation.operation.toLowerCase();
+    this.#admissions.inc({ kind, operation, outcome: observation.outcome });
+    this.#admissionDuration.observe({ kind, operation }, observation.seconds);
+    if (observation.pinned > 0) this.#imagesPinned.inc(observation.pinned);
+    for (const reason of observation.unpinnedReasons) this.#imagesUnpinned.inc({ reason });
+  }
+
+  // ResolverObserver
+  lookup(result: string): void {
+    this.#cacheLookups.inc({ result });
+  }
+
+  eviction(): void {
+    this.#cacheEvictions.inc();
+  }
+
+  // RegistryObserver
+  request(event: { registry: string; method: string; status: number | 'error'; seconds: number }): void {
+    this.#registryRequests.inc({
+      registry: event.registry,
+      method: event.method,
+      status: String(event.status),
+    });
+    this.#registryDuration.observe({ registry: event.registry, method: event.method }, event.seconds);
+  }
+
+  rateLimitRemaining(registry: string, remaining: number): void {
+    this.#rateLimitRemaining.set({ registry }, remaining);
+  }
+
+  tokenCache(hit: boolean): void {
+    this.#tokenCache.inc({ result: hit ? 'hit' : 'miss' });
+  }
+
+  // Kubernetes API observer
+  apiCall(resource: string, status: number | 'error'): void {
+    this.#kubernetesRequests.inc({ resource, status: String(status) });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

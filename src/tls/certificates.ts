@@ -1,0 +1,122 @@
+/**
+ * X.509 certificates the webhook makes for itself: a CA and a serving certificate it signs.
+ * Keys come from node:crypto (native and fast); node-forge builds and signs the certificates,
+ * which node:crypto cannot do.
+ */
+import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import forge from 'node-forge';
+
+export interface CertificateKeyPair {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+export interface ServingCertificate extends CertificateKeyPair {
+  /** PEM of the CA that signed it: what a client (the API server's caBundle) must trust. */
+  readonly caPem: string;
+}
+
+export interface CertificateRequest {
+  readonly commonName: string;
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses?: readonly string[];
+  readonly validityDays: number;
+  readonly now?: Date;
+}
+
+const DAY_MS = 86_400_000;
+// Backdated so that a client whose clock is slightly behind does not reject a new certificate.
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+export function createCertificateAuthority(options: {
+  commonName: string;
+  validityDays: number;
+  now?: Date;
+}): CertificateKeyPair {
+  const keys = newRsaKeyPair();
+  const subject = [{ name: 'commonName', value: options.commonName }];
+  const certificate = newCertificate(keys.publicKey, options.validityDays, options.now);
+  certificate.setSubject(subject);
+  certificate.setIssuer(subject);
+  certificate.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  certificate.sign(keys.privateKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(certificate), keyPem: keys.privateKeyPem };
+}
+
+export function issueServingCertificate(
+  authority: CertificateKeyPair,
+  request: CertificateRequest,
+): ServingCertificate {
+  const caCertificate = forge.pki.certificateFromPem(authority.certPem);
+  const caKey = forge.pki.privateKeyFromPem(authority.keyPem);
+  const keys = newRsaKeyPair();
+  const certificate = newCertificate(keys.publicKey, request.validityDays, request.now);
+  certificate.setSubject([{ name: 'commonName', value: request.commonName }]);
+  certificate.setIssuer(caCertificate.subject.attributes);
+  const altNames = [
+    ...request.dnsNames.map((value) => ({ type: 2, value })),
+    ...(request.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
+  ];
+  certificate.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames },
+  ]);
+  certificate.sign(caKey, forge.md.sha256.create());
+  return {
+    certPem: forge.pki.certificateToPem(certificate),
+    keyPem: keys.privateKeyPem,
+    caPem: authority.certPem,
+  };
+}
+
+/** A fresh CA and a serving certificate from it, for running without any certificate files. */
+export function createSelfSignedServingCertificate(
+  request: CertificateRequest,
+): ServingCertificate {
+  const authority = createCertificateAuthority({
+    commonName: `${request.commonName} CA`,
+    validityDays: request.validityDays,
+    now: request.now,
+  });
+  return issueServingCertificate(authority, request);
+}
+
+/** When the certificate in `certPem` stops being valid. */
+export function certificateNotAfter(certPem: string): Date {
+  return new Date(new X509Certificate(certPem).validTo);
+}
+
+function newCertificate(
+  publicKey: forge.pki.PublicKey,
+  validityDays: number,
+  now: Date = new Date(),
+): forge.pki.Certificate {
+  const certificate = forge.pki.createCertificate();
+  certificate.publicKey = publicKey;
+  // Positive 128-bit serial: the high bit cleared so DER does not read it as negative.
+  const serial = randomBytes(16);
+  serial[0] = (serial[0] ?? 0) & 0x7f;
+  certificate.serialNumber = serial.toString('hex');
+  certificate.validity.notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
+  certificate.validity.notAfter = new Date(now.getTime() + validityDays * DAY_MS);
+  return certificate;
+}
+
+function newRsaKeyPair(): { publicKey: forge.pki.rsa.PublicKey; privateKey: forge.pki.rsa.PrivateKey; privateKeyPem: string } {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return {
+    publicKey: forge.pki.publicKeyFromPem(publicKey),
+    privateKey: forge.pki.privateKeyFromPem(privateKey),
+    privateKeyPem: privateKey,
+  };
+}

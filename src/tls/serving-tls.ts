@@ -1,0 +1,106 @@
+/**
+ * The webhook's serving certificate: read from files and re-read when they change (cert-manager
+ * and kubelet secret mounts swap files in place), or made at start when no files are given.
+ */
+import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
+import { createSelfSignedServingCertificate } from './certificates.js';
+
+export interface TlsMaterial {
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** The CA to trust, when we made the certificate ourselves. */
+  readonly caPem: string | undefined;
+}
+
+export interface TlsFiles {
+  readonly certPath: string;
+  readonly keyPath: string;
+}
+
+type ChangeListener = (material: TlsMaterial) => void;
+type ErrorListener = (error: unknown) => void;
+
+const DEFAULT_POLL_INTERVAL_MS = 2000;
+
+export class ServingTls {
+  #material: TlsMaterial;
+  readonly #files: TlsFiles | undefined;
+  readonly #changeListeners: ChangeListener[] = [];
+  readonly #errorListeners: ErrorListener[] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  private constructor(material: TlsMaterial, files: TlsFiles | undefined) {
+    this.#material = material;
+    this.#files = files;
+  }
+
+  static async fromFiles(files: TlsFiles): Promise<ServingTls> {
+    return new ServingTls(await readMaterial(files), files);
+  }
+
+  static selfSigned(options: { dnsNames: readonly string[]; ipAddresses: readonly string[] }): ServingTls {
+    const generated = createSelfSignedServingCertificate({
+      commonName: options.dnsNames[0] ?? 'digest-pinner',
+      dnsNames: options.dnsNames,
+      ipAddresses: options.ipAddresses,
+      validityDays: 365,
+    });
+    return new ServingTls(generated, undefined);
+  }
+
+  get current(): TlsMaterial {
+    return this.#material;
+  }
+
+  get fromFilesystem(): boolean {
+    return this.#files !== undefined;
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.#changeListeners.push(listener);
+  }
+
+  onError(listener: ErrorListener): void {
+    this.#errorListeners.push(listener);
+  }
+
+  /** Polls the files; a pair that does not load (half written, mismatched) keeps the old one. */
+  watch(intervalMs: number = DEFAULT_POLL_INTERVAL_MS): void {
+    const files = this.#files;
+    if (files === undefined || this.#timer !== undefined) return;
+    this.#timer = setInterval(() => void this.reload(files), intervalMs);
+    this.#timer.unref();
+  }
+
+  async reload(files: TlsFiles | undefined = this.#files): Promise<boolean> {
+    if (files === undefined) return false;
+    try {
+      const next = await readMaterial(files);
+      if (next.certPem === this.#material.certPem && next.keyPem === this.#material.keyPem) {
+        return false;
+      }
+      this.#material = next;
+      for (const listener of this.#changeListeners) listener(next);
+      return true;
+    } catch (error: unknown) {
+      for (const listener of this.#errorListeners) listener(error);
+      return false;
+    }
+  }
+
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+async function readMaterial(files: TlsFiles): Promise<TlsMaterial> {
+  const [certPem, keyPem] = await Promise.all([
+    readFile(files.certPath, 'utf8'),
+    readFile(files.keyPath, 'utf8'),
+  ]);
+  // Throws when the key does not belong to the certificate or either is malformed.
+  createSecureContext({ cert: certPem, key: keyPem });
+  return { certPem, keyPem, caPem: undefined };
+}
