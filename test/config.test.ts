@@ -1,0 +1,132 @@
+import { ConfigError } from '../src/errors.js';
+import { defaultConfig, envName, helpText, loadConfig, OPTIONS, parseDuration } from '../src/config.js';
+
+describe('config', () => {
+  it('uses the documented defaults when nothing is given', () => {
+    const { config } = loadConfig('serve', [], {});
+
+    expect(config).toMatchObject({
+      port: 8443,
+      metricsPort: 9090,
+      cacheTtlMs: 300_000,
+      cacheMaxEntries: 10_000,
+      staleIfErrorMs: 3_600_000,
+      resolveTimeoutMs: 3000,
+      failurePolicy: 'ignore',
+      updatePolicy: 'sticky',
+      noTag: false,
+      allNamespaces: false,
+      secretCacheTtlMs: 30_000,
+      insecureRegistries: [],
+    });
+    expect(config.tlsCert).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every flag from DIGEST_PINNER_<FLAG> when the flag is absent', () => {
+    const { config } = loadConfig('serve', [], {
+      DIGEST_PINNER_CACHE_TTL: '90s',
+      DIGEST_PINNER_FAILURE_POLICY: 'fail',
+      DIGEST_PINNER_NO_TAG: 'true',
+      DIGEST_PINNER_INSECURE_REGISTRY: 'localhost:5000, 127.0.0.1:5001',
+    });
+
+    expect(config.cacheTtlMs).toBe(90_000);
+    expect(config.failurePolicy).toBe('fail');
+    expect(config.noTag).toBe(true);
+    expect(config.insecureRegistries).toEqual(['localhost:5000', '127.0.0.1:5001']);
+  });
+
+  it('prefers a flag over its environment variable', () => {
+    const { config } = loadConfig('serve', ['--cache-ttl', '2m'], { DIGEST_PINNER_CACHE_TTL: '90s' });
+
+    expect(config.cacheTtlMs).toBe(120_000);
+  });
+
+  it('collects repeatable flags in order', () => {
+    const { config } = loadConfig(
+      'serve',
+      ['--insecure-registry', 'a.local:5000', '--insecure-registry=b.local'],
+      {},
+    );
+
+    expect(config.insecureRegistries).toEqual(['a.local:5000', 'b.local']);
+  });
+
+  it('reports every bad value at once, naming flag, variable and value', () => {
+    const error = captureConfigError(() =>
+      loadConfig('serve', ['--port', '99999', '--failure-policy', 'maybe'], {
+        DIGEST_PINNER_CACHE_TTL: 'soon',
+      }),
+    );
+
+    expect(error.problems).toHaveLength(3);
+    expect(error.message).toContain('--port (DIGEST_PINNER_PORT): "99999" is not a port number');
+    expect(error.message).toContain('"maybe" is not one of ignore, fail');
+    expect(error.message).toContain('--cache-ttl (DIGEST_PINNER_CACHE_TTL): "soon" is not a duration');
+  });
+
+  it.each([
+    [['--resolve-timeout', '30s'], /below 30s/],
+    [['--resolve-timeout', '10ms'], /at least 100ms/],
+    [['--tls-cert', 'cert.pem'], /--tls-cert and --tls-key go together/],
+    [['--port', '9090'], /must differ/],
+    [['--insecure-registry', 'https://x.io'], /not HOST or HOST:PORT/],
+    [['--cache-max-entries', '0'], /positive whole number/],
+    [['--no-such-flag'], /Unknown option/],
+  ])('rejects %p', (argv, reason) => {
+    expect(() => loadConfig('serve', argv, {})).toThrow(reason);
+  });
+
+  it('keeps resolve-only flags out of serve and parses the platform for resolve', () => {
+    expect(() => loadConfig('serve', ['--platform', 'linux/arm64'], {})).toThrow(/Unknown option/);
+
+    const { config, positionals } = loadConfig(
+      'resolve',
+      ['--platform', 'linux/arm/v7', 'nginx:1.27'],
+      {},
+    );
+    expect(config.platform).toEqual({ os: 'linux', architecture: 'arm', variant: 'v7' });
+    expect(positionals).toEqual(['nginx:1.27']);
+  });
+
+  it('answers --help without validating anything else', () => {
+    expect(loadConfig('serve', ['--help', '--port', 'x'], {}).help).toBe(true);
+  });
+
+  it('lists every serve option with its default and variable in the help', () => {
+    const help = helpText('serve');
+
+    for (const option of OPTIONS.filter((spec) => spec.commands.includes('serve'))) {
+      expect(help).toContain(`--${option.flag}`);
+      expect(help).toContain(envName(option.flag));
+    }
+    expect(help).toContain('(default 5m)');
+  });
+
+  it.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['30', 30_000],
+    ['1.5s', 1500],
+    ['5m', 300_000],
+    ['1h', 3_600_000],
+    ['0', 0],
+  ])('parses the duration %s as %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it('builds its defaults from the same table it documents', () => {
+    expect(defaultConfig().cacheTtlMs).toBe(parseDuration('5m'));
+  });
+});
+
+function captureConfigError(action: () => unknown): ConfigError {
+  try {
+    action();
+  } catch (error: unknown) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}

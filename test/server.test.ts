@@ -1,0 +1,106 @@
+import { createWebhookApp, type AdmissionAnswer, type AdmissionHandler, type Readiness } from '../src/server.js';
+import { serveHttps, type RunningHttpsServer } from './support/https.js';
+
+class RecordingHandler implements AdmissionHandler {
+  readonly bodies: unknown[] = [];
+  answer: AdmissionAnswer | Error = { status: 200, body: { ok: true } };
+
+  handle(body: unknown): Promise<AdmissionAnswer> {
+    this.bodies.push(body);
+    return this.answer instanceof Error ? Promise.reject(this.answer) : Promise.resolve(this.answer);
+  }
+}
+
+describe('server', () => {
+  let handler: RecordingHandler;
+  let readiness: Readiness;
+  let unexpected: unknown[];
+  let running: RunningHttpsServer;
+
+  beforeAll(async () => {
+    handler = new RecordingHandler();
+    unexpected = [];
+    const app = createWebhookApp({
+      handler,
+      readiness: () => readiness,
+      bodyLimitBytes: 1024,
+      onUnexpectedError: (error) => unexpected.push(error),
+    });
+    running = await serveHttps(app);
+  });
+
+  afterAll(async () => {
+    await running.close();
+  });
+
+  beforeEach(() => {
+    handler.bodies.length = 0;
+    handler.answer = { status: 200, body: { ok: true } };
+    readiness = { ready: true, waitingFor: [] };
+    unexpected.length = 0;
+  });
+
+  it('passes the parsed body to the handler and returns its answer', async () => {
+    handler.answer = { status: 200, body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' } };
+
+    const answer = await running.client.post('/mutate', { hello: 'world' });
+
+    expect(handler.bodies).toEqual([{ hello: 'world' }]);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' });
+  });
+
+  it('answers 400 with a reason when the body is not JSON', async () => {
+    const answer = await running.client.post('/mutate', '{"apiVersion": ');
+
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({ error: expect.stringContaining('not valid JSON') as unknown });
+    expect(handler.bodies).toHaveLength(0);
+  });
+
+  it('answers 413 when the body is over the limit', async () => {
+    const answer = await running.client.post('/mutate', { padding: 'x'.repeat(2048) });
+
+    expect(answer.status).toBe(413);
+    expect(answer.body).toEqual({ error: expect.stringContaining('body limit') as unknown });
+  });
+
+  it('passes the handler’s 400 answer through', async () => {
+    handler.answer = { status: 400, body: { error: 'request.uid is missing' } };
+
+    const answer = await running.client.post('/mutate', {});
+
+    expect(answer).toMatchObject({ status: 400, body: { error: 'request.uid is missing' } });
+  });
+
+  it('answers 500 and reports the error when the handler rejects', async () => {
+    handler.answer = new Error('boom');
+
+    const answer = await running.client.post('/mutate', {});
+
+    expect(answer.status).toBe(500);
+    expect(answer.body).toEqual({ error: 'internal error' });
+    expect(unexpected).toEqual([handler.answer]);
+  });
+
+  it('reports readiness with what it waits for', async () => {
+    readiness = { ready: false, waitingFor: ['namespace watch'] };
+    const notReady = await running.client.get('/readyz');
+    readiness = { ready: true, waitingFor: [] };
+    const ready = await running.client.get('/readyz');
+
+    expect(notReady).toMatchObject({ status: 503, body: { waitingFor: ['namespace watch'] } });
+    expect(ready.status).toBe(200);
+  });
+
+  it('answers /healthz while not ready', async () => {
+    readiness = { ready: false, waitingFor: ['tls'] };
+
+    expect((await running.client.get('/healthz')).status).toBe(200);
+  });
+
+  it('answers 404 for other paths and methods', async () => {
+    expect((await running.client.get('/mutate')).status).toBe(404);
+    expect((await running.client.get('/admin')).status).toBe(404);
+  });
+});
