@@ -45,6 +45,9 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly logLevel: LogLevel;
   readonly platform: Platform | undefined;
+  readonly tlsSecret: string | undefined;
+  readonly webhookConfiguration: string | undefined;
+  readonly serviceName: string;
 }
 
 type OptionKind = 'string' | 'boolean' | 'list';
@@ -91,6 +94,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'secretCacheTtlMs', flag: 'secret-cache-ttl', kind: 'string', defaultText: '30s', help: 'how long pull secrets and service accounts read from the API are reused', parse: parseDuration, commands: SERVE },
   { key: 'bodyLimitBytes', flag: 'body-limit', kind: 'string', defaultText: '3145728', help: 'largest AdmissionReview accepted, in bytes', parse: parsePositiveInteger, commands: SERVE },
   { key: 'logLevel', flag: 'log-level', kind: 'string', defaultText: 'info', help: `log level: ${LogLevels.join(', ')}`, parse: oneOf(LogLevels), commands: BOTH },
+  { key: 'tlsSecret', flag: 'tls-secret', kind: 'string', defaultText: undefined, help: 'self-managed TLS: keep the CA and serving certificate in this Secret of --namespace, shared by all replicas, renewed before expiry', parse: parseNonEmpty, commands: SERVE },
+  { key: 'webhookConfiguration', flag: 'webhook-configuration', kind: 'string', defaultText: undefined, help: 'self-managed TLS: MutatingWebhookConfiguration whose caBundle is kept in step with the CA', parse: parseNonEmpty, commands: SERVE },
+  { key: 'serviceName', flag: 'service-name', kind: 'string', defaultText: 'digest-pinner', help: 'self-managed TLS: the Service the API server calls, for the certificate names', parse: parseNonEmpty, commands: SERVE },
   { key: 'platform', flag: 'platform', kind: 'string', defaultText: undefined, help: "print this platform's manifest digest (OS/ARCH[/VARIANT]) instead of the index's", parse: parsePlatform, commands: RESOLVE },
 ];
 
@@ -172,6 +178,9 @@ function crossChecks(config: Config): string[] {
   const problems: string[] = [];
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     problems.push('--tls-cert and --tls-key go together: give both or neither');
+  }
+  if (config.tlsSecret !== undefined && config.tlsCert !== undefined) {
+    problems.push('--tls-secret (self-managed TLS) and --tls-cert/--tls-key exclude each other');
   }
   if (config.port === config.metricsPort) {
     problems.push(`--port and --metrics-port must differ (both ${config.port})`);
