@@ -36,12 +36,15 @@ export class InvalidImageReferenceError extends DigestPinnerError {
   readonly input: string;
   /** Zero-based offset of the first offending character, when known. */
   readonly position: number | undefined;
+  /** What is wrong, without the input: for messages that already name it. */
+  readonly reason: string;
 
   constructor(input: string, reason: string, position?: number) {
     const where = position === undefined ? '' : ` at position ${position}`;
     super(ErrorCodes.imageReferenceInvalid, `invalid image reference "${input}": ${reason}${where}`);
     this.input = input;
     this.position = position;
+    this.reason = reason;
   }
 }
 
