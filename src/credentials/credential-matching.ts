@@ -1,0 +1,218 @@
+/**
+ * Which docker config entries apply to an image, decided as the kubelet's credentialprovider
+ * keyring decides (pkg/credentialprovider/keyring.go): keys lose their scheme and a leading
+ * `/v1/` or `/v2/`; hosts match per dot-separated component with globs; ports match exactly; a
+ * key's path is a string prefix of the image's path; more specific keys come first.
+ */
+import { DOCKER_HUB_DOMAIN, type ImageReference } from '../reference.js';
+import { credentialIdentity, type Keyring, type RegistryCredential } from './credential.js';
+
+/** One docker config entry: the key exactly as written, and what it grants. */
+export interface KeyedCredential {
+  readonly key: string;
+  readonly credential: RegistryCredential;
+}
+
+/**
+ * The kubelet stores `https://index.docker.io/v1/` (the key `docker login` writes) under this
+ * normalized key, and falls back to it for Docker Hub images when no key matched them directly:
+ * by host components alone it could never match `docker.io/...`.
+ */
+const DOCKER_HUB_FALLBACK_KEY = 'index.docker.io';
+const SCHEME_PATTERN = /^https?:\/\//;
+const API_VERSION_PREFIX_PATTERN = /^\/v[12]\//;
+const PORT_PATTERN = /^[0-9]*$/;
+
+/**
+ * The key the kubelet indexes an entry under: `https://quay.io/v2/` → `quay.io`,
+ * `registry.example.com:5000/team` → itself. `undefined` when there is no host to match.
+ */
+export function normalizeCredentialKey(key: string): string | undefined {
+  const schemeless = key.replace(SCHEME_PATTERN, '');
+  const slash = schemeless.indexOf('/');
+  const host = slash < 0 ? schemeless : schemeless.slice(0, slash);
+  let path = slash < 0 ? '' : schemeless.slice(slash);
+  if (API_VERSION_PREFIX_PATTERN.test(path)) path = path.slice(3);
+  if (host.length === 0 || /\s/.test(host) || !PORT_PATTERN.test(splitHostPort(host).port)) {
+    return undefined;
+  }
+  return path.length > 0 && path !== '/' ? host + path : host;
+}
+
+interface SchemelessUrl {
+  readonly hostParts: readonly string[];
+  readonly port: string;
+  readonly path: string;
+}
+
+function parseSchemeless(text: string): SchemelessUrl {
+  const slash = text.indexOf('/');
+  const authority = slash < 0 ? text : text.slice(0, slash);
+  const { host, port } = splitHostPort(authority);
+  return { hostParts: host.split('.'), port, path: slash < 0 ? '' : text.slice(slash) };
+}
+
+/** Like Go's net.SplitHostPort, where anything it rejects counts as a host without a port. */
+function splitHostPort(authority: string): { host: string; port: string } {
+  if (authority.startsWith('[')) {
+    const close = authority.indexOf(']');
+    if (close > 0 && authority[close + 1] === ':') {
+      return { host: authority.slice(1, close), port: authority.slice(close + 2) };
+    }
+    return { host: authority, port: '' };
+  }
+  const colon = authority.indexOf(':');
+  if (colon < 0 || authority.indexOf(':', colon + 1) >= 0) return { host: authority, port: '' };
+  return { host: authority.slice(0, colon), port: authority.slice(colon + 1) };
+}
+
+/**
+ * Whether a normalized key matches an image name (`registry/repository`): the same number of
+ * host components, each matching as a glob; the same port (none matches none only); the key's
+ * path a string prefix of the image's, so `quay.io/team` also covers `quay.io/teammates/app`,
+ * as it does for the kubelet.
+ */
+export function credentialKeyMatches(normalizedKey: string, imageName: string): boolean {
+  const key = parseSchemeless(normalizedKey);
+  const image = parseSchemeless(imageName);
+  if (key.port !== image.port) return false;
+  if (key.hostParts.length !== image.hostParts.length) return false;
+  if (!image.path.startsWith(key.path)) return false;
+  return key.hostParts.every((pattern, index) =>
+    globMatches(pattern, image.hostParts[index] ?? ''),
+  );
+}
+
+/**
+ * Go's filepath.Match for one host component: `*` any run of characters, `?` one character,
+ * `[a-z]` / `[^0-9]` classes, `\` escapes. A malformed pattern matches nothing, as the kubelet
+ * ignores the error it gets.
+ */
+export function globMatches(pattern: string, text: string): boolean {
+  const source = globToRegExpSource(pattern);
+  return source !== undefined && new RegExp(`^${source}$`).test(text);
+}
+
+function globToRegExpSource(pattern: string): string | undefined {
+  let source = '';
+  let index = 0;
+  while (index < pattern.length) {
+    const char = pattern.charAt(index);
+    if (char === '[') {
+      const close = classEnd(pattern, index);
+      if (close === undefined) return undefined;
+      const body = classToRegExp(pattern.slice(index + 1, close));
+      if (body === undefined) return undefined;
+      source += body;
+      index = close + 1;
+      continue;
+    }
+    if (char === '\\') {
+      if (index + 1 >= pattern.length) return undefined;
+      source += escapeRegExp(pattern.charAt(index + 1));
+      index += 2;
+      continue;
+    }
+    source += char === '*' ? '.*' : char === '?' ? '.' : escapeRegExp(char);
+    index += 1;
+  }
+  return source;
+}
+
+/** Index of the `]` closing the class opened at `open`, skipping escaped characters. */
+function classEnd(pattern: string, open: number): number | undefined {
+  let index = open + 1;
+  if (pattern[index] === '^') index += 1;
+  for (; index < pattern.length; index += 1) {
+    if (pattern[index] === '\\') index += 1;
+    else if (pattern[index] === ']') return index;
+  }
+  return undefined;
+}
+
+function classToRegExp(body: string): string | undefined {
+  const negated = body.startsWith('^');
+  const ranges = negated ? body.slice(1) : body;
+  if (ranges.length === 0) return undefined;
+  let source = '';
+  let index = 0;
+  while (index < ranges.length) {
+    const low = readClassChar(ranges, index);
+    if (low === undefined) return undefined;
+    index = low.next;
+    if (ranges[index] !== '-') {
+      source += escapeClassChar(low.char);
+      continue;
+    }
+    const high = readClassChar(ranges, index + 1);
+    if (high === undefined || high.char < low.char) return undefined;
+    source += `${escapeClassChar(low.char)}-${escapeClassChar(high.char)}`;
+    index = high.next;
+  }
+  return `[${negated ? '^' : ''}${source}]`;
+}
+
+/** One class character, `\`-escaped or not; an unescaped `-` where one is expected is malformed. */
+function readClassChar(ranges: string, index: number): { char: string; next: number } | undefined {
+  const escaped = ranges[index] === '\\';
+  const char = ranges[escaped ? index + 1 : index];
+  if (char === undefined || (!escaped && char === '-')) return undefined;
+  return { char, next: index + (escaped ? 2 : 1) };
+}
+
+function escapeClassChar(char: string): string {
+  return /[\\\]^[-]/.test(char) ? `\\${char}` : char;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+interface IndexedCredential {
+  readonly credential: RegistryCredential;
+  readonly identity: string;
+}
+
+/**
+ * A keyring over the entries of one or more docker configs, given in the order the kubelet
+ * would add them (the pod's pull secrets in order). Keys are ordered as the kubelet orders
+ * them, reverse-lexically, which puts `quay.io/team` before `quay.io` and `a.example.com`
+ * before `*.example.com`; entries under the same key keep their given order.
+ */
+export class MatchingKeyring implements Keyring {
+  readonly #index: readonly string[];
+  readonly #byKey: ReadonlyMap<string, readonly IndexedCredential[]>;
+
+  constructor(entries: readonly KeyedCredential[]) {
+    const byKey = new Map<string, IndexedCredential[]>();
+    for (const { key, credential } of entries) {
+      const normalized = normalizeCredentialKey(key);
+      if (normalized === undefined) continue;
+      const indexed = { credential, identity: credentialIdentity(credential) };
+      const existing = byKey.get(normalized);
+      if (existing === undefined) byKey.set(normalized, [indexed]);
+      else existing.push(indexed);
+    }
+    this.#byKey = byKey;
+    this.#index = [...byKey.keys()].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+  }
+
+  /** Every credential whose key matches, most specific key first, without repeats. */
+  lookup(reference: ImageReference): readonly RegistryCredential[] {
+    const matched = this.#index
+      .filter((key) => credentialKeyMatches(key, reference.name))
+      .flatMap((key) => this.#byKey.get(key) ?? []);
+    const found =
+      matched.length === 0 && reference.registry === DOCKER_HUB_DOMAIN
+        ? (this.#byKey.get(DOCKER_HUB_FALLBACK_KEY) ?? [])
+        : matched;
+    const seen = new Set<string>();
+    const result: RegistryCredential[] = [];
+    for (const { credential, identity } of found) {
+      if (seen.has(identity)) continue;
+      seen.add(identity);
+      result.push(credential);
+    }
+    return result;
+  }
+}
