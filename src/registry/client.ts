@@ -1,0 +1,312 @@
+/**
+ * Tag → digest over the distribution API. One HEAD of the manifest with every manifest type in
+ * Accept gives the digest of exactly what a pull would get (an index for a multi-arch tag); GET
+ * is used only when the registry leaves out Docker-Content-Digest, or to pick one platform's
+ * manifest from an index. Auth, retries and the transport are separate pieces wired here.
+ */
+import { createHash } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import type { RegistryCredential } from '../credentials/credential.js';
+import { isDigest, type ImageReference } from '../reference.js';
+import { createRegistryAgent } from './agent.js';
+import { describeCredential, RegistryAuthenticator, type AuthTarget } from './auth.js';
+import { BodyLimits } from './body.js';
+import { errorFromResponse } from './error-response.js';
+import {
+  DigestMismatchError,
+  ManifestUnknownError,
+  RegistryProtocolError,
+  type RegistryErrorContext,
+} from './errors.js';
+import { findPlatformEntry, parseIndexEntries } from './manifest-index.js';
+import { baseMediaType, isIndexMediaType, MANIFEST_ACCEPT } from './media-types.js';
+import { formatPlatform, type Platform } from './platform.js';
+import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from './retry.js';
+import { InsecureHosts, registryOrigin } from './target-guard.js';
+import { TokenCache } from './token-cache.js';
+import {
+  discardBody,
+  readBody,
+  RegistryTransport,
+  silentRegistryObserver,
+  type RegistryObserver,
+  type RegistryRequest,
+  type RegistryResponse,
+} from './transport.js';
+
+export type { RegistryObserver } from './transport.js';
+export type { Platform } from './platform.js';
+export type { RetryPolicy } from './retry.js';
+
+export interface ResolveDigestOptions {
+  readonly credential?: RegistryCredential;
+  /** Aborts every request of this resolution, token requests included: the deadline. */
+  readonly signal: AbortSignal;
+  /** Resolve a multi-arch tag to this platform's manifest instead of the index. */
+  readonly platform?: Platform;
+  /** When `signal` will abort, on the client's clock, if known: a Retry-After later than this is not waited for. */
+  readonly deadline?: number;
+}
+
+export interface ManifestDigest {
+  /** `sha256:…` (or `sha512:…`, if the registry says so) of the manifest or index. */
+  readonly digest: string;
+  /** Its media type, as the registry labelled it (`''` if it did not). */
+  readonly mediaType: string;
+}
+
+/** What the digest cache needs from a registry client. */
+export interface DigestClient {
+  resolveDigest(reference: ImageReference, options: ResolveDigestOptions): Promise<ManifestDigest>;
+}
+
+export interface RegistryClientOptions {
+  /** Defaults to `createRegistryAgent({ caCertificates })`, closed by `close()`. */
+  readonly dispatcher?: Dispatcher;
+  /** `host[:port]` of registries spoken to over plain http (and allowed http token realms). */
+  readonly insecureRegistries?: readonly string[];
+  /** Extra CA bundles (PEM) for the default dispatcher. */
+  readonly caCertificates?: readonly string[];
+  readonly observer?: RegistryObserver;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Wall clock in ms: token lifetimes, Retry-After dates, deadlines, durations. */
+  readonly now?: () => number;
+  /** Jitter source in [0, 1). */
+  readonly random?: () => number;
+}
+
+interface ManifestRequest {
+  readonly reference: ImageReference;
+  readonly method: 'HEAD' | 'GET';
+  /** A tag, or a digest. */
+  readonly manifest: string;
+  readonly options: ResolveDigestOptions;
+}
+
+interface FetchedManifest extends ManifestDigest {
+  readonly bytes: Buffer;
+}
+
+function headerValue(response: RegistryResponse, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function contextOf(reference: ImageReference): RegistryErrorContext {
+  return { registry: reference.registry, repository: reference.repository };
+}
+
+function mediaTypeInBody(bytes: Buffer): string {
+  try {
+    const document: unknown = JSON.parse(bytes.toString('utf8'));
+    const mediaType =
+      typeof document === 'object' && document !== null && 'mediaType' in document
+        ? document.mediaType
+        : undefined;
+    return typeof mediaType === 'string' ? mediaType : '';
+  } catch {
+    return '';
+  }
+}
+
+export class RegistryClient implements DigestClient {
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+  readonly #transport: RegistryTransport;
+  readonly #auth: RegistryAuthenticator;
+  readonly #insecure: InsecureHosts;
+  readonly #retry: RetryPolicy;
+  readonly #now: () => number;
+  readonly #random: () => number;
+
+  constructor(options: RegistryClientOptions = {}) {
+    if (options.dispatcher !== undefined && options.caCertificates !== undefined) {
+      throw new TypeError('caCertificates configure the default dispatcher: pass one or the other');
+    }
+    this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#dispatcher =
+      options.dispatcher ?? createRegistryAgent({ caCertificates: options.caCertificates ?? [] });
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#insecure = new InsecureHosts(options.insecureRegistries);
+    this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    const observer = options.observer ?? silentRegistryObserver;
+    this.#transport = new RegistryTransport({
+      dispatcher: this.#dispatcher,
+      observer,
+      now: this.#now,
+    });
+    this.#auth = new RegistryAuthenticator({
+      transport: this.#transport,
+      tokens: new TokenCache({
+        now: this.#now,
+        onLookup: (hit) => {
+          observer.tokenCache(hit);
+        },
+      }),
+      insecure: this.#insecure,
+      now: this.#now,
+    });
+  }
+
+  /**
+   * The digest `reference` points to now (its digest if it has one, else its tag). Rejects with
+   * a RegistryError naming the registry, repository and what happened.
+   */
+  async resolveDigest(
+    reference: ImageReference,
+    options: ResolveDigestOptions,
+  ): Promise<ManifestDigest> {
+    return withRetry(() => this.#resolveOnce(reference, options), {
+      policy: this.#retry,
+      signal: options.signal,
+      deadline: options.deadline,
+      now: this.#now,
+      random: this.#random,
+    });
+  }
+
+  /** Closes the default dispatcher's connections; a dispatcher passed in is left to its owner. */
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+  }
+
+  async #resolveOnce(
+    reference: ImageReference,
+    options: ResolveDigestOptions,
+  ): Promise<ManifestDigest> {
+    const manifest = reference.digest ?? reference.effectiveTag;
+    const found =
+      (await this.#head({ reference, method: 'HEAD', manifest, options })) ??
+      (await this.#get({ reference, method: 'GET', manifest, options }));
+    const { platform } = options;
+    const mightBeIndex = found.mediaType === '' || isIndexMediaType(found.mediaType);
+    if (platform === undefined || !mightBeIndex) return found;
+    return this.#platformManifest(reference, found.digest, { ...options, platform });
+  }
+
+  /** The digest from a HEAD, or undefined when the registry did not send one. */
+  async #head(request: ManifestRequest): Promise<ManifestDigest | undefined> {
+    const response = await this.#exchange(request);
+    await discardBody(response);
+    const digest = headerValue(response, 'docker-content-digest');
+    if (digest === undefined) return undefined;
+    this.#checkDigestFormat(request.reference, digest);
+    return { digest, mediaType: baseMediaType(headerValue(response, 'content-type')) };
+  }
+
+  /** GETs a manifest and computes its digest, checking it against the header and the request. */
+  async #get(request: ManifestRequest): Promise<FetchedManifest> {
+    const { reference } = request;
+    const response = await this.#exchange(request);
+    const { bytes, truncated } = await readBody(
+      response,
+      this.#request(request),
+      BodyLimits.manifest,
+    );
+    if (truncated) {
+      const limit = `${BodyLimits.manifest / 1024 / 1024} MiB`;
+      throw new RegistryProtocolError(
+        `manifest "${request.manifest}" is larger than ${limit}`,
+        contextOf(reference),
+      );
+    }
+    const claimed = headerValue(response, 'docker-content-digest');
+    if (claimed !== undefined) this.#checkDigestFormat(reference, claimed);
+    const expected = claimed ?? (isDigest(request.manifest) ? request.manifest : undefined);
+    const algorithm = expected?.startsWith('sha512:') === true ? 'sha512' : 'sha256';
+    const digest = `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
+    for (const stated of [claimed, isDigest(request.manifest) ? request.manifest : undefined]) {
+      if (stated !== undefined && stated !== digest) {
+        throw new DigestMismatchError(
+          `manifest "${request.manifest}" hashes to ${digest}, but the registry said ${stated}`,
+          contextOf(reference),
+        );
+      }
+    }
+    const mediaType =
+      baseMediaType(headerValue(response, 'content-type')) || mediaTypeInBody(bytes);
+    return { digest, mediaType, bytes };
+  }
+
+  async #platformManifest(
+    reference: ImageReference,
+    indexDigest: string,
+    options: ResolveDigestOptions & { platform: Platform },
+  ): Promise<ManifestDigest> {
+    const index = await this.#get({ reference, method: 'GET', manifest: indexDigest, options });
+    let entries;
+    try {
+      entries = parseIndexEntries(index.bytes);
+    } catch (error) {
+      throw new RegistryProtocolError(`index ${indexDigest} is malformed`, {
+        ...contextOf(reference),
+        cause: error,
+      });
+    }
+    if (entries === undefined) return { digest: index.digest, mediaType: index.mediaType };
+    const entry = findPlatformEntry(entries, options.platform);
+    if (entry === undefined) {
+      throw new ManifestUnknownError(
+        `no manifest for platform ${formatPlatform(options.platform)} in index ${indexDigest}`,
+        contextOf(reference),
+      );
+    }
+    return { digest: entry.digest, mediaType: entry.mediaType };
+  }
+
+  #checkDigestFormat(reference: ImageReference, digest: string): void {
+    if (!isDigest(digest)) {
+      throw new RegistryProtocolError(
+        `Docker-Content-Digest ${JSON.stringify(digest.slice(0, 80))} is not a valid digest`,
+        contextOf(reference),
+      );
+    }
+  }
+
+  #request(request: ManifestRequest): RegistryRequest {
+    const { reference, method, manifest, options } = request;
+    const origin = registryOrigin(reference.registry, this.#insecure);
+    return {
+      url: new URL(`/v2/${reference.repository}/manifests/${manifest}`, origin),
+      method,
+      headers: { accept: MANIFEST_ACCEPT },
+      signal: options.signal,
+      registry: reference.registry,
+      repository: reference.repository,
+      action: `${method} manifest "${manifest}" ${describeCredential(options.credential)}`,
+    };
+  }
+
+  /**
+   * Sends a manifest request, answering one auth challenge; resolves with a 200 response or
+   * rejects with the typed error for whatever else came back.
+   */
+  async #exchange(manifestRequest: ManifestRequest): Promise<RegistryResponse> {
+    const request = this.#request(manifestRequest);
+    const target: AuthTarget = {
+      registry: request.registry,
+      repository: request.repository,
+      credential: manifestRequest.options.credential,
+      signal: request.signal,
+    };
+    const sent = await this.#auth.preemptive(target);
+    let response = await this.#transport.send(withAuthorization(request, sent));
+    if (response.statusCode === 401) {
+      const challenge = response.headers['www-authenticate'];
+      await discardBody(response);
+      const retryWith = await this.#auth.answer(target, challenge, sent);
+      response = await this.#transport.send(withAuthorization(request, retryWith));
+    }
+    if (response.statusCode !== 200) throw await errorFromResponse(response, request, this.#now());
+    return response;
+  }
+}
+
+function withAuthorization(
+  request: RegistryRequest,
+  authorization: string | undefined,
+): RegistryRequest {
+  if (authorization === undefined) return request;
+  return { ...request, headers: { ...request.headers, authorization } };
+}

@@ -1,0 +1,103 @@
+/**
+ * Turns a registry's (or token server's) unsuccessful answer into a typed RegistryError. The
+ * JSON body `{"errors":[{"code":…}]}` is read with a cap and only its codes are kept: free-text
+ * messages may echo request material, and error messages must never carry a credential.
+ */
+import {
+  ManifestUnknownError,
+  RegistryDeniedError,
+  RegistryProtocolError,
+  RegistryRateLimitedError,
+  RegistryUnauthorizedError,
+  RegistryUnavailableError,
+  type RegistryError,
+  type RegistryErrorContext,
+} from './errors.js';
+import { BodyLimits } from './body.js';
+import { readBody, type RegistryRequest, type RegistryResponse } from './transport.js';
+
+const REGISTRY_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+const MAX_CODES = 5;
+
+/** The registry's error codes from its JSON error body; `[]` when there are none or it is not JSON. */
+export function parseErrorCodes(body: Buffer): string[] {
+  let document: unknown;
+  try {
+    document = JSON.parse(body.toString('utf8'));
+  } catch {
+    return [];
+  }
+  if (typeof document !== 'object' || document === null || !('errors' in document)) return [];
+  const { errors } = document;
+  if (!Array.isArray(errors)) return [];
+  return errors
+    .map((entry: unknown) =>
+      typeof entry === 'object' && entry !== null && 'code' in entry ? entry.code : undefined,
+    )
+    .filter((code): code is string => typeof code === 'string' && REGISTRY_CODE.test(code))
+    .slice(0, MAX_CODES);
+}
+
+/**
+ * Seconds from `Retry-After`, either delay-seconds or an HTTP date (RFC 9110 §10.2.3);
+ * `undefined` when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - nowMs) / 1000));
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function describe(action: string, status: number, codes: readonly string[]): string {
+  const codeText = codes.length === 0 ? '' : ` ${codes.join(', ')}`;
+  return `${action}: ${status}${codeText}`;
+}
+
+function notFoundDetail(action: string, status: number, codes: readonly string[]): string {
+  const what = codes.includes('NAME_UNKNOWN') ? 'repository not found' : 'manifest unknown';
+  return `${what} (${describe(action, status, codes)})`;
+}
+
+/** Reads the (capped) body of an unsuccessful response and builds the matching error. */
+export async function errorFromResponse(
+  response: RegistryResponse,
+  request: RegistryRequest,
+  nowMs: number,
+): Promise<RegistryError> {
+  const { bytes } = await readBody(response, request, BodyLimits.error);
+  const status = response.statusCode;
+  const registryCodes = parseErrorCodes(bytes);
+  const errorContext: RegistryErrorContext = {
+    registry: request.registry,
+    repository: request.repository,
+    status,
+    registryCodes,
+  };
+  const detail = describe(request.action, status, registryCodes);
+  if (status === 401)
+    return new RegistryUnauthorizedError(`unauthorized (${detail})`, errorContext);
+  if (status === 403) return new RegistryDeniedError(`access denied (${detail})`, errorContext);
+  if (status === 404) {
+    return new ManifestUnknownError(
+      notFoundDetail(request.action, status, registryCodes),
+      errorContext,
+    );
+  }
+  if (status === 429) {
+    const retryAfterSeconds = parseRetryAfter(headerText(response.headers['retry-after']), nowMs);
+    const wait = retryAfterSeconds === undefined ? '' : `, retry after ${retryAfterSeconds}s`;
+    return new RegistryRateLimitedError(`rate limited (${detail}${wait})`, {
+      ...errorContext,
+      retryAfterSeconds,
+    });
+  }
+  if (status >= 500) return new RegistryUnavailableError(`server error (${detail})`, errorContext);
+  return new RegistryProtocolError(`unexpected answer (${detail})`, errorContext);
+}

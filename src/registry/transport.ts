@@ -1,0 +1,162 @@
+/**
+ * One HTTP exchange with a registry or token server over an undici dispatcher: the target guard,
+ * the caller's deadline, observation (timing, status, rate-limit headers), and turning network
+ * failures into typed errors. Status codes are left to the caller.
+ */
+import type { Dispatcher } from 'undici';
+import {
+  RegistryProtocolError,
+  RegistryTargetForbiddenError,
+  RegistryTimeoutError,
+  RegistryUnavailableError,
+  type RegistryError,
+} from './errors.js';
+import { readCapped, type CappedBody } from './body.js';
+import { assertAllowedTarget, ForbiddenTargetError } from './target-guard.js';
+
+export interface RegistryObserver {
+  request(event: {
+    registry: string;
+    method: string;
+    status: number | 'error';
+    seconds: number;
+  }): void;
+  /** From the `ratelimit-remaining` header, e.g. `76;w=21600`. */
+  rateLimitRemaining(registry: string, remaining: number): void;
+  tokenCache(hit: boolean): void;
+}
+
+export const silentRegistryObserver: RegistryObserver = {
+  request: () => undefined,
+  rateLimitRemaining: () => undefined,
+  tokenCache: () => undefined,
+};
+
+export type RegistryResponse = Dispatcher.ResponseData;
+
+export interface RegistryRequest {
+  readonly url: URL;
+  readonly method: 'GET' | 'HEAD' | 'POST';
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+  readonly signal: AbortSignal;
+  /** For errors and observation: the registry and repository this exchange serves. */
+  readonly registry: string;
+  readonly repository: string;
+  /** What is being done, for error messages, e.g. `HEAD manifest "1.27"`. */
+  readonly action: string;
+}
+
+const USER_AGENT = 'digest-pinner';
+const TLS_ERROR_CODE = /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/;
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+/** Walks `cause` links, since undici wraps socket errors. */
+function findInChain<T>(
+  error: unknown,
+  pick: (candidate: unknown) => T | undefined,
+): T | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    const found = pick(current);
+    if (found !== undefined) return found;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return undefined;
+}
+
+function networkError(error: unknown, request: RegistryRequest): RegistryError {
+  const context = { registry: request.registry, repository: request.repository, cause: error };
+  const where = `${request.action} at ${request.url.host}`;
+  if (request.signal.aborted) {
+    return new RegistryTimeoutError(`${where}: deadline exceeded`, context);
+  }
+  const forbidden = findInChain(error, (e) => (e instanceof ForbiddenTargetError ? e : undefined));
+  if (forbidden !== undefined) {
+    return new RegistryTargetForbiddenError(`${request.action}: ${forbidden.message}`, context);
+  }
+  const code = findInChain(error, errorCode) ?? 'unknown error';
+  if (TLS_ERROR_CODE.test(code)) {
+    return new RegistryProtocolError(`${where}: TLS verification failed (${code})`, context);
+  }
+  return new RegistryUnavailableError(`${where}: network error (${code})`, context);
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** `76;w=21600` → 76 */
+function parseRemaining(value: string | undefined): number | undefined {
+  const match = value === undefined ? null : /^\s*(\d+)/.exec(value);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/** Reads a response body with a cap; a failure mid-body becomes a typed error too. */
+export async function readBody(
+  response: RegistryResponse,
+  request: RegistryRequest,
+  limit: number,
+): Promise<CappedBody> {
+  try {
+    return await readCapped(response.body, limit);
+  } catch (error) {
+    throw networkError(error, request);
+  }
+}
+
+/** Drops a body we do not need, so that its connection can be reused (or closed if it is huge). */
+export async function discardBody(response: RegistryResponse): Promise<void> {
+  try {
+    await response.body.dump({ limit: 64 * 1024 });
+  } catch {
+    // The connection is closed instead; nothing was waiting for this body.
+  }
+}
+
+export interface RegistryTransportOptions {
+  readonly dispatcher: Dispatcher;
+  readonly observer: RegistryObserver;
+  readonly now: () => number;
+}
+
+export class RegistryTransport {
+  readonly #options: RegistryTransportOptions;
+
+  constructor(options: RegistryTransportOptions) {
+    this.#options = options;
+  }
+
+  /** Sends one request; rejects only with a RegistryError (network, deadline, forbidden target). */
+  async send(request: RegistryRequest): Promise<RegistryResponse> {
+    const { dispatcher, observer, now } = this.#options;
+    const started = now();
+    const observe = (status: number | 'error'): void => {
+      const seconds = (now() - started) / 1000;
+      observer.request({ registry: request.registry, method: request.method, status, seconds });
+    };
+    let response: RegistryResponse;
+    try {
+      assertAllowedTarget(request.url);
+      response = await dispatcher.request({
+        origin: request.url.origin,
+        path: `${request.url.pathname}${request.url.search}`,
+        method: request.method,
+        headers: { 'user-agent': USER_AGENT, ...request.headers },
+        body: request.body ?? null,
+        signal: request.signal,
+      });
+    } catch (error) {
+      observe('error');
+      throw networkError(error, request);
+    }
+    observe(response.statusCode);
+    const remaining = parseRemaining(firstHeader(response.headers['ratelimit-remaining']));
+    if (remaining !== undefined) observer.rateLimitRemaining(request.registry, remaining);
+    return response;
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * The digest cache in front of the registry client, on lru-cache's `fetchMethod`: entries live
+ * `ttlMs`; concurrent lookups of one key share one registry call; when the registry fails
+ * temporarily, an entry that expired less than `staleIfErrorMs` ago is served as 'stale'; a
+ * missing tag is remembered for `notFoundTtlMs` to absorb storms; other failures are not cached.
+ * The key holds the credential's identity, so a digest learned with a credential is never served
+ * to a lookup without it.
+ */
+import { LRUCache } from 'lru-cache';
+import { credentialIdentity, type RegistryCredential } from './credentials/credential.js';
+import type { ImageReference } from './reference.js';
+import type { DigestClient } from './registry/client.js';
+import {
+  ManifestUnknownError,
+  RegistryDeniedError,
+  RegistryError,
+  RegistryTimeoutError,
+  RegistryUnauthorizedError,
+  RegistryUnavailableError,
+} from './registry/errors.js';
+import { formatPlatform, type Platform } from './registry/platform.js';
+import type { DigestResolver, LookupResult, Resolution } from './resolver-types.js';
+
+export interface ResolverObserver {
+  lookup(result: LookupResult): void;
+  /** An entry was pushed out to make room. */
+  eviction(): void;
+}
+
+/** One cached entry as an operator may see it: never a credential nor its identity. */
+export interface CacheEntryView {
+  readonly reference: string;
+  readonly digest: string;
+  readonly ageSeconds: number;
+  /** 0 once expired. */
+  readonly expiresInSeconds: number;
+  /** Expired: served only while the registry fails, within the stale-if-error window. */
+  readonly stale: boolean;
+  /** Learned with a credential, and so served only to lookups holding that credential. */
+  readonly credentialed: boolean;
+}
+
+export interface CachingResolverOptions {
+  readonly client: DigestClient;
+  readonly ttlMs?: number;
+  readonly maxEntries?: number;
+  readonly staleIfErrorMs?: number;
+  readonly notFoundTtlMs?: number;
+  readonly observer?: ResolverObserver;
+  /** Monotonic-enough clock in ms, for expiry. */
+  readonly now?: () => number;
+}
+
+export interface ResolveOptions {
+  /** Resolve to this platform's manifest rather than the index (the CLI's `--platform`). */
+  readonly platform?: Platform;
+}
+
+export const RESOLVER_DEFAULTS = {
+  ttlMs: 5 * 60_000,
+  maxEntries: 10_000,
+  staleIfErrorMs: 60 * 60_000,
+  notFoundTtlMs: 10_000,
+} as const;
+
+interface EntryBase {
+  /** The normalized reference (and platform) for people; the cache key adds the identity. */
+  readonly reference: string;
+  readonly credentialed: boolean;
+  readonly fetchedAt: number;
+  readonly ttlMs: number;
+}
+
+type CachedAnswer =
+  | (EntryBase & { readonly kind: 'digest'; readonly digest: string })
+  | (EntryBase & { readonly kind: 'not-found'; readonly error: ManifestUnknownError });
+
+interface FetchContext {
+  readonly reference: ImageReference;
+  readonly credential: RegistryCredential | undefined;
+  readonly platform: Platform | undefined;
+  readonly label: string;
+  /** The signal of the lookup that started the shared registry call; its deadline bounds it. */
+  readonly signal: AbortSignal;
+}
+
+const silentObserver: ResolverObserver = { lookup: () => undefined, eviction: () => undefined };
+
+function referenceLabel(reference: ImageReference, platform: Platform | undefined): string {
+  const version =
+    reference.digest === undefined ? `:${reference.effectiveTag}` : `@${reference.digest}`;
+  const suffix = platform === undefined ? '' : ` platform=${formatPlatform(platform)}`;
+  return `${reference.name}${version}${suffix}`;
+}
+
+function isAuthorizationFailure(error: unknown): boolean {
+  return error instanceof RegistryUnauthorizedError || error instanceof RegistryDeniedError;
+}
+
+/** Settles with `promise`, or rejects when `signal` aborts first: each caller keeps its deadline. */
+async function untilAborted<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+  onAbort: () => Error,
+): Promise<T> {
+  if (signal.aborted) throw onAbort();
+  let stop: () => void = () => undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    stop = () => {
+      reject(onAbort());
+    };
+    signal.addEventListener('abort', stop, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+}
+
+export class CachingResolver implements DigestResolver {
+  readonly #client: DigestClient;
+  readonly #cache: LRUCache<string, CachedAnswer, FetchContext>;
+  readonly #ttlMs: number;
+  readonly #staleIfErrorMs: number;
+  readonly #notFoundTtlMs: number;
+  readonly #observer: ResolverObserver;
+  readonly #now: () => number;
+
+  constructor(options: CachingResolverOptions) {
+    this.#client = options.client;
+    this.#ttlMs = options.ttlMs ?? RESOLVER_DEFAULTS.ttlMs;
+    this.#staleIfErrorMs = options.staleIfErrorMs ?? RESOLVER_DEFAULTS.staleIfErrorMs;
+    this.#notFoundTtlMs = options.notFoundTtlMs ?? RESOLVER_DEFAULTS.notFoundTtlMs;
+    this.#observer = options.observer ?? silentObserver;
+    this.#now = options.now ?? Date.now;
+    this.#cache = new LRUCache<string, CachedAnswer, FetchContext>({
+      max: options.maxEntries ?? RESOLVER_DEFAULTS.maxEntries,
+      ttl: this.#ttlMs,
+      ttlResolution: 0,
+      perf: { now: this.#now },
+      // An in-flight call outlives the eviction of its slot: its waiters still get the answer.
+      ignoreFetchAbort: true,
+      dispose: (_value, _key, reason) => {
+        if (reason === 'evict') this.#observer.eviction();
+      },
+      fetchMethod: (_key, stale, { options: fetchOptions, context }) =>
+        this.#fetch(context, stale, fetchOptions),
+    });
+  }
+
+  async resolve(
+    reference: ImageReference,
+    credentials: readonly RegistryCredential[],
+    signal: AbortSignal,
+    options: ResolveOptions = {},
+  ): Promise<Resolution> {
+    try {
+      const resolution = await this.#resolveWithCredentials(
+        reference,
+        credentials,
+        signal,
+        options,
+      );
+      this.#observer.lookup(resolution.result);
+      return resolution;
+    } catch (error) {
+      this.#observer.lookup('error');
+      throw error;
+    }
+  }
+
+  /** The cached digests, for an operator endpoint. Cached not-found answers are left out. */
+  entries(): CacheEntryView[] {
+    const now = this.#now();
+    const views: CacheEntryView[] = [];
+    for (const [, entry] of this.#cache.entries()) {
+      if (entry.kind !== 'digest') continue;
+      const expiresAt = entry.fetchedAt + entry.ttlMs;
+      views.push({
+        reference: entry.reference,
+        digest: entry.digest,
+        ageSeconds: (now - entry.fetchedAt) / 1000,
+        expiresInSeconds: Math.max(0, (expiresAt - now) / 1000),
+        stale: now >= expiresAt,
+        credentialed: entry.credentialed,
+      });
+    }
+    return views;
+  }
+
+  /** Entries held, cached not-found answers and expired entries included. */
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  async #resolveWithCredentials(
+    reference: ImageReference,
+    credentials: readonly RegistryCredential[],
+    signal: AbortSignal,
+    options: ResolveOptions,
+  ): Promise<Resolution> {
+    const candidates = credentials.length === 0 ? [undefined] : credentials;
+    let lastError: unknown;
+    for (const credential of candidates) {
+      try {
+        return await this.#lookup({
+          reference,
+          credential,
+          platform: options.platform,
+          label: referenceLabel(reference, options.platform),
+          signal,
+        });
+      } catch (error) {
+        if (!isAuthorizationFailure(error)) throw error;
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  async #lookup(context: FetchContext): Promise<Resolution> {
+    const key = `${context.label}#${credentialIdentity(context.credential)}`;
+    const status: LRUCache.Status<string, CachedAnswer, FetchContext> = {};
+    const errorContext = {
+      registry: context.reference.registry,
+      repository: context.reference.repository,
+    };
+    const entry = await untilAborted(
+      this.#cache.fetch(key, { context, status }),
+      context.signal,
+      () => new RegistryTimeoutError('deadline exceeded waiting for the registry', errorContext),
+    );
+    if (entry === undefined) {
+      throw new RegistryUnavailableError('the registry call was abandoned', errorContext);
+    }
+    if (entry.kind === 'not-found') throw entry.error;
+    if (this.#now() >= entry.fetchedAt + entry.ttlMs)
+      return { digest: entry.digest, result: 'stale' };
+    return { digest: entry.digest, result: status.fetch === 'hit' ? 'hit' : 'miss' };
+  }
+
+  /** lru-cache's fetchMethod: one registry call for a key, with the stale-if-error decision. */
+  async #fetch(
+    context: FetchContext,
+    stale: CachedAnswer | undefined,
+    fetchOptions: LRUCache.FetcherFetchOptions<string, CachedAnswer, FetchContext>,
+  ): Promise<CachedAnswer> {
+    const { reference, credential, platform, label, signal } = context;
+    const base = { reference: label, credentialed: credential !== undefined, fetchedAt: 0 };
+    try {
+      const { digest } = await this.#client.resolveDigest(reference, {
+        signal,
+        ...(credential === undefined ? {} : { credential }),
+        ...(platform === undefined ? {} : { platform }),
+      });
+      return { ...base, kind: 'digest', digest, fetchedAt: this.#now(), ttlMs: this.#ttlMs };
+    } catch (error) {
+      if (error instanceof ManifestUnknownError) {
+        fetchOptions.ttl = this.#notFoundTtlMs;
+        return {
+          ...base,
+          kind: 'not-found',
+          error,
+          fetchedAt: this.#now(),
+          ttlMs: this.#notFoundTtlMs,
+        };
+      }
+      // lru-cache then hands the stale entry to every waiter instead of the error.
+      fetchOptions.allowStaleOnFetchRejection = this.#servableWhenFailing(stale, error);
+      throw error;
+    }
+  }
+
+  #servableWhenFailing(stale: CachedAnswer | undefined, error: unknown): boolean {
+    if (stale?.kind !== 'digest' || !(error instanceof RegistryError) || !error.temporary) {
+      return false;
+    }
+    return this.#now() - (stale.fetchedAt + stale.ttlMs) <= this.#staleIfErrorMs;
+  }
+}
