@@ -1,0 +1,39 @@
+/**
+ * One deadline for all the work on one admission request. Dependencies are handed the signal,
+ * but one that ignores it (or hangs) must not hold the answer past the deadline, so every wait
+ * is also raced against the signal here.
+ */
+
+/** Aborts after `timeoutMs`, or as soon as `callerSignal` does. */
+export function requestDeadline(timeoutMs: number, callerSignal?: AbortSignal): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return callerSignal === undefined ? timeout : AbortSignal.any([timeout, callerSignal]);
+}
+
+/** `work`'s result, or a rejection with the signal's reason as soon as `signal` aborts. */
+export function beforeAbort<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(abortError(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    // A dependency that throws synchronously rejects like one that rejects.
+    void Promise.resolve()
+      .then(work)
+      .then(resolve, reject)
+      .finally(() => {
+        signal.removeEventListener('abort', onAbort);
+      });
+  });
+}
+
+/** Whether `signal` was aborted by its timeout rather than by the caller. */
+export function timedOut(signal: AbortSignal): boolean {
+  return signal.aborted && abortError(signal).name === 'TimeoutError';
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason as unknown;
+  return reason instanceof Error ? reason : new Error('aborted', { cause: reason });
+}

@@ -1,0 +1,191 @@
+/**
+ * One AdmissionReview in, one response out. Decides whether to look (policy.ts), plans each
+ * image (image-plan.ts), resolves what needs resolving under one deadline, and answers with a
+ * patch, warnings or a denial. Never throws for a valid review: an unexpected error becomes an
+ * answer under the failure policy.
+ */
+import type { CredentialProvider } from '../credentials/provider.js';
+import { pinnedReference, type ImageReference } from '../reference.js';
+import type { DigestResolver } from '../resolver-types.js';
+import { requestDeadline } from './deadline.js';
+import type { JsonObject } from './json-object.js';
+import { planImage, type ImagePlan, type PlanContext } from './image-plan.js';
+import {
+  mergeOriginalImages,
+  ORIGINAL_IMAGES_ANNOTATION,
+  readOriginalImages,
+} from './original-images.js';
+import {
+  pinningResult,
+  skippedResult,
+  unexpectedErrorResult,
+  type MutationResult,
+  type UnpinnedImage,
+} from './outcome.js';
+import { buildPatch, type ImageReplacement, type PatchOperation } from './patch.js';
+import { credentialSubject, podCredentials } from './pod-credentials.js';
+import { containerImages, imageSites, type ImageSite, type PodSpecLocation } from './pod-specs.js';
+import { admissionScope, type MutationPolicy, type NamespacePolicy } from './policy.js';
+import { resolveAll, resolutionKey, type ResolutionOutcome } from './resolution.js';
+import type { AdmissionRequest, AdmissionReview } from './review.js';
+import { imageWarning } from './warnings.js';
+
+export type { MutationPolicy, NamespacePolicy } from './policy.js';
+export { Outcomes, type MutationResult, type Outcome, type UnpinnedImage } from './outcome.js';
+
+export interface MutateDependencies {
+  readonly resolver: DigestResolver;
+  readonly credentials: CredentialProvider;
+  readonly namespaces: NamespacePolicy;
+  readonly policy: MutationPolicy;
+}
+
+export interface MutateOptions {
+  /** Aborts the work early, e.g. when the API server has gone away. */
+  readonly signal?: AbortSignal;
+}
+
+export async function mutate(
+  review: AdmissionReview,
+  deps: MutateDependencies,
+  options: MutateOptions = {},
+): Promise<MutationResult> {
+  const { request } = review;
+  try {
+    const scope = admissionScope(request, deps);
+    if (scope.skip !== undefined) return skippedResult(request.uid, scope.skip);
+    const sites = imageSites(scope.location);
+    const context: PlanContext = {
+      oldImages: scope.oldLocation === undefined ? new Map() : containerImages(scope.oldLocation),
+      oldOriginals: readOriginalImages(
+        request.operation === 'UPDATE' ? request.oldObject : undefined,
+      ),
+      updatePolicy: deps.policy.updatePolicy,
+    };
+    const planned = sites.map((site) => ({ site, plan: planImage(site, context) }));
+    const work = {
+      request,
+      object: scope.object,
+      location: scope.location,
+      deps,
+      signal: options.signal,
+    };
+    return await pinPlanned(planned, work);
+  } catch (error: unknown) {
+    return unexpectedErrorResult(request.uid, error, deps.policy.failurePolicy);
+  }
+}
+
+interface PlannedSite {
+  readonly site: ImageSite;
+  readonly plan: ImagePlan;
+}
+
+interface PinningWork {
+  readonly request: AdmissionRequest;
+  readonly object: JsonObject;
+  readonly location: PodSpecLocation;
+  readonly deps: MutateDependencies;
+  readonly signal: AbortSignal | undefined;
+}
+
+interface Pin extends ImageReplacement {
+  readonly containerName: string;
+  /** The image as it was before pinning. */
+  readonly original: string;
+}
+
+async function pinPlanned(
+  planned: readonly PlannedSite[],
+  work: PinningWork,
+): Promise<MutationResult> {
+  const { policy } = work.deps;
+  const { outcomes, credentialProblems } = await resolvePlanned(planned, work);
+  const pins: Pin[] = [];
+  const unpinned = new Map<string, UnpinnedImage>();
+  for (const { site, plan } of planned) {
+    const result = pinnedImage(plan, outcomes, policy.dropTag);
+    if (typeof result === 'string') {
+      pins.push({
+        path: site.path,
+        image: result,
+        containerName: site.containerName,
+        original: site.image,
+      });
+    } else if (result !== undefined) {
+      unpinned.set(site.image, { image: site.image, reason: result.reason });
+    }
+  }
+  return pinningResult({
+    uid: work.request.uid,
+    failurePolicy: policy.failurePolicy,
+    patch: patchFor(pins, work),
+    pinned: pins.length,
+    unpinned: [...unpinned.values()],
+    credentialProblems,
+    warnings: planned.flatMap(({ site, plan }) =>
+      plan.action === 'invalid' ? [imageWarning(site.image, `left unchanged: ${plan.why}`)] : [],
+    ),
+  });
+}
+
+/** Credentials are fetched, once, only when some image has to be resolved. */
+async function resolvePlanned(
+  planned: readonly PlannedSite[],
+  work: PinningWork,
+): Promise<{
+  outcomes: ReadonlyMap<string, ResolutionOutcome>;
+  credentialProblems: readonly string[];
+}> {
+  const references = planned.flatMap(({ plan }): ImageReference[] =>
+    plan.action === 'resolve' ? [plan.reference] : [],
+  );
+  if (references.length === 0) return { outcomes: new Map(), credentialProblems: [] };
+  const { deps, request } = work;
+  const signal = requestDeadline(deps.policy.resolveTimeoutMs, work.signal);
+  // admissionScope skips requests without a namespace, so there always is one here.
+  const subject = credentialSubject(request.namespace ?? '', work.location.spec);
+  const { keyring, problems } = await podCredentials(deps.credentials, subject, signal);
+  const outcomes = await resolveAll({ resolver: deps.resolver, keyring, references, signal });
+  return { outcomes, credentialProblems: problems };
+}
+
+/** The new image for a site, why it could not get one, or undefined when it stays as it is. */
+function pinnedImage(
+  plan: ImagePlan,
+  outcomes: ReadonlyMap<string, ResolutionOutcome>,
+  dropTag: boolean,
+): string | { reason: string } | undefined {
+  switch (plan.action) {
+    case 'pin':
+      return pinnedReference(plan.reference, plan.digest, { dropTag });
+    case 'resolve': {
+      const outcome = outcomes.get(resolutionKey(plan.reference)) ?? { reason: 'error' };
+      return outcome.digest === undefined
+        ? { reason: outcome.reason }
+        : pinnedReference(plan.reference, outcome.digest, { dropTag });
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The image replacements, and the original-images annotation with them. The annotation is left
+ * out on the `ephemeralcontainers` subresource, which persists ephemeral containers only.
+ */
+function patchFor(pins: readonly Pin[], work: PinningWork): PatchOperation[] {
+  if (pins.length === 0) return [];
+  if (work.request.subResource !== undefined)
+    return buildPatch({ object: work.object, images: pins });
+  const originals = mergeOriginalImages({
+    recorded: readOriginalImages(work.object),
+    currentImages: containerImages(work.location),
+    pinned: new Map(pins.map(({ containerName, original }) => [containerName, original])),
+  });
+  return buildPatch({
+    object: work.object,
+    images: pins,
+    annotations: { [ORIGINAL_IMAGES_ANNOTATION]: originals },
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * Where each kind keeps its pod spec, and the image fields inside it. The kind is read from
+ * `request.kind` (the kind of the object actually sent, after matchPolicy conversion), not from
+ * `request.resource`: a subresource request such as `deployments/scale` names the deployments
+ * resource but carries a Scale, which has no pod spec.
+ */
+import { arrayField, isJsonObject, objectAt, stringField, type JsonObject } from './json-object.js';
+import type { GroupVersionKind } from './review.js';
+
+export const ContainerFields = ['initContainers', 'containers', 'ephemeralContainers'] as const;
+export type ContainerField = (typeof ContainerFields)[number];
+
+const EPHEMERAL_CONTAINERS_SUBRESOURCE = 'ephemeralcontainers';
+const WORKLOAD_TEMPLATE = ['spec', 'template'];
+
+/**
+ * Path to the pod template (the object holding the pod's `metadata` and `spec`), by `group/kind`.
+ * Versions are not part of the key: each of these kinds keeps its template at the same path in
+ * every version it was ever served in.
+ */
+const POD_TEMPLATE_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['/Pod', []],
+  ['/PodTemplate', ['template']],
+  ['/ReplicationController', WORKLOAD_TEMPLATE],
+  ['apps/Deployment', WORKLOAD_TEMPLATE],
+  ['apps/StatefulSet', WORKLOAD_TEMPLATE],
+  ['apps/DaemonSet', WORKLOAD_TEMPLATE],
+  ['apps/ReplicaSet', WORKLOAD_TEMPLATE],
+  ['batch/Job', WORKLOAD_TEMPLATE],
+  ['batch/CronJob', ['spec', 'jobTemplate', 'spec', 'template']],
+]);
+
+/** What decides where the pod spec is and which of its container lists may change. */
+export interface PodSpecTarget {
+  readonly kind: GroupVersionKind;
+  readonly subResource: string | undefined;
+}
+
+export interface PodSpecLocation {
+  /** From the object's root to the pod template: `[]` for a Pod, `['spec', 'template']` for a Deployment. */
+  readonly templatePath: readonly string[];
+  /** The pod template: holds the pod's `metadata` (perhaps absent) and `spec`. */
+  readonly template: JsonObject;
+  readonly spec: JsonObject;
+  /** The container lists admission may change. */
+  readonly fields: readonly ContainerField[];
+}
+
+export interface ImageSite {
+  /** JSON Pointer segments, unescaped, from the object's root to the `image` string. */
+  readonly path: readonly (string | number)[];
+  readonly field: ContainerField;
+  readonly containerName: string;
+  readonly image: string;
+  readonly templatePath: readonly string[];
+}
+
+/**
+ * Where the pod template of `target` lives and which container lists may change, or undefined
+ * when requests for it carry no pod spec admission should touch (another kind, or a subresource
+ * such as `status`). The `pods/ephemeralcontainers` subresource persists ephemeral containers
+ * only, so only they are offered.
+ */
+export function podSpecScope(
+  target: PodSpecTarget,
+): { templatePath: readonly string[]; fields: readonly ContainerField[] } | undefined {
+  const templatePath = POD_TEMPLATE_PATHS.get(`${target.kind.group}/${target.kind.kind}`);
+  if (templatePath === undefined) return undefined;
+  if (target.subResource === undefined) return { templatePath, fields: ContainerFields };
+  const isPod = target.kind.group === '' && target.kind.kind === 'Pod';
+  if (isPod && target.subResource === EPHEMERAL_CONTAINERS_SUBRESOURCE) {
+    return { templatePath, fields: ['ephemeralContainers'] };
+  }
+  return undefined;
+}
+
+/** The pod spec inside `object`, or undefined when it has none where its kind keeps it. */
+export function locatePodSpec(
+  object: JsonObject,
+  target: PodSpecTarget,
+): PodSpecLocation | undefined {
+  const scope = podSpecScope(target);
+  if (scope === undefined) return undefined;
+  const template = objectAt(object, scope.templatePath);
+  const spec = template === undefined ? undefined : objectAt(template, ['spec']);
+  if (template === undefined || spec === undefined) return undefined;
+  return { templatePath: scope.templatePath, template, spec, fields: scope.fields };
+}
+
+/** Every named container with a non-empty image, in the lists admission may change. */
+export function imageSites(location: PodSpecLocation): ImageSite[] {
+  return location.fields.flatMap((field) => fieldSites(location, field));
+}
+
+/** Container name → image, across all container lists (names are unique across them in a pod). */
+export function containerImages(location: PodSpecLocation): ReadonlyMap<string, string> {
+  const images = new Map<string, string>();
+  for (const field of ContainerFields) {
+    for (const site of fieldSites(location, field)) images.set(site.containerName, site.image);
+  }
+  return images;
+}
+
+function fieldSites(location: PodSpecLocation, field: ContainerField): ImageSite[] {
+  const sites: ImageSite[] = [];
+  arrayField(location.spec, field).forEach((container, index) => {
+    if (!isJsonObject(container)) return;
+    const name = stringField(container, 'name');
+    const image = stringField(container, 'image');
+    // Without a name the object fails validation anyway; without an image there is nothing to pin.
+    if (name === undefined || image === undefined || image.length === 0) return;
+    sites.push({
+      path: [...location.templatePath, 'spec', field, index, 'image'],
+      field,
+      containerName: name,
+      image,
+      templatePath: location.templatePath,
+    });
+  });
+  return sites;
+}

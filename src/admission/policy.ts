@@ -1,0 +1,138 @@
+/**
+ * Whether digest-pinner looks at a request at all: operation, kind and subresource, namespace
+ * opt-in, per-object opt-out, and objects whose pod template belongs to a controller above them.
+ * Answers either why it skips or where the pod spec to work on is.
+ */
+import {
+  annotationsOf,
+  arrayField,
+  isJsonObject,
+  stringField,
+  type JsonObject,
+} from './json-object.js';
+import {
+  locatePodSpec,
+  podSpecScope,
+  type PodSpecLocation,
+  type PodSpecTarget,
+} from './pod-specs.js';
+import type { AdmissionRequest } from './review.js';
+
+export interface NamespacePolicy {
+  isOptedIn(namespace: string): boolean;
+}
+
+export interface MutationPolicy {
+  /** What to do with an object whose images could not all be pinned. */
+  readonly failurePolicy: 'ignore' | 'fail';
+  /** `sticky`: on UPDATE, an unchanged name and tag keep the digest they were pinned to. */
+  readonly updatePolicy: 'sticky' | 're-resolve';
+  /** Pin as `name@digest` instead of `name:tag@digest` (`--no-tag`). */
+  readonly dropTag: boolean;
+  /** The webhook's own namespace: requests from it are never mutated. */
+  readonly ownNamespace: string | undefined;
+  /** One deadline for all the work on one request: credentials and every resolution. */
+  readonly resolveTimeoutMs: number;
+}
+
+export const PIN_ANNOTATION = 'digest-pinner.io/pin';
+export const PIN_DISABLED = 'disabled';
+
+/** Why a request was not looked at; bounded, so usable as a metric label. */
+export const SkipReasons = [
+  'operation',
+  'kind',
+  'subresource',
+  'no-pod-spec',
+  'no-namespace',
+  'own-namespace',
+  'namespace-not-opted-in',
+  'object-opted-out',
+  'template-opted-out',
+  'controlled-by-deployment',
+  'controlled-by-cronjob',
+] as const;
+export type SkipReason = (typeof SkipReasons)[number];
+
+export type AdmissionScope =
+  | { readonly skip: SkipReason }
+  | {
+      readonly skip?: undefined;
+      readonly object: JsonObject;
+      readonly location: PodSpecLocation;
+      /** The same pod spec in the stored object, on UPDATE. */
+      readonly oldLocation: PodSpecLocation | undefined;
+    };
+
+/**
+ * A ReplicaSet or Job whose controller is a Deployment or CronJob gets its template from that
+ * owner, which was admitted (and pinned) itself. Changing the template underneath the owner is
+ * harmful: a Deployment controller that finds its ReplicaSet's template differing from its own
+ * creates a new ReplicaSet on every sync.
+ */
+const TEMPLATE_OWNERS: readonly { owned: string; owner: string; reason: SkipReason }[] = [
+  { owned: 'apps/ReplicaSet', owner: 'apps/Deployment', reason: 'controlled-by-deployment' },
+  { owned: 'batch/Job', owner: 'batch/CronJob', reason: 'controlled-by-cronjob' },
+];
+
+export function admissionScope(
+  request: AdmissionRequest,
+  context: { readonly policy: MutationPolicy; readonly namespaces: NamespacePolicy },
+): AdmissionScope {
+  const target: PodSpecTarget = { kind: request.kind, subResource: request.subResource };
+  const skip = requestDecision(request, target) ?? namespaceDecision(request.namespace, context);
+  if (skip !== undefined) return { skip };
+  const object = request.object;
+  const location = object === undefined ? undefined : locatePodSpec(object, target);
+  if (object === undefined || location === undefined) return { skip: 'no-pod-spec' };
+  const objectSkip = optOut(object, location) ?? controlledTemplate(request, object);
+  if (objectSkip !== undefined) return { skip: objectSkip };
+  const oldObject = request.operation === 'UPDATE' ? request.oldObject : undefined;
+  const oldLocation = oldObject === undefined ? undefined : locatePodSpec(oldObject, target);
+  return { object, location, oldLocation };
+}
+
+function requestDecision(request: AdmissionRequest, target: PodSpecTarget): SkipReason | undefined {
+  if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return 'operation';
+  if (podSpecScope(target) !== undefined) return undefined;
+  return request.subResource === undefined ? 'kind' : 'subresource';
+}
+
+function namespaceDecision(
+  namespace: string | undefined,
+  context: { readonly policy: MutationPolicy; readonly namespaces: NamespacePolicy },
+): SkipReason | undefined {
+  if (namespace === undefined) return 'no-namespace';
+  if (namespace === context.policy.ownNamespace) return 'own-namespace';
+  if (!context.namespaces.isOptedIn(namespace)) return 'namespace-not-opted-in';
+  return undefined;
+}
+
+function optOut(object: JsonObject, location: PodSpecLocation): SkipReason | undefined {
+  if (annotationsOf(object)[PIN_ANNOTATION] === PIN_DISABLED) return 'object-opted-out';
+  if (annotationsOf(location.template)[PIN_ANNOTATION] === PIN_DISABLED)
+    return 'template-opted-out';
+  return undefined;
+}
+
+function controlledTemplate(request: AdmissionRequest, object: JsonObject): SkipReason | undefined {
+  const kind = `${request.kind.group}/${request.kind.kind}`;
+  const rule = TEMPLATE_OWNERS.find(({ owned }) => owned === kind);
+  if (rule === undefined) return undefined;
+  const controller = controllerOf(object);
+  return controller === rule.owner ? rule.reason : undefined;
+}
+
+/** `group/kind` of the owner reference marked `controller: true`, if any. */
+function controllerOf(object: JsonObject): string | undefined {
+  const metadata = isJsonObject(object.metadata) ? object.metadata : undefined;
+  const controller = arrayField(metadata, 'ownerReferences')
+    .filter(isJsonObject)
+    .find((reference) => reference.controller === true);
+  const apiVersion = stringField(controller, 'apiVersion');
+  const kind = stringField(controller, 'kind');
+  if (apiVersion === undefined || kind === undefined) return undefined;
+  const slash = apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  return `${group}/${kind}`;
+}
