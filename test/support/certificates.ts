@@ -1,0 +1,55 @@
+/**
+ * Certificates for registry tests, written to files for programs that read paths
+ * (docker-registry). Made by the webhook's own certificate code (src/tls/certificates.ts).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  createCertificateAuthority,
+  createSelfSignedServingCertificate,
+} from '../../src/tls/certificates.js';
+
+export interface ServingCertificateFiles {
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** The CA a client must trust (pass it as `caCertificates`). */
+  readonly caPem: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+export interface SigningCertificate {
+  /** Self-signed RSA certificate: both the `x5c` of every token and the registry's root bundle. */
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly certFile: string;
+  /** The certificate's DER in base64, as a JWT `x5c` entry carries it. */
+  readonly derBase64: string;
+}
+
+/** A serving certificate for 127.0.0.1 and localhost, signed by a fresh CA, in `directory`. */
+export async function writeServingCertificate(directory: string): Promise<ServingCertificateFiles> {
+  const certificate = createSelfSignedServingCertificate({
+    commonName: 'localhost',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    validityDays: 1,
+  });
+  const certFile = join(directory, 'tls.crt');
+  const keyFile = join(directory, 'tls.key');
+  await writeFile(certFile, certificate.certPem);
+  await writeFile(keyFile, certificate.keyPem, { mode: 0o600 });
+  return { ...certificate, certFile, keyFile };
+}
+
+/** An RSA certificate to sign RS256 registry tokens with, in `directory`. */
+export async function writeSigningCertificate(directory: string): Promise<SigningCertificate> {
+  const { certPem, keyPem } = createCertificateAuthority({
+    commonName: 'digest-pinner test token signer',
+    validityDays: 1,
+  });
+  const certFile = join(directory, 'token-signer.crt');
+  await writeFile(certFile, certPem);
+  const derBase64 = certPem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+  return { certPem, keyPem, certFile, derBase64 };
+}
