@@ -150,7 +150,11 @@ function readUid(uid: unknown): string {
 
 function readKind(value: unknown): GroupVersionKind {
   const fields = readGroupVersion(value, 'request.kind');
-  return { ...fields, kind: requiredString(fields.object, 'request.kind', 'kind') };
+  return {
+    group: fields.group,
+    version: fields.version,
+    kind: requiredString(fields.object, 'request.kind', 'kind'),
+  };
 }
 
 function readResource(value: unknown): GroupVersionResource {
