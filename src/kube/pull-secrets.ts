@@ -1,0 +1,244 @@
+/**
+ * The credentials a pod's images may be pulled with: the docker config secrets its
+ * imagePullSecrets name, or, when it names none, those of its service account, which is what the
+ * ServiceAccount admission plugin copies into a pod that names none (and all the kubelet ever
+ * sees). Objects are read with GET only, never list or watch (the webhook must not be able to
+ * read every secret), and cached per namespace and name for a short TTL with one request in
+ * flight per object, so that a warm admission costs no API call. A missing or unreadable object
+ * is skipped and reported, as the kubelet skips it.
+ */
+import type { CoreV1Api, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
+import { LRUCache } from 'lru-cache';
+import { MatchingKeyring } from '../credentials/credential-matching.js';
+import type { KeyedCredential } from '../credentials/credential-matching.js';
+import type {
+  CredentialProvider,
+  PodCredentialSubject,
+  PodCredentials,
+} from '../credentials/provider.js';
+import {
+  parseDockerConfigSecret,
+  type DockerConfigEntries,
+  type DockerConfigSecret,
+} from '../credentials/docker-config.js';
+import { ConfigError } from '../errors.js';
+import {
+  apiErrorStatus,
+  describeApiError,
+  ignoreKubeApiCalls,
+  type KubeApiObserver,
+  type KubeApiResource,
+} from './api-calls.js';
+
+export const DEFAULT_PULL_SECRET_TTL_MS = 30_000;
+const DEFAULT_MAX_CACHED_OBJECTS = 4096;
+const DEFAULT_SERVICE_ACCOUNT = 'default';
+const NOT_FOUND = 404;
+/** A DNS subdomain (RFC 1123), the form of secret, service account and namespace names. */
+const OBJECT_NAME_PATTERN =
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/**
+ * A failed read is remembered this long (at most the TTL): long enough that an API outage costs
+ * one request per object per second, short enough to recover at once.
+ */
+const FAILURE_TTL_MS = 1000;
+
+/** The two reads this module makes; CoreV1Api has them. */
+export type PullSecretReader = Pick<
+  CoreV1Api,
+  'readNamespacedSecret' | 'readNamespacedServiceAccount'
+>;
+
+export interface KubernetesCredentialProviderOptions {
+  readonly core: PullSecretReader;
+  /** How long a secret or service account, or its absence, is remembered. Default 30 s. */
+  readonly ttlMs?: number;
+  /** Most objects remembered at once, secrets and service accounts each. */
+  readonly maxCachedObjects?: number;
+  readonly observer?: KubeApiObserver;
+  /** Milliseconds, monotonic; `performance` by default. */
+  readonly clock?: { now(): number };
+}
+
+/**
+ * What a GET found. `missing` (404) is remembered like an object; `failed` (anything else) only
+ * briefly, and a previous answer, when there is one, is kept in its place.
+ */
+type Outcome<T> =
+  | { readonly kind: 'found'; readonly value: T }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'failed'; readonly detail: string };
+
+type OutcomeCache<T> = LRUCache<string, Outcome<T>, ObjectKey>;
+
+interface ObjectKey {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export class KubernetesCredentialProvider implements CredentialProvider {
+  readonly #core: PullSecretReader;
+  readonly #observer: KubeApiObserver;
+  readonly #secrets: OutcomeCache<DockerConfigEntries>;
+  readonly #serviceAccounts: OutcomeCache<readonly string[]>;
+
+  constructor(options: KubernetesCredentialProviderOptions) {
+    const ttl = options.ttlMs ?? DEFAULT_PULL_SECRET_TTL_MS;
+    if (!Number.isInteger(ttl) || ttl < 1) {
+      throw new ConfigError([
+        `pull secret cache TTL must be a positive number of milliseconds, not ${ttl}`,
+      ]);
+    }
+    this.#core = options.core;
+    this.#observer = options.observer ?? ignoreKubeApiCalls;
+    const common = {
+      max: options.maxCachedObjects ?? DEFAULT_MAX_CACHED_OBJECTS,
+      ttl,
+      ...(options.clock === undefined ? {} : { perf: options.clock, ttlResolution: 0 }),
+    };
+    this.#secrets = new LRUCache({
+      ...common,
+      fetchMethod: (_key, stale, { context, options: entry }) =>
+        settle(this.#readSecret(context), { stale, entry, ttl }),
+    });
+    this.#serviceAccounts = new LRUCache({
+      ...common,
+      fetchMethod: (_key, stale, { context, options: entry }) =>
+        settle(this.#readServiceAccount(context), { stale, entry, ttl }),
+    });
+  }
+
+  async credentialsFor(
+    subject: PodCredentialSubject,
+    signal?: AbortSignal,
+  ): Promise<PodCredentials> {
+    const { namespace } = subject;
+    const problems: string[] = [];
+    if (!OBJECT_NAME_PATTERN.test(namespace)) {
+      return {
+        keyring: new MatchingKeyring([]),
+        problems: [`namespace "${namespace}" is not a valid name`],
+      };
+    }
+    let secretNames = validNames(subject.imagePullSecretNames, 'secret', problems);
+    if (subject.imagePullSecretNames.length === 0) {
+      const name = subject.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT;
+      const account = OBJECT_NAME_PATTERN.test(name)
+        ? await abortable(this.#lookup(this.#serviceAccounts, { namespace, name }), signal)
+        : { kind: 'failed' as const, detail: 'not a valid name' };
+      if (account.kind === 'found') secretNames = validNames(account.value, 'secret', problems);
+      else problems.push(describeOutcome(account, `service account ${namespace}/${name}`));
+    }
+    const secrets = await abortable(
+      Promise.all(secretNames.map((name) => this.#lookup(this.#secrets, { namespace, name }))),
+      signal,
+    );
+    const entries: KeyedCredential[] = [];
+    secrets.forEach((secret, index) => {
+      if (secret.kind === 'found') {
+        entries.push(...secret.value.entries);
+        problems.push(...secret.value.problems);
+      } else {
+        problems.push(describeOutcome(secret, `secret ${namespace}/${secretNames[index] ?? ''}`));
+      }
+    });
+    return { keyring: new MatchingKeyring(entries), problems };
+  }
+
+  async #lookup<T>(cache: OutcomeCache<T>, key: ObjectKey): Promise<Outcome<T>> {
+    const outcome = await cache.fetch(`${key.namespace}/${key.name}`, { context: key });
+    return outcome ?? { kind: 'failed', detail: 'no answer' };
+  }
+
+  async #readSecret(key: ObjectKey): Promise<Outcome<DockerConfigEntries>> {
+    const secret = await this.#read('secrets', () => this.#core.readNamespacedSecret(key));
+    return secret === undefined
+      ? { kind: 'missing' }
+      : { kind: 'found', value: parseDockerConfigSecret(withLocation(secret, key)) };
+  }
+
+  async #readServiceAccount(key: ObjectKey): Promise<Outcome<readonly string[]>> {
+    const account = await this.#read('serviceaccounts', () =>
+      this.#core.readNamespacedServiceAccount(key),
+    );
+    return account === undefined
+      ? { kind: 'missing' }
+      : { kind: 'found', value: pullSecretNames(account) };
+  }
+
+  /** The object, `undefined` for 404; anything else rejects. */
+  async #read<T>(resource: KubeApiResource, get: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const object = await get();
+      this.#observer.apiCall(resource, 200);
+      return object;
+    } catch (error: unknown) {
+      const status = apiErrorStatus(error);
+      this.#observer.apiCall(resource, status);
+      if (status === NOT_FOUND) return undefined;
+      throw error;
+    }
+  }
+}
+
+/**
+ * A read's outcome for the cache. A failure keeps the previous answer if there was one (an API
+ * blip must not drop every credential), and either way is retried after FAILURE_TTL_MS.
+ */
+async function settle<T>(
+  read: Promise<Outcome<T>>,
+  context: { stale: Outcome<T> | undefined; entry: { ttl?: number }; ttl: number },
+): Promise<Outcome<T>> {
+  try {
+    return await read;
+  } catch (error: unknown) {
+    context.entry.ttl = Math.min(context.ttl, FAILURE_TTL_MS);
+    if (context.stale !== undefined && context.stale.kind !== 'failed') return context.stale;
+    return { kind: 'failed', detail: describeApiError(error) };
+  }
+}
+
+/** Problems name the secret as asked for, whatever metadata the answer carries. */
+function withLocation(secret: V1Secret, key: ObjectKey): DockerConfigSecret {
+  return { type: secret.type, data: secret.data, metadata: key };
+}
+
+function pullSecretNames(account: V1ServiceAccount): string[] {
+  return (account.imagePullSecrets ?? []).map((reference) => reference.name ?? '');
+}
+
+/**
+ * Names in order, each once, blanks dropped as the kubelet drops them. Admission sees a pod
+ * before the API server validates it, so a name may be anything: one that is not an object
+ * name (`..`, `a/b`) is reported instead of being put in a request path.
+ */
+function validNames(names: readonly string[], kind: string, problems: string[]): string[] {
+  const valid: string[] = [];
+  for (const name of new Set(names)) {
+    if (name === '') continue;
+    if (OBJECT_NAME_PATTERN.test(name)) valid.push(name);
+    else problems.push(`${kind} name "${name}" is not a valid name; ignored`);
+  }
+  return valid;
+}
+
+function describeOutcome(outcome: Outcome<unknown>, what: string): string {
+  return outcome.kind === 'failed'
+    ? `${what} could not be read: ${outcome.detail}`
+    : `${what} not found`;
+}
+
+/** `promise`, or the signal's reason as soon as it aborts; the work itself goes on for others. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
+}
