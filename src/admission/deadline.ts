@@ -30,7 +30,16 @@ export function beforeAbort<T>(work: () => Promise<T>, signal: AbortSignal): Pro
 
 /** Whether `signal` was aborted by its timeout rather than by the caller. */
 export function timedOut(signal: AbortSignal): boolean {
-  return signal.aborted && abortError(signal).name === 'TimeoutError';
+  // AbortSignal.timeout() aborts with a DOMException named TimeoutError. Matched by name, not
+  // class: the DOMException may come from another realm (a vm context) than this module's Error.
+  const reason = signal.reason as unknown;
+  return (
+    signal.aborted &&
+    typeof reason === 'object' &&
+    reason !== null &&
+    'name' in reason &&
+    reason.name === 'TimeoutError'
+  );
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -8,7 +8,7 @@
 export const WARNING_MAX_LENGTH = 119;
 const ELLIPSIS = '…';
 /** Room kept for the image name however long the detail is. */
-const IMAGE_MIN_LENGTH = 40;
+const IMAGE_MIN_LENGTH = 52;
 /** The share of a shortened image name kept from its start; the rest comes from its end. */
 const HEAD_SHARE = 0.4;
 

@@ -9,10 +9,7 @@ const PINNED_PROXY = `nginx:1.27@sha256:${'b'.repeat(64)}`;
 
 function apply(object: JsonObject, patch: readonly PatchOperation[]): Record<string, unknown> {
   const operations = JSON.parse(JSON.stringify(patch)) as jsonPatch.Operation[];
-  return jsonPatch.applyPatch(structuredClone(object), operations, true).newDocument as Record<
-    string,
-    unknown
-  >;
+  return jsonPatch.applyPatch(structuredClone(object), operations, true).newDocument;
 }
 
 function valueAt(document: unknown, pointer: string): unknown {

@@ -1,0 +1,885 @@
+import { createHash } from 'node:crypto';
+import jsonPatch from 'fast-json-patch';
+import {
+  mutate,
+  type MutateDependencies,
+  type MutationPolicy,
+  type MutationResult,
+} from '../../src/admission/mutate.js';
+import type { Keyring, RegistryCredential } from '../../src/credentials/credential.js';
+import type {
+  CredentialProvider,
+  PodCredentials,
+  PodCredentialSubject,
+} from '../../src/credentials/provider.js';
+import type { ImageReference } from '../../src/reference.js';
+import {
+  ManifestUnknownError,
+  RegistryUnauthorizedError,
+  type RegistryError,
+} from '../../src/registry/errors.js';
+import type { DigestResolver, Resolution } from '../../src/resolver-types.js';
+import {
+  imagesOf,
+  loadReview,
+  mapImages,
+  podTemplateOf,
+  PodTemplateFixtures,
+  toReview,
+  withImages,
+  type KubeDocument,
+  type ReviewDocument,
+} from '../support/fixtures.js';
+
+const KEY = 'digest-pinner.io/original-images';
+
+/** The digest the fake registry holds for `name:tag`. */
+function digestOf(nameAndTag: string): string {
+  return `sha256:${createHash('sha256').update(nameAndTag).digest('hex')}`;
+}
+
+function keyOf(reference: ImageReference): string {
+  return `${reference.name}:${reference.effectiveTag}`;
+}
+
+type Answer = RegistryError | Error | 'hang' | 'throw-synchronously' | { digest: string };
+
+/** A registry in memory: every tag resolves to `digestOf(name:tag)` unless told otherwise. */
+class FakeResolver implements DigestResolver {
+  readonly calls: { key: string; credentials: readonly RegistryCredential[] }[] = [];
+  readonly #answers: ReadonlyMap<string, Answer>;
+
+  constructor(answers: Record<string, Answer> = {}) {
+    this.#answers = new Map(Object.entries(answers));
+  }
+
+  resolve(
+    reference: ImageReference,
+    credentials: readonly RegistryCredential[],
+  ): Promise<Resolution> {
+    const key = keyOf(reference);
+    this.calls.push({ key, credentials });
+    const answer = this.#answers.get(key);
+    if (answer === 'throw-synchronously') throw new Error('resolver bug');
+    if (answer === 'hang') return new Promise<Resolution>(() => undefined);
+    if (answer instanceof Error) return Promise.reject(answer);
+    return Promise.resolve({ digest: answer?.digest ?? digestOf(key), result: 'miss' });
+  }
+}
+
+const GHCR_CREDENTIAL: RegistryCredential = {
+  username: 'robot',
+  password: 's3cret',
+  source: 'secret team-a/regcred',
+};
+
+class FakeCredentials implements CredentialProvider {
+  readonly subjects: PodCredentialSubject[] = [];
+
+  constructor(
+    private readonly problems: readonly string[] = [],
+    private readonly hang = false,
+  ) {}
+
+  credentialsFor(subject: PodCredentialSubject): Promise<PodCredentials> {
+    this.subjects.push(subject);
+    if (this.hang) return new Promise<PodCredentials>(() => undefined);
+    const keyring: Keyring = {
+      lookup: (reference) => (reference.registry === 'ghcr.io' ? [GHCR_CREDENTIAL] : []),
+    };
+    return Promise.resolve({ keyring, problems: this.problems });
+  }
+}
+
+const POLICY: MutationPolicy = {
+  failurePolicy: 'ignore',
+  updatePolicy: 'sticky',
+  dropTag: false,
+  ownNamespace: 'digest-pinner',
+  resolveTimeoutMs: 2000,
+};
+
+interface Harness {
+  resolver?: FakeResolver;
+  credentials?: FakeCredentials;
+  policy?: Partial<MutationPolicy>;
+  optedIn?: (namespace: string) => boolean;
+}
+
+interface Run {
+  result: MutationResult;
+  resolver: FakeResolver;
+  credentials: FakeCredentials;
+  /** `request.object` with the response's patch applied. */
+  after: KubeDocument;
+  warnings: readonly string[];
+}
+
+async function run(document: ReviewDocument, harness: Harness = {}): Promise<Run> {
+  const resolver = harness.resolver ?? new FakeResolver();
+  const credentials = harness.credentials ?? new FakeCredentials();
+  const deps: MutateDependencies = {
+    resolver,
+    credentials,
+    namespaces: { isOptedIn: harness.optedIn ?? (() => true) },
+    policy: { ...POLICY, ...harness.policy },
+  };
+  const result = await mutate(toReview(document), deps);
+  return {
+    result,
+    resolver,
+    credentials,
+    after: patched(document, result),
+    warnings: result.response.response.warnings ?? [],
+  };
+}
+
+function patched(document: ReviewDocument, result: MutationResult): KubeDocument {
+  const object = structuredClone(document.request.object ?? {});
+  const { patch } = result.response.response;
+  if (patch === undefined) return object;
+  const operations = JSON.parse(
+    Buffer.from(patch, 'base64').toString('utf8'),
+  ) as jsonPatch.Operation[];
+  return jsonPatch.applyPatch(object, operations, true).newDocument;
+}
+
+function originalsOf(object: KubeDocument): unknown {
+  const value = object.metadata?.annotations?.[KEY];
+  return value === undefined ? undefined : JSON.parse(value);
+}
+
+function pinned(image: string, nameAndTag: string): string {
+  return `${image}@${digestOf(nameAndTag)}`;
+}
+
+describe('mutate', () => {
+  describe('pinning', () => {
+    it.each(PodTemplateFixtures.filter(({ kind }) => kind !== 'Pod'))(
+      'pins every container and init container of a $kind and records the originals',
+      async ({ fixture }) => {
+        const document = loadReview(fixture);
+        const before = imagesOf(document.request.object);
+
+        const { result, after } = await run(document);
+
+        expect(result.outcome).toBe('patched');
+        expect(result.pinned).toBe(Object.keys(before).length);
+        const expected = Object.fromEntries(
+          Object.entries(before).map(([name, image]) => [
+            name,
+            expect.stringMatching(
+              new RegExp(`^${image.replace(/[.]/g, '\\.')}@sha256:[0-9a-f]{64}$`),
+            ) as unknown,
+          ]),
+        );
+        expect(imagesOf(after)).toEqual(expected);
+        expect(originalsOf(after)).toEqual(before);
+        expect(result.response.response.uid).toBe(document.request.uid);
+      },
+    );
+
+    it('pins a Pod to the digests the registry holds, keeping each spelling', async () => {
+      const { after, result } = await run(loadReview('pod-create'));
+
+      expect(imagesOf(after)).toEqual({
+        migrate: pinned(
+          'ghcr.io/example/web-migrations:v1.4.2',
+          'ghcr.io/example/web-migrations:v1.4.2',
+        ),
+        app: pinned('ghcr.io/example/web:v1.4.2', 'ghcr.io/example/web:v1.4.2'),
+        'metrics-sidecar': pinned(
+          'quay.io/prometheus/statsd-exporter:v0.26.1',
+          'quay.io/prometheus/statsd-exporter:v0.26.1',
+        ),
+      });
+      expect(result.unpinned).toEqual([]);
+      expect(result.response.response.warnings).toBeUndefined();
+    });
+
+    it.each(PodTemplateFixtures)(
+      'pins ephemeral containers in a $kind template too',
+      async ({ fixture }) => {
+        const document = loadReview(fixture);
+        podTemplateOf(document.request.object!).spec.ephemeralContainers = [
+          { name: 'debug', image: 'busybox:1.36' },
+        ];
+
+        const { after } = await run(document);
+
+        expect(podTemplateOf(after).spec.ephemeralContainers?.[0]?.image).toBe(
+          pinned('busybox:1.36', 'docker.io/library/busybox:1.36'),
+        );
+      },
+    );
+
+    it('drops the tag from pinned images when dropTag is set', async () => {
+      const { after } = await run(loadReview('deployment-create'), { policy: { dropTag: true } });
+
+      expect(imagesOf(after).proxy).toBe(`nginx@${digestOf('docker.io/library/nginx:1.27')}`);
+      expect(originalsOf(after)).toMatchObject({ proxy: 'nginx:1.27' });
+    });
+
+    it('keeps the annotations already on the object when it adds its own', async () => {
+      const document = loadReview('deployment-create');
+
+      const { after } = await run(document);
+
+      expect(
+        after.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration'],
+      ).toBe(
+        document.request.object?.metadata?.annotations?.[
+          'kubectl.kubernetes.io/last-applied-configuration'
+        ],
+      );
+    });
+
+    it('resolves the same image in two containers once, however it is spelled', async () => {
+      const document = withImages(loadReview('deployment-create'), {
+        'config-render': 'nginx:1.27',
+        app: 'docker.io/library/nginx:1.27',
+        proxy: 'nginx:1.27',
+      });
+
+      const { resolver, after } = await run(document);
+
+      expect(resolver.calls.map(({ key }) => key)).toEqual(['docker.io/library/nginx:1.27']);
+      expect(imagesOf(after)).toEqual({
+        'config-render': pinned('nginx:1.27', 'docker.io/library/nginx:1.27'),
+        app: pinned('docker.io/library/nginx:1.27', 'docker.io/library/nginx:1.27'),
+        proxy: pinned('nginx:1.27', 'docker.io/library/nginx:1.27'),
+      });
+    });
+
+    it('leaves already digested images alone and resolves only the others', async () => {
+      const digested = `ghcr.io/example/web:v1.4.2@${digestOf('elsewhere')}`;
+      const document = withImages(loadReview('deployment-create'), { app: digested });
+
+      const { after, resolver, result } = await run(document);
+
+      expect(imagesOf(after).app).toBe(digested);
+      expect(resolver.calls.map(({ key }) => key).sort()).toEqual([
+        'docker.io/library/busybox:1.36',
+        'docker.io/library/nginx:1.27',
+      ]);
+      expect(result.pinned).toBe(2);
+      expect(originalsOf(after)).not.toHaveProperty('app');
+    });
+
+    it('answers unchanged when every image already has a digest', async () => {
+      const document = mapImages(
+        loadReview('pod-create'),
+        ({ image }) => `${image}@${digestOf(image)}`,
+      );
+
+      const { result, resolver, credentials } = await run(document);
+
+      expect(result.outcome).toBe('unchanged');
+      expect(result.response.response).toEqual({ uid: document.request.uid, allowed: true });
+      expect(resolver.calls).toEqual([]);
+      expect(credentials.subjects).toEqual([]);
+    });
+
+    it('leaves an invalid reference as it is with a warning and pins the rest', async () => {
+      const document = withImages(loadReview('pod-create'), { app: 'ghcr.io/Example/web:v1' });
+
+      const { after, warnings, result } = await run(document);
+
+      expect(imagesOf(after).app).toBe('ghcr.io/Example/web:v1');
+      expect(warnings).toEqual([
+        'image "ghcr.io/Example/web:v1" left unchanged: repository name must be lowercase',
+      ]);
+      expect(result.outcome).toBe('patched');
+      expect(result.unpinned).toEqual([]);
+    });
+
+    it('leaves an injector placeholder as it is, without a warning', async () => {
+      const document = withImages(loadReview('pod-create'), { app: 'auto' });
+
+      const { after, warnings, resolver } = await run(document);
+
+      expect(imagesOf(after).app).toBe('auto');
+      expect(warnings).toEqual([]);
+      expect(resolver.calls.map(({ key }) => key)).not.toContain('docker.io/library/auto:latest');
+    });
+
+    it('pins only the new container and merges the annotation when reinvoked after an injector', async () => {
+      const document = loadReview('pod-create');
+      const pod = document.request.object!;
+      const appImage = pinned('ghcr.io/example/web:v1.4.2', 'ghcr.io/example/web:v1.4.2');
+      withImages(document, {
+        app: appImage,
+        migrate: pinned(
+          'ghcr.io/example/web-migrations:v1.4.2',
+          'ghcr.io/example/web-migrations:v1.4.2',
+        ),
+        'metrics-sidecar': pinned('quay.io/prometheus/statsd-exporter:v0.26.1', 'q'),
+      });
+      pod.metadata!.annotations = {
+        [KEY]: JSON.stringify({
+          app: 'ghcr.io/example/web:v1.4.2',
+          migrate: 'ghcr.io/example/web-migrations:v1.4.2',
+          'metrics-sidecar': 'quay.io/prometheus/statsd-exporter:v0.26.1',
+        }),
+      };
+      podTemplateOf(pod).spec.containers!.push({
+        name: 'istio-proxy',
+        image: 'docker.io/istio/proxyv2:1.22.1',
+      });
+
+      const { after, resolver, result } = await run(document);
+
+      expect(resolver.calls.map(({ key }) => key)).toEqual(['docker.io/istio/proxyv2:1.22.1']);
+      expect(result.pinned).toBe(1);
+      expect(imagesOf(after)['istio-proxy']).toBe(
+        pinned('docker.io/istio/proxyv2:1.22.1', 'docker.io/istio/proxyv2:1.22.1'),
+      );
+      expect(originalsOf(after)).toEqual({
+        app: 'ghcr.io/example/web:v1.4.2',
+        migrate: 'ghcr.io/example/web-migrations:v1.4.2',
+        'metrics-sidecar': 'quay.io/prometheus/statsd-exporter:v0.26.1',
+        'istio-proxy': 'docker.io/istio/proxyv2:1.22.1',
+      });
+    });
+  });
+
+  describe('credentials', () => {
+    it('asks once for the pod spec namespace, service account and pull secrets, and passes them on', async () => {
+      const { credentials, resolver } = await run(loadReview('deployment-create'));
+
+      expect(credentials.subjects).toEqual([
+        { namespace: 'team-a', serviceAccountName: 'web', imagePullSecretNames: ['regcred'] },
+      ]);
+      const ghcr = resolver.calls.find(({ key }) => key.startsWith('ghcr.io/'));
+      expect(ghcr?.credentials).toEqual([GHCR_CREDENTIAL]);
+      const hub = resolver.calls.find(({ key }) => key.startsWith('docker.io/'));
+      expect(hub?.credentials).toEqual([]);
+    });
+
+    it('leaves the service account to the provider when the spec names none', async () => {
+      const { credentials } = await run(loadReview('replicationcontroller-create'));
+
+      expect(credentials.subjects).toEqual([
+        { namespace: 'team-a', serviceAccountName: undefined, imagePullSecretNames: ['regcred'] },
+      ]);
+    });
+
+    it('adds the credential problems to the warning of an image that failed', async () => {
+      const resolver = new FakeResolver({
+        'ghcr.io/example/web:v1.4.2': new RegistryUnauthorizedError('401', {
+          registry: 'ghcr.io',
+          repository: 'example/web',
+        }),
+      });
+      const credentials = new FakeCredentials(['secret team-a/regcred not found']);
+
+      const { warnings } = await run(loadReview('deployment-create'), { resolver, credentials });
+
+      expect(warnings).toEqual([
+        'image "ghcr.io/example/web:v1.4.2" not pinned: unauthorized; secret team-a/regcred not found',
+      ]);
+    });
+
+    it('says nothing of credential problems when every image resolved', async () => {
+      const { warnings } = await run(loadReview('deployment-create'), {
+        credentials: new FakeCredentials(['secret team-a/regcred not found']),
+      });
+
+      expect(warnings).toEqual([]);
+    });
+  });
+
+  describe('failures', () => {
+    const notFound = new ManifestUnknownError('MANIFEST_UNKNOWN', {
+      registry: 'docker.io',
+      repository: 'library/nginx',
+    });
+
+    it('pins what resolved and warns about the rest under ignore', async () => {
+      const resolver = new FakeResolver({ 'docker.io/library/nginx:1.27': notFound });
+
+      const { result, after, warnings } = await run(loadReview('deployment-create'), { resolver });
+
+      expect(result.outcome).toBe('patched');
+      expect(result.response.response.allowed).toBe(true);
+      expect(result.pinned).toBe(2);
+      expect(result.unpinned).toEqual([{ image: 'nginx:1.27', reason: 'not-found' }]);
+      expect(imagesOf(after).proxy).toBe('nginx:1.27');
+      expect(imagesOf(after).app).toBe(
+        pinned('ghcr.io/example/web:v1.4.2', 'ghcr.io/example/web:v1.4.2'),
+      );
+      expect(originalsOf(after)).not.toHaveProperty('proxy');
+      expect(warnings).toEqual(['image "nginx:1.27" not pinned: not-found']);
+    });
+
+    it('allows unchanged with warnings and reports an error when nothing resolved under ignore', async () => {
+      const resolver = new FakeResolver({
+        'ghcr.io/example/web:v1.4.2': new Error('socket hang up'),
+        'docker.io/library/nginx:1.27': notFound,
+        'docker.io/library/busybox:1.36': notFound,
+      });
+
+      const { result, warnings } = await run(loadReview('deployment-create'), { resolver });
+
+      expect(result.outcome).toBe('error');
+      expect(result.response.response.allowed).toBe(true);
+      expect(result.response.response.patch).toBeUndefined();
+      expect(result.response.response.patchType).toBeUndefined();
+      expect(warnings).toHaveLength(3);
+      expect(warnings).toContain('image "ghcr.io/example/web:v1.4.2" not pinned: error');
+    });
+
+    it('denies naming every image that failed under fail', async () => {
+      const resolver = new FakeResolver({
+        'docker.io/library/nginx:1.27': notFound,
+        'ghcr.io/example/web:v1.4.2': new RegistryUnauthorizedError('401', {
+          registry: 'ghcr.io',
+          repository: 'example/web',
+        }),
+      });
+
+      const { result } = await run(loadReview('deployment-create'), {
+        resolver,
+        policy: { failurePolicy: 'fail' },
+      });
+
+      expect(result.outcome).toBe('denied');
+      expect(result.response.response).toEqual({
+        uid: '2b7e1c9a-8f3d-4a6b-b5c2-1d0e9f8a7b6c',
+        allowed: false,
+        status: {
+          code: 403,
+          reason: 'Forbidden',
+          message:
+            'digest-pinner could not pin 2 images: "ghcr.io/example/web:v1.4.2" (unauthorized), "nginx:1.27" (not-found)',
+        },
+      });
+    });
+
+    it('allows with a patch under fail when every image resolved', async () => {
+      const { result } = await run(loadReview('deployment-create'), {
+        policy: { failurePolicy: 'fail' },
+      });
+
+      expect(result.outcome).toBe('patched');
+      expect(result.response.response.allowed).toBe(true);
+    });
+
+    it.each([
+      ['throws synchronously', 'throw-synchronously' as const, 'error'],
+      [
+        'rejects with something not a registry error',
+        new TypeError('undefined is not a function'),
+        'error',
+      ],
+      ['answers something that is not a digest', { digest: 'sha256:short' }, 'bad-digest'],
+    ])('reports one image unpinned when the resolver %s', async (_case, answer, reason) => {
+      const resolver = new FakeResolver({ 'docker.io/library/nginx:1.27': answer });
+
+      const { result } = await run(loadReview('deployment-create'), { resolver });
+
+      expect(result.outcome).toBe('patched');
+      expect(result.unpinned).toEqual([{ image: 'nginx:1.27', reason }]);
+    });
+
+    it('keeps warnings under 120 characters for long names and long problems', async () => {
+      const long = `registry.example.com:5000/${'platform/'.repeat(12)}service:v2.7.1-rc.3`;
+      const document = withImages(loadReview('deployment-create'), {
+        app: long,
+        // Upper case makes it invalid: the warning that it is left unchanged must fit too.
+        proxy: long.toUpperCase(),
+      });
+      const resolver = new FakeResolver({
+        [long]: new RegistryUnauthorizedError('401', {
+          registry: 'registry.example.com:5000',
+          repository: 'x',
+        }),
+      });
+      const credentials = new FakeCredentials([
+        `secret team-a/${'r'.repeat(80)} not found`,
+        'another problem',
+      ]);
+
+      const { warnings } = await run(document, { resolver, credentials });
+
+      expect(warnings).toHaveLength(2);
+      for (const warning of warnings) {
+        expect(warning.length).toBeLessThan(120);
+        expect(warning).toMatch(/^image "registry\.example\.com.*….*service:v2\.7\.1-rc\.3" /i);
+      }
+    });
+  });
+
+  describe('deadline', () => {
+    it('answers by the deadline with a warning when the resolver never does', async () => {
+      const resolver = new FakeResolver({ 'docker.io/library/nginx:1.27': 'hang' });
+      const started = performance.now();
+
+      const { result, warnings } = await run(loadReview('deployment-create'), {
+        resolver,
+        policy: { resolveTimeoutMs: 100 },
+      });
+
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(result.outcome).toBe('patched');
+      expect(result.pinned).toBe(2);
+      expect(warnings).toEqual(['image "nginx:1.27" not pinned: timeout']);
+    });
+
+    it('denies by the deadline under fail when the resolver never answers', async () => {
+      const resolver = new FakeResolver({ 'docker.io/library/nginx:1.27': 'hang' });
+
+      const { result } = await run(loadReview('deployment-create'), {
+        resolver,
+        policy: { resolveTimeoutMs: 50, failurePolicy: 'fail' },
+      });
+
+      expect(result.outcome).toBe('denied');
+      expect(result.response.response.status?.message).toContain('"nginx:1.27" (timeout)');
+    });
+
+    it('answers by the deadline when the credential provider never does', async () => {
+      const started = performance.now();
+
+      const { result, warnings } = await run(loadReview('pod-create'), {
+        credentials: new FakeCredentials([], true),
+        policy: { resolveTimeoutMs: 100 },
+      });
+
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(result.outcome).toBe('error');
+      expect(warnings).toHaveLength(3);
+      expect(warnings[0]).toMatch(/not pinned: timeout; pull secrets unavailable: out of time$/);
+    });
+
+    it('stops waiting as soon as the caller aborts', async () => {
+      const resolver = new FakeResolver({ 'docker.io/library/nginx:1.27': 'hang' });
+      const controller = new AbortController();
+      const deps: MutateDependencies = {
+        resolver,
+        credentials: new FakeCredentials(),
+        namespaces: { isOptedIn: () => true },
+        policy: { ...POLICY, resolveTimeoutMs: 30_000 },
+      };
+      const started = performance.now();
+      setTimeout(() => {
+        controller.abort();
+      }, 20);
+
+      const result = await mutate(toReview(loadReview('deployment-create')), deps, {
+        signal: controller.signal,
+      });
+
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(result.unpinned).toEqual([{ image: 'nginx:1.27', reason: 'aborted' }]);
+    });
+  });
+
+  describe('policy', () => {
+    function skipCase(
+      name: string,
+      change: (document: ReviewDocument) => void,
+    ): [string, ReviewDocument] {
+      const document = loadReview(name as Parameters<typeof loadReview>[0]);
+      change(document);
+      return [name, document];
+    }
+
+    it.each<[string, () => ReviewDocument, string]>([
+      ['a DELETE', () => loadReview('pod-delete'), 'operation'],
+      [
+        'a CONNECT',
+        () => {
+          const document = loadReview('pod-create');
+          document.request.operation = 'CONNECT';
+          return document;
+        },
+        'operation',
+      ],
+      ['a status subresource UPDATE', () => loadReview('deployment-status-update'), 'subresource'],
+      [
+        'a kind without a pod spec',
+        () => {
+          const document = loadReview('pod-create');
+          document.request.kind = { group: '', version: 'v1', kind: 'ConfigMap' };
+          return document;
+        },
+        'kind',
+      ],
+      [
+        'the webhook’s own namespace',
+        () => {
+          const document = loadReview('pod-create');
+          document.request.namespace = 'digest-pinner';
+          return document;
+        },
+        'own-namespace',
+      ],
+      [
+        'a request without a namespace',
+        () => {
+          const document = loadReview('pod-create');
+          delete document.request.namespace;
+          return document;
+        },
+        'no-namespace',
+      ],
+      [
+        'an object that opted out',
+        () => {
+          const document = loadReview('deployment-create');
+          document.request.object!.metadata!.annotations!['digest-pinner.io/pin'] = 'disabled';
+          return document;
+        },
+        'object-opted-out',
+      ],
+      [
+        'a Pod that opted out',
+        () => {
+          const document = loadReview('pod-create');
+          document.request.object!.metadata!.annotations = { 'digest-pinner.io/pin': 'disabled' };
+          return document;
+        },
+        'object-opted-out',
+      ],
+      [
+        'a Deployment whose pod template opted out',
+        () => {
+          const document = loadReview('deployment-create');
+          podTemplateOf(document.request.object!).metadata!.annotations = {
+            'digest-pinner.io/pin': 'disabled',
+          };
+          return document;
+        },
+        'template-opted-out',
+      ],
+      [
+        'a CronJob whose pod template opted out',
+        () => {
+          const document = loadReview('cronjob-create');
+          podTemplateOf(document.request.object!).metadata!.annotations = {
+            'digest-pinner.io/pin': 'disabled',
+          };
+          return document;
+        },
+        'template-opted-out',
+      ],
+      [
+        'a ReplicaSet controlled by a Deployment',
+        () => loadReview('replicaset-owned-by-deployment-create'),
+        'controlled-by-deployment',
+      ],
+      [
+        'a Job controlled by a CronJob',
+        () => loadReview('job-owned-by-cronjob-create'),
+        'controlled-by-cronjob',
+      ],
+    ])('skips %s', async (_case, documentFor, reason) => {
+      const { result, resolver } = await run(documentFor());
+
+      expect(result.outcome).toBe('skipped');
+      expect(result.skipReason).toBe(reason);
+      expect(result.response.response).toEqual({
+        uid: expect.any(String) as unknown,
+        allowed: true,
+      });
+      expect(resolver.calls).toEqual([]);
+    });
+
+    it('skips a namespace that did not opt in, asking the namespace policy', async () => {
+      const asked: string[] = [];
+
+      const { result } = await run(loadReview('pod-create'), {
+        optedIn: (namespace) => {
+          asked.push(namespace);
+          return false;
+        },
+      });
+
+      expect(asked).toEqual(['team-a']);
+      expect(result.skipReason).toBe('namespace-not-opted-in');
+    });
+
+    it.each([
+      ['a plain ReplicaSet', () => loadReview('replicaset-create')],
+      ['a plain Job', () => loadReview('job-create')],
+      ...[
+        [
+          'a ReplicaSet controlled by an Argo Rollout',
+          { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', controller: true },
+        ],
+        [
+          'a ReplicaSet owned, not controlled, by a Deployment',
+          { apiVersion: 'apps/v1', kind: 'Deployment', controller: false },
+        ],
+        [
+          'a ReplicaSet controlled by a Deployment of another group',
+          { apiVersion: 'example.com/v1', kind: 'Deployment', controller: true },
+        ],
+      ].map(
+        ([name, owner]) =>
+          [
+            name,
+            () =>
+              skipCase('replicaset-owned-by-deployment-create', (document) => {
+                document.request.object!.metadata!.ownerReferences = [
+                  { ...(owner as object), name: 'web', uid: '1' } as never,
+                ];
+              })[1],
+          ] as [string, () => ReviewDocument],
+      ),
+    ])('pins %s', async (_case, documentFor) => {
+      const { result } = await run(documentFor());
+
+      expect(result.outcome).toBe('patched');
+    });
+
+    it('pins an object whose pin annotation says anything but disabled', async () => {
+      const document = loadReview('deployment-create');
+      document.request.object!.metadata!.annotations!['digest-pinner.io/pin'] = 'enabled';
+
+      const { result } = await run(document);
+
+      expect(result.outcome).toBe('patched');
+    });
+  });
+
+  describe('UPDATE', () => {
+    const OLD = {
+      app: `ghcr.io/example/web:v1.4.2@${digestOf('web:v1.4.2')}`,
+      proxy: `nginx:1.27@${digestOf('nginx:1.27')}`,
+      'config-render': `docker.io/library/busybox:1.36@${digestOf('busybox:1.36')}`,
+    };
+
+    it('keeps the old digests when a re-apply brings back the same tags', async () => {
+      const { result, after, resolver } = await run(loadReview('deployment-update'));
+
+      expect(resolver.calls).toEqual([]);
+      expect(result.outcome).toBe('patched');
+      expect(imagesOf(after)).toEqual(OLD);
+    });
+
+    it('keeps the old digest of a tagless pinned image through its original-images entry', async () => {
+      const document = loadReview('deployment-update');
+      withImages(document, { proxy: `nginx@${digestOf('nginx:1.27')}` }, 'oldObject');
+
+      const { after, resolver } = await run(document, { policy: { dropTag: true } });
+
+      expect(resolver.calls.map(({ key }) => key)).toEqual([]);
+      expect(imagesOf(after).proxy).toBe(`nginx@${digestOf('nginx:1.27')}`);
+    });
+
+    it('resolves a tagless pinned image again when its entry is missing', async () => {
+      const document = loadReview('deployment-update');
+      withImages(document, { proxy: `nginx@${digestOf('nginx:1.27')}` }, 'oldObject');
+      document.request.oldObject!.metadata!.annotations![KEY] = '{}';
+
+      const { resolver } = await run(document, { policy: { dropTag: true } });
+
+      expect(resolver.calls.map(({ key }) => key)).toEqual(['docker.io/library/nginx:1.27']);
+    });
+
+    it('resolves again under re-resolve', async () => {
+      const { after, resolver } = await run(loadReview('deployment-update'), {
+        policy: { updatePolicy: 're-resolve' },
+      });
+
+      expect(resolver.calls).toHaveLength(3);
+      expect(imagesOf(after).proxy).toBe(pinned('nginx:1.27', 'docker.io/library/nginx:1.27'));
+    });
+
+    it('resolves an image whose tag changed and keeps the others', async () => {
+      const document = withImages(loadReview('deployment-update'), { proxy: 'nginx:1.28' });
+
+      const { after, resolver, result } = await run(document);
+
+      expect(resolver.calls.map(({ key }) => key)).toEqual(['docker.io/library/nginx:1.28']);
+      expect(imagesOf(after)).toEqual({
+        ...OLD,
+        proxy: pinned('nginx:1.28', 'docker.io/library/nginx:1.28'),
+      });
+      expect(originalsOf(after)).toEqual({
+        app: 'ghcr.io/example/web:v1.4.2',
+        'config-render': 'docker.io/library/busybox:1.36',
+        proxy: 'nginx:1.28',
+      });
+      expect(result.pinned).toBe(3);
+    });
+
+    it('answers unchanged when the update leaves the pinned images as they were', async () => {
+      const document = withImages(loadReview('deployment-update'), OLD);
+
+      const { result } = await run(document);
+
+      expect(result.outcome).toBe('unchanged');
+    });
+
+    it('leaves an unpinned image the update did not change, as a Job template must stay', async () => {
+      const document = loadReview('job-create');
+      document.request.operation = 'UPDATE';
+      document.request.oldObject = structuredClone(document.request.object);
+      document.request.object!.metadata!.labels = { app: 'report', audited: 'yes' };
+
+      const { result, resolver } = await run(document);
+
+      expect(result.outcome).toBe('unchanged');
+      expect(resolver.calls).toEqual([]);
+    });
+
+    it('pins only the new ephemeral container, without touching metadata', async () => {
+      const document = loadReview('pod-ephemeralcontainers-update');
+
+      const { after, result, resolver } = await run(document);
+
+      expect(resolver.calls.map(({ key }) => key)).toEqual(['docker.io/nicolaka/netshoot:v0.13']);
+      expect(result.pinned).toBe(1);
+      const expected = structuredClone(document.request.object!);
+      podTemplateOf(expected).spec.ephemeralContainers![1]!.image = pinned(
+        'docker.io/nicolaka/netshoot:v0.13',
+        'docker.io/nicolaka/netshoot:v0.13',
+      );
+      expect(after).toEqual(expected);
+    });
+
+    it('does not touch containers on the ephemeralcontainers subresource even when unpinned', async () => {
+      const document = withImages(loadReview('pod-ephemeralcontainers-update'), {
+        app: 'ghcr.io/example/web:v1.4.3',
+      });
+
+      const { after } = await run(document);
+
+      expect(imagesOf(after).app).toBe('ghcr.io/example/web:v1.4.3');
+    });
+  });
+
+  describe('unexpected errors', () => {
+    const broken = (): boolean => {
+      throw new Error('namespace cache exploded');
+    };
+
+    it('allows with a warning under ignore', async () => {
+      const { result, warnings } = await run(loadReview('pod-create'), { optedIn: broken });
+
+      expect(result.outcome).toBe('error');
+      expect(result.response.response.allowed).toBe(true);
+      expect(warnings).toEqual([
+        'images not pinned: digest-pinner failed: namespace cache exploded',
+      ]);
+    });
+
+    it('denies under fail', async () => {
+      const { result } = await run(loadReview('pod-create'), {
+        optedIn: broken,
+        policy: { failurePolicy: 'fail' },
+      });
+
+      expect(result.outcome).toBe('error');
+      expect(result.response.response.allowed).toBe(false);
+      expect(result.response.response.status).toEqual({
+        code: 403,
+        reason: 'Forbidden',
+        message: 'digest-pinner failed: namespace cache exploded',
+      });
+    });
+  });
+});
