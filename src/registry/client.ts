@@ -178,7 +178,7 @@ export class RegistryClient implements DigestClient {
     const manifest = reference.digest ?? reference.effectiveTag;
     const found =
       (await this.#head({ reference, method: 'HEAD', manifest, options })) ??
-      (await this.#get({ reference, method: 'GET', manifest, options }));
+      digestOf(await this.#get({ reference, method: 'GET', manifest, options }));
     const { platform } = options;
     const mightBeIndex = found.mediaType === '' || isIndexMediaType(found.mediaType);
     if (platform === undefined || !mightBeIndex) return found;
@@ -244,7 +244,7 @@ export class RegistryClient implements DigestClient {
         cause: error,
       });
     }
-    if (entries === undefined) return { digest: index.digest, mediaType: index.mediaType };
+    if (entries === undefined) return digestOf(index);
     const entry = findPlatformEntry(entries, options.platform);
     if (entry === undefined) {
       throw new ManifestUnknownError(
@@ -301,6 +301,10 @@ export class RegistryClient implements DigestClient {
     if (response.statusCode !== 200) throw await errorFromResponse(response, request, this.#now());
     return response;
   }
+}
+
+function digestOf(manifest: FetchedManifest): ManifestDigest {
+  return { digest: manifest.digest, mediaType: manifest.mediaType };
 }
 
 function withAuthorization(

@@ -63,7 +63,12 @@ function describe(action: string, status: number, codes: readonly string[]): str
 }
 
 function notFoundDetail(action: string, status: number, codes: readonly string[]): string {
-  const what = codes.includes('NAME_UNKNOWN') ? 'repository not found' : 'manifest unknown';
+  // A HEAD answer has no body, so no code says whether the tag or the repository is missing.
+  const what = codes.includes('NAME_UNKNOWN')
+    ? 'repository not found'
+    : codes.includes('MANIFEST_UNKNOWN')
+      ? 'manifest unknown'
+      : 'manifest or repository not found';
   return `${what} (${describe(action, status, codes)})`;
 }
 

@@ -114,7 +114,7 @@ async function spawnRegistry(configFile: string): Promise<RegistryProcess> {
       reject(new Error(`docker-registry exited with ${String(code)}:\n${log.join('')}`));
     });
     // Keep draining stderr for the process's whole life, or its log writes would block.
-    child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
       if (log.length < 200) log.push(text);
       const match = /listening on 127\.0\.0\.1:(\d+)/.exec(text);
       if (match?.[1] !== undefined) {
