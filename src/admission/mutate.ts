@@ -176,16 +176,17 @@ function pinnedImage(
  */
 function patchFor(pins: readonly Pin[], work: PinningWork): PatchOperation[] {
   if (pins.length === 0) return [];
-  if (work.request.subResource !== undefined)
-    return buildPatch({ object: work.object, images: pins });
-  const originals = mergeOriginalImages({
+  const annotations =
+    work.request.subResource === undefined
+      ? { [ORIGINAL_IMAGES_ANNOTATION]: originalImages(pins, work) }
+      : undefined;
+  return buildPatch({ object: work.object, images: pins, annotations });
+}
+
+function originalImages(pins: readonly Pin[], work: PinningWork): string {
+  return mergeOriginalImages({
     recorded: readOriginalImages(work.object),
     currentImages: containerImages(work.location),
     pinned: new Map(pins.map(({ containerName, original }) => [containerName, original])),
-  });
-  return buildPatch({
-    object: work.object,
-    images: pins,
-    annotations: { [ORIGINAL_IMAGES_ANNOTATION]: originals },
   });
 }
