@@ -93,6 +93,11 @@ function referenceLabel(reference: ImageReference, platform: Platform | undefine
   return `${reference.name}${version}${suffix}`;
 }
 
+/** As lru-cache decides it: an entry is fresh for `ttlMs` inclusive. */
+function isExpired(entry: CachedAnswer, now: number): boolean {
+  return now - entry.fetchedAt > entry.ttlMs;
+}
+
 function isAuthorizationFailure(error: unknown): boolean {
   return error instanceof RegistryUnauthorizedError || error instanceof RegistryDeniedError;
 }
@@ -174,15 +179,15 @@ export class CachingResolver implements DigestResolver {
   entries(): CacheEntryView[] {
     const now = this.#now();
     const views: CacheEntryView[] = [];
-    for (const [, entry] of this.#cache.entries()) {
+    // dump(), unlike entries(), includes expired entries, which may still be served stale.
+    for (const [, { value: entry }] of this.#cache.dump()) {
       if (entry.kind !== 'digest') continue;
-      const expiresAt = entry.fetchedAt + entry.ttlMs;
       views.push({
         reference: entry.reference,
         digest: entry.digest,
         ageSeconds: (now - entry.fetchedAt) / 1000,
-        expiresInSeconds: Math.max(0, (expiresAt - now) / 1000),
-        stale: now >= expiresAt,
+        expiresInSeconds: Math.max(0, (entry.fetchedAt + entry.ttlMs - now) / 1000),
+        stale: isExpired(entry, now),
         credentialed: entry.credentialed,
       });
     }
@@ -235,8 +240,7 @@ export class CachingResolver implements DigestResolver {
       throw new RegistryUnavailableError('the registry call was abandoned', errorContext);
     }
     if (entry.kind === 'not-found') throw entry.error;
-    if (this.#now() >= entry.fetchedAt + entry.ttlMs)
-      return { digest: entry.digest, result: 'stale' };
+    if (isExpired(entry, this.#now())) return { digest: entry.digest, result: 'stale' };
     return { digest: entry.digest, result: status.fetch === 'hit' ? 'hit' : 'miss' };
   }
 
