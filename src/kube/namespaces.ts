@@ -1,0 +1,175 @@
+/**
+ * Which namespaces opted in to pinning (annotation `digest-pinner.io/pin: enabled`), kept current
+ * by a list + watch through client-node's informer. The informer itself relists after a 410 and
+ * reconnects when a stream ends, but after any other failure (a refused connection, a 500, a
+ * failed list) it reports an error and stops for good; this class restarts it with backoff.
+ */
+import {
+  makeInformer,
+  type CoreV1Api,
+  type Informer,
+  type KubeConfig,
+  type V1Namespace,
+  type V1NamespaceList,
+} from '@kubernetes/client-node';
+import { apiErrorStatus, ignoreKubeApiCalls, type KubeApiObserver } from './api-calls.js';
+
+export const PIN_ANNOTATION = 'digest-pinner.io/pin';
+export const PIN_ENABLED = 'enabled';
+const NAMESPACES_PATH = '/api/v1/namespaces';
+const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 } as const;
+
+export interface NamespaceWatcherOptions {
+  /** Where the watch connects; the same cluster `core` talks to. */
+  readonly kubeConfig: KubeConfig;
+  readonly core: Pick<CoreV1Api, 'listNamespace'>;
+  readonly observer?: KubeApiObserver;
+  /** Each list or watch failure, for logs; the watcher recovers by itself. */
+  readonly onError?: (error: unknown) => void;
+  /** Delay before restarting after a failure, doubling up to `maxMs`. */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+}
+
+export class NamespaceWatcher {
+  readonly #informer: Informer<V1Namespace>;
+  readonly #observer: KubeApiObserver;
+  readonly #onError: (error: unknown) => void;
+  readonly #backoff: { readonly initialMs: number; readonly maxMs: number };
+  readonly #optedIn = new Set<string>();
+  readonly #syncWaiters = new Set<{ resolve: () => void; reject: (error: Error) => void }>();
+  #synced = false;
+  #started = false;
+  #stopped = false;
+  #delayMs: number;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  /** A failed list reaches the error callback too; it was already counted as a call. */
+  #lastListError: unknown;
+
+  constructor(options: NamespaceWatcherOptions) {
+    this.#observer = options.observer ?? ignoreKubeApiCalls;
+    this.#onError = options.onError ?? (() => undefined);
+    this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.#delayMs = this.#backoff.initialMs;
+    const list = () => this.#list(options.core);
+    this.#informer = makeInformer(options.kubeConfig, NAMESPACES_PATH, list);
+    this.#informer.on('add', (namespace) => {
+      this.#apply(namespace);
+    });
+    this.#informer.on('update', (namespace) => {
+      this.#apply(namespace);
+    });
+    this.#informer.on('delete', (namespace) => {
+      this.#optedIn.delete(namespace.metadata?.name ?? '');
+      this.#delayMs = this.#backoff.initialMs;
+    });
+    this.#informer.on('error', (error: unknown) => {
+      this.#failed(error);
+    });
+  }
+
+  /** Whether the first list has completed; until then no namespace counts as opted in. */
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  isOptedIn(namespace: string): boolean {
+    return this.#optedIn.has(namespace);
+  }
+
+  /** Starts listing and watching; failures are retried until `stop()`. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#run();
+  }
+
+  /** Resolves once synced; rejects when `signal` aborts or the watcher stops first. */
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    if (this.#synced) return Promise.resolve();
+    if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (error: Error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      const onAbort = (): void => {
+        this.#syncWaiters.delete(waiter);
+        reject(signal?.reason as Error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#syncWaiters.add(waiter);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    await this.#informer.stop();
+    // A start in progress opens its watch once its list returns, whatever stop() said meanwhile;
+    // that watch is closed as soon as it opens, without holding stop() up for a slow list.
+    void this.#running?.then(() => this.#informer.stop());
+    for (const waiter of this.#syncWaiters) waiter.reject(new Error('namespace watcher stopped'));
+    this.#syncWaiters.clear();
+  }
+
+  #run(): void {
+    const running = this.#informer.start().catch((error: unknown) => {
+      this.#failed(error);
+    });
+    this.#running = running;
+    void running.finally(() => {
+      if (this.#running === running) this.#running = undefined;
+    });
+  }
+
+  async #list(core: Pick<CoreV1Api, 'listNamespace'>): Promise<V1NamespaceList> {
+    try {
+      const list = await core.listNamespace();
+      this.#observer.apiCall('namespaces', 200);
+      this.#replaceAll(list.items);
+      return list;
+    } catch (error: unknown) {
+      this.#observer.apiCall('namespaces', apiErrorStatus(error));
+      this.#lastListError = error;
+      throw error;
+    }
+  }
+
+  /** A full list is the whole truth: namespaces it lacks were deleted while we were away. */
+  #replaceAll(namespaces: readonly V1Namespace[]): void {
+    this.#optedIn.clear();
+    for (const namespace of namespaces) this.#apply(namespace);
+    this.#synced = true;
+    for (const waiter of this.#syncWaiters) waiter.resolve();
+    this.#syncWaiters.clear();
+  }
+
+  #apply(namespace: V1Namespace): void {
+    const name = namespace.metadata?.name;
+    if (name === undefined) return;
+    if (namespace.metadata?.annotations?.[PIN_ANNOTATION] === PIN_ENABLED) this.#optedIn.add(name);
+    else this.#optedIn.delete(name);
+    this.#delayMs = this.#backoff.initialMs;
+  }
+
+  #failed(error: unknown): void {
+    if (this.#stopped) return;
+    if (error !== this.#lastListError) this.#observer.apiCall('namespaces', apiErrorStatus(error));
+    this.#lastListError = undefined;
+    this.#onError(error);
+    if (this.#retryTimer !== undefined) return;
+    const delay = this.#delayMs;
+    this.#delayMs = Math.min(delay * 2, this.#backoff.maxMs);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (!this.#stopped) this.#run();
+    }, delay);
+  }
+}
