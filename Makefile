@@ -24,7 +24,7 @@ system-deps: ## install the real registry and tools the tests run (Debian packag
 .PHONY: build
 build: install ## compile TypeScript to dist/
 	npx tsc -p tsconfig.build.json
-	@chmod +x dist/cli.js
+	@chmod +x dist/main.js
 
 .PHONY: typecheck
 typecheck: install ## type-check sources, tests and benchmark
@@ -51,7 +51,7 @@ check: lint format-check test ## everything CI runs
 
 .PHONY: run
 run: build ## run the webhook locally: no cluster, self-signed TLS, ~/.docker/config.json
-	node dist/cli.js serve --all-namespaces $(ARGS)
+	node dist/main.js serve --address 127.0.0.1 $(ARGS)
 
 .PHONY: bench
 bench: build system-deps ## benchmark; prints a table and writes bench/results.json

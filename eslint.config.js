@@ -23,6 +23,7 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
       complexity: 'off',
       'max-depth': 'off',
+      'max-params': 'off',
     },
   },
   {

@@ -20,7 +20,9 @@ const KNOWN_KINDS = new Set([
   'PodTemplate',
 ]);
 
-const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const LATENCY_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 export interface AdmissionObservation {
   readonly kind: string;
@@ -153,13 +155,21 @@ export class Metrics {
   }
 
   // RegistryObserver
-  request(event: { registry: string; method: string; status: number | 'error'; seconds: number }): void {
+  request(event: {
+    registry: string;
+    method: string;
+    status: number | 'error';
+    seconds: number;
+  }): void {
     this.#registryRequests.inc({
       registry: event.registry,
       method: event.method,
       status: String(event.status),
     });
-    this.#registryDuration.observe({ registry: event.registry, method: event.method }, event.seconds);
+    this.#registryDuration.observe(
+      { registry: event.registry, method: event.method },
+      event.seconds,
+    );
   }
 
   rateLimitRemaining(registry: string, remaining: number): void {

@@ -50,7 +50,9 @@ export function createWebhookApp(options: WebhookAppOptions): Express {
     mutateRoute(options.handler, options.onUnexpectedError),
   );
   app.use((_request, response) => {
-    response.status(404).json({ error: 'not found: use POST /mutate, GET /healthz or GET /readyz' });
+    response
+      .status(404)
+      .json({ error: 'not found: use POST /mutate, GET /healthz or GET /readyz' });
   });
   app.use(bodyErrorHandler(options.onUnexpectedError));
   return app;

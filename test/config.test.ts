@@ -1,5 +1,12 @@
 import { ConfigError } from '../src/errors.js';
-import { defaultConfig, envName, helpText, loadConfig, OPTIONS, parseDuration } from '../src/config.js';
+import {
+  defaultConfig,
+  envName,
+  helpText,
+  loadConfig,
+  OPTIONS,
+  parseDuration,
+} from '../src/config.js';
 
 describe('config', () => {
   it('uses the documented defaults when nothing is given', () => {
@@ -38,7 +45,9 @@ describe('config', () => {
   });
 
   it('prefers a flag over its environment variable', () => {
-    const { config } = loadConfig('serve', ['--cache-ttl', '2m'], { DIGEST_PINNER_CACHE_TTL: '90s' });
+    const { config } = loadConfig('serve', ['--cache-ttl', '2m'], {
+      DIGEST_PINNER_CACHE_TTL: '90s',
+    });
 
     expect(config.cacheTtlMs).toBe(120_000);
   });
@@ -63,7 +72,9 @@ describe('config', () => {
     expect(error.problems).toHaveLength(3);
     expect(error.message).toContain('--port (DIGEST_PINNER_PORT): "99999" is not a port number');
     expect(error.message).toContain('"maybe" is not one of ignore, fail');
-    expect(error.message).toContain('--cache-ttl (DIGEST_PINNER_CACHE_TTL): "soon" is not a duration');
+    expect(error.message).toContain(
+      '--cache-ttl (DIGEST_PINNER_CACHE_TTL): "soon" is not a duration',
+    );
   });
 
   it.each([

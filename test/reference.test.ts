@@ -25,7 +25,13 @@ describe('reference', () => {
       ['[::1]:5000/app:1', '[::1]:5000', 'app', '1', undefined],
       ['[2001:db8::1]/app', '[2001:db8::1]', 'app', undefined, undefined],
       ['Registry/app', 'Registry', 'app', undefined, undefined],
-      ['my-registry.example.com:443/team/app', 'my-registry.example.com:443', 'team/app', undefined, undefined],
+      [
+        'my-registry.example.com:443/team/app',
+        'my-registry.example.com:443',
+        'team/app',
+        undefined,
+        undefined,
+      ],
       ['a.b-c.d/x', 'a.b-c.d', 'x', undefined, undefined],
       ['team/app.name', 'docker.io', 'team/app.name', undefined, undefined],
       ['team/app_name', 'docker.io', 'team/app_name', undefined, undefined],
@@ -35,7 +41,13 @@ describe('reference', () => {
       ['nginx:_x', 'docker.io', 'library/nginx', '_x', undefined],
       [`nginx@${DIGEST}`, 'docker.io', 'library/nginx', undefined, DIGEST],
       [`nginx:1.27@${DIGEST}`, 'docker.io', 'library/nginx', '1.27', DIGEST],
-      [`ghcr.io/a/b:t@sha512:${'b'.repeat(128)}`, 'ghcr.io', 'a/b', 't', `sha512:${'b'.repeat(128)}`],
+      [
+        `ghcr.io/a/b:t@sha512:${'b'.repeat(128)}`,
+        'ghcr.io',
+        'a/b',
+        't',
+        `sha512:${'b'.repeat(128)}`,
+      ],
       [`nginx:${'t'.repeat(128)}`, 'docker.io', 'library/nginx', 't'.repeat(128), undefined],
     ])('parses %s', (input, registry, repository, tag, digest) => {
       const reference = parseImageReference(input);
@@ -84,7 +96,9 @@ describe('reference', () => {
 
     it('rejects a repository name longer than 255 characters, domain excluded', () => {
       const longestPath = `a/${'b'.repeat(253)}`;
-      expect(parseImageReference(`registry.example.com/${longestPath}`).repository).toBe(longestPath);
+      expect(parseImageReference(`registry.example.com/${longestPath}`).repository).toBe(
+        longestPath,
+      );
 
       expect(() => parseImageReference(`registry.example.com/${longestPath}c`)).toThrow(
         /256 characters, more than 255/,

@@ -1,4 +1,9 @@
-import { createWebhookApp, type AdmissionAnswer, type AdmissionHandler, type Readiness } from '../src/server.js';
+import {
+  createWebhookApp,
+  type AdmissionAnswer,
+  type AdmissionHandler,
+  type Readiness,
+} from '../src/server.js';
 import { serveHttps, type RunningHttpsServer } from './support/https.js';
 
 class RecordingHandler implements AdmissionHandler {
@@ -7,7 +12,9 @@ class RecordingHandler implements AdmissionHandler {
 
   handle(body: unknown): Promise<AdmissionAnswer> {
     this.bodies.push(body);
-    return this.answer instanceof Error ? Promise.reject(this.answer) : Promise.resolve(this.answer);
+    return this.answer instanceof Error
+      ? Promise.reject(this.answer)
+      : Promise.resolve(this.answer);
   }
 }
 
@@ -41,7 +48,10 @@ describe('server', () => {
   });
 
   it('passes the parsed body to the handler and returns its answer', async () => {
-    handler.answer = { status: 200, body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' } };
+    handler.answer = {
+      status: 200,
+      body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' },
+    };
 
     const answer = await running.client.post('/mutate', { hello: 'world' });
 

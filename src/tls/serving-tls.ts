@@ -39,7 +39,10 @@ export class ServingTls {
     return new ServingTls(await readMaterial(files), files);
   }
 
-  static selfSigned(options: { dnsNames: readonly string[]; ipAddresses: readonly string[] }): ServingTls {
+  static selfSigned(options: {
+    dnsNames: readonly string[];
+    ipAddresses: readonly string[];
+  }): ServingTls {
     const generated = createSelfSignedServingCertificate({
       commonName: options.dnsNames[0] ?? 'digest-pinner',
       dnsNames: options.dnsNames,

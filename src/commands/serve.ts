@@ -1,0 +1,162 @@
+/**
+ * `digest-pinner serve`: decide the service's parts from the Config and the surroundings — a
+ * cluster (pull secrets, namespace watch) or standalone (local docker config, every namespace),
+ * TLS from files or made at start — run it until shutdown, then drain.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { loadDockerConfigFile } from '../credentials/docker-config.js';
+import { StaticCredentialProvider, type CredentialProvider } from '../credentials/provider.js';
+import { defaultDockerConfigPath, type Environment } from '../environment.js';
+import { createKubeClients, DEFAULT_SERVICE_ACCOUNT_DIR, loadKubeConfig } from '../kube/client.js';
+import { NamespaceWatcher } from '../kube/namespaces.js';
+import { KubernetesCredentialProvider } from '../kube/pull-secrets.js';
+import { createLogger } from '../log.js';
+import { Metrics } from '../metrics.js';
+import { everyNamespace, startService, type NamespaceSource } from '../service.js';
+import { ServingTls } from '../tls/serving-tls.js';
+
+export async function runServe(config: Config, environment: Environment): Promise<number> {
+  const logger = createLogger(config.logLevel, {
+    write: (line: string) => environment.stdout.write(line),
+  });
+  const metrics = new Metrics();
+  const cluster = loadKubeConfig({
+    explicitPath: config.kubeconfig,
+    env: environment.env,
+    homeDir: environment.homeDir,
+    fileExists: environment.fileExists,
+  });
+  const parts =
+    cluster === undefined
+      ? await standaloneParts(config, environment, logger)
+      : await clusterParts(config, {
+          cluster: cluster.kubeConfig,
+          source: cluster.source,
+          logger,
+          metrics,
+        });
+  const tls = await servingTls(config, environment, logger);
+  const registryCaCertificates = await Promise.all(
+    config.registryCas.map((path) => readFile(path, 'utf8')),
+  );
+  const service = await startService(config, {
+    ...parts,
+    logger,
+    tls,
+    metrics,
+    registryCaCertificates,
+  });
+  await untilAborted(environment.shutdown);
+  logger.info('shutdown requested: draining');
+  await service.close();
+  return 0;
+}
+
+interface CommonParts {
+  readonly credentials: CredentialProvider;
+  readonly namespaces: NamespaceSource;
+  readonly ownNamespace: string | undefined;
+}
+
+async function standaloneParts(
+  config: Config,
+  environment: Environment,
+  logger: Logger,
+): Promise<CommonParts> {
+  const path = config.dockerConfig ?? defaultDockerConfigPath(environment);
+  const loaded = path === undefined ? undefined : await loadDockerConfigFile(path);
+  for (const problem of loaded?.problems ?? []) logger.warn({ problem }, 'docker config');
+  logger.info(
+    { dockerConfig: path, credentials: loaded?.entries.length ?? 0 },
+    'no cluster found: standalone mode, every namespace opted in',
+  );
+  const credentials = new StaticCredentialProvider(
+    loaded?.keyring ?? { lookup: () => [] },
+    loaded?.problems ?? [],
+  );
+  return { credentials, namespaces: everyNamespace, ownNamespace: config.namespace };
+}
+
+async function clusterParts(
+  config: Config,
+  context: {
+    cluster: Parameters<typeof createKubeClients>[0];
+    source: string;
+    logger: Logger;
+    metrics: Metrics;
+  },
+): Promise<CommonParts> {
+  const clients = createKubeClients(context.cluster);
+  const credentials = new KubernetesCredentialProvider({
+    core: clients.core,
+    ttlMs: config.secretCacheTtlMs,
+    observer: context.metrics,
+  });
+  const namespaces = config.allNamespaces ? everyNamespace : watchNamespaces(clients, context);
+  const ownNamespace = config.namespace ?? (await inClusterNamespace());
+  context.logger.info(
+    { kubeconfig: context.source, allNamespaces: config.allNamespaces, ownNamespace },
+    'cluster found: pull secrets from the API, namespaces opt in by annotation',
+  );
+  return { credentials, namespaces, ownNamespace };
+}
+
+function watchNamespaces(
+  clients: ReturnType<typeof createKubeClients>,
+  context: { logger: Logger; metrics: Metrics },
+): NamespaceSource {
+  const watcher = new NamespaceWatcher({
+    kubeConfig: clients.kubeConfig,
+    core: clients.core,
+    observer: context.metrics,
+    onError: (error) => {
+      context.logger.warn({ err: error }, 'namespace watch failed; restarting it');
+    },
+  });
+  watcher.start();
+  return watcher;
+}
+
+async function inClusterNamespace(): Promise<string | undefined> {
+  try {
+    return (await readFile(join(DEFAULT_SERVICE_ACCOUNT_DIR, 'namespace'), 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function servingTls(
+  config: Config,
+  environment: Environment,
+  logger: Logger,
+): Promise<ServingTls> {
+  if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
+    const tls = await ServingTls.fromFiles({ certPath: config.tlsCert, keyPath: config.tlsKey });
+    logger.info({ cert: config.tlsCert }, 'serving certificate from files, reloaded on change');
+    return tls;
+  }
+  const tls = ServingTls.selfSigned({
+    dnsNames: ['localhost', config.serviceName],
+    ipAddresses: ['127.0.0.1', '::1'],
+  });
+  const caPath = await writeCa(tls.current.caPem ?? '', environment.tempDir);
+  logger.info({ caFile: caPath }, 'self-signed serving certificate made at start; trust this CA');
+  return tls;
+}
+
+async function writeCa(caPem: string, tempDir: string): Promise<string> {
+  const directory = join(tempDir, 'digest-pinner');
+  await mkdir(directory, { recursive: true });
+  const path = join(directory, 'ca.pem');
+  await writeFile(path, caPem);
+  return path;
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => { signal.addEventListener('abort', () => { resolve(); }, { once: true }); },
+  );
+}

@@ -1,0 +1,32 @@
+/**
+ * What a command may use of the process it runs in. main.ts fills it from `process`; tests fill
+ * it with their own values, so no command reads the process itself.
+ */
+import { join } from 'node:path';
+
+export interface OutputStream {
+  write(text: string): unknown;
+}
+
+export interface Environment {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly homeDir: string | undefined;
+  readonly stdout: OutputStream;
+  readonly stderr: OutputStream;
+  readonly fileExists: (path: string) => boolean;
+  /** Where files the user should see (the self-signed CA) may be written. */
+  readonly tempDir: string;
+  /** Aborted on SIGTERM or SIGINT. */
+  readonly shutdown: AbortSignal;
+}
+
+/** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, as the docker CLI looks. */
+export function defaultDockerConfigPath(environment: Environment): string | undefined {
+  const dockerConfigDir = environment.env.DOCKER_CONFIG;
+  if (dockerConfigDir !== undefined && dockerConfigDir !== '') {
+    return join(dockerConfigDir, 'config.json');
+  }
+  return environment.homeDir === undefined
+    ? undefined
+    : join(environment.homeDir, '.docker', 'config.json');
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+/**
+ * The process entry point, and the only module that touches `process`: it turns argv, env and
+ * signals into an Environment, runs the command line, and exits with its code.
+ */
+import { existsSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { runCli } from './cli.js';
+
+const shutdown = new AbortController();
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    shutdown.abort(new Error(`received ${signal}`));
+  });
+}
+
+const exitCode = await runCli(process.argv.slice(2), {
+  env: process.env,
+  homeDir: homedir(),
+  stdout: process.stdout,
+  stderr: process.stderr,
+  fileExists: existsSync,
+  tempDir: tmpdir(),
+  shutdown: shutdown.signal,
+});
+process.exitCode = exitCode;

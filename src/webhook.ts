@@ -1,0 +1,99 @@
+/**
+ * The one boundary between a request body and an AdmissionReview answer: validate, mutate, log a
+ * line, count it. A body that is not a v1 AdmissionReview gets 400 with the reason; anything that
+ * goes wrong after that still answers the review's uid under the failure policy.
+ */
+import type { Logger } from 'pino';
+import { mutate, type MutateDependencies, type MutationResult } from './admission/mutate.js';
+import { unexpectedErrorResult } from './admission/outcome.js';
+import { parseAdmissionReview, type AdmissionRequest } from './admission/review.js';
+import type { AdmissionObservation } from './metrics.js';
+import type { AdmissionAnswer, AdmissionHandler } from './server.js';
+
+export interface AdmissionRecorder {
+  admission(observation: AdmissionObservation): void;
+}
+
+export interface WebhookHandlerOptions {
+  readonly mutation: MutateDependencies;
+  readonly logger: Logger;
+  readonly recorder?: AdmissionRecorder;
+  /** Milliseconds, for durations. */
+  readonly now?: () => number;
+}
+
+export class WebhookHandler implements AdmissionHandler {
+  readonly #mutation: MutateDependencies;
+  readonly #logger: Logger;
+  readonly #recorder: AdmissionRecorder | undefined;
+  readonly #now: () => number;
+
+  constructor(options: WebhookHandlerOptions) {
+    this.#mutation = options.mutation;
+    this.#logger = options.logger;
+    this.#recorder = options.recorder;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  async handle(body: unknown): Promise<AdmissionAnswer> {
+    const started = this.#now();
+    const parsed = parseAdmissionReview(body);
+    if (!parsed.ok) {
+      this.#logger.warn({ reason: parsed.reason }, 'rejected a malformed AdmissionReview');
+      return { status: 400, body: { error: parsed.reason } };
+    }
+    const { request } = parsed.review;
+    const result = await this.#mutateSafely(parsed.review);
+    const seconds = (this.#now() - started) / 1000;
+    this.#record(request, result, seconds);
+    return { status: 200, body: result.response };
+  }
+
+  async #mutateSafely(review: Parameters<typeof mutate>[0]): Promise<MutationResult> {
+    try {
+      return await mutate(review, this.#mutation);
+    } catch (error: unknown) {
+      // mutate answers its own errors; this guards the guarantee that every review is answered.
+      this.#logger.error({ err: error, uid: review.request.uid }, 'admission failed unexpectedly');
+      return unexpectedErrorResult(review.request.uid, error, this.#mutation.policy.failurePolicy);
+    }
+  }
+
+  #record(request: AdmissionRequest, result: MutationResult, seconds: number): void {
+    this.#recorder?.admission({
+      kind: request.kind.kind,
+      operation: request.operation,
+      outcome: result.outcome,
+      seconds,
+      pinned: result.pinned,
+      unpinnedReasons: result.unpinned.map((image) => image.reason),
+    });
+    const line = {
+      uid: request.uid,
+      kind: request.kind.kind,
+      subResource: request.subResource,
+      namespace: request.namespace,
+      name: objectName(request),
+      operation: request.operation,
+      outcome: result.outcome,
+      skipReason: result.skipReason,
+      pinned: result.pinned,
+      unpinned: result.unpinned.length > 0 ? result.unpinned : undefined,
+      durationMs: Math.round(seconds * 1000 * 100) / 100,
+    };
+    if (result.outcome === 'error' || result.outcome === 'denied') {
+      this.#logger.warn(line, 'admission');
+    } else {
+      this.#logger.info(line, 'admission');
+    }
+  }
+}
+
+function objectName(request: AdmissionRequest): string | undefined {
+  if (request.name !== undefined && request.name !== '') return request.name;
+  const metadata = request.object?.metadata;
+  if (typeof metadata !== 'object' || metadata === null) return undefined;
+  const { name, generateName } = metadata as { name?: unknown; generateName?: unknown };
+  if (typeof name === 'string') return name;
+  return typeof generateName === 'string' ? `${generateName}*` : undefined;
+}

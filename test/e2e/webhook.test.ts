@@ -1,0 +1,242 @@
+/**
+ * The webhook end to end: the real HTTPS service in standalone mode, two real registries (plain
+ * http, and TLS with htpasswd Basic auth), real-shaped AdmissionReviews. Every returned patch is
+ * applied and the resulting object checked against the digests of the pushed manifests.
+ */
+import { applyPatch, type Operation } from 'fast-json-patch';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { MatchingKeyring } from '../../src/credentials/credential-matching.js';
+import { StaticCredentialProvider } from '../../src/credentials/provider.js';
+import { everyNamespace, startService, type RunningService } from '../../src/service.js';
+import { ServingTls } from '../../src/tls/serving-tls.js';
+import {
+  imagesOf,
+  loadReview,
+  mapImages,
+  type KubeDocument,
+  type ReviewDocument,
+} from '../support/fixtures.js';
+import { HttpsTestClient } from '../support/https.js';
+import { pushImage, pushIndex } from '../support/image-push.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+
+interface ReviewAnswer {
+  response: {
+    uid: string;
+    allowed: boolean;
+    patchType?: string;
+    patch?: string;
+    warnings?: string[];
+    status?: { code: number; message: string };
+  };
+}
+
+describe('webhook end to end', () => {
+  let open: TestRegistry;
+  let privateRegistry: TestRegistry;
+  let service: RunningService;
+  let client: HttpsTestClient;
+  const digests: Record<string, string> = {};
+  let serviceCa = '';
+
+  beforeAll(async () => {
+    open = await startRegistry({ auth: 'none' });
+    privateRegistry = await startRegistry({ auth: 'basic', tls: true });
+    digests.app = (await pushIndex(open.pushTarget, { repository: 'team/app', tag: '1.0' })).digest;
+    digests.init = (
+      await pushImage(open.pushTarget, { repository: 'team/init', tag: 'v2', format: 'docker' })
+    ).digest;
+    digests.sidecar = (
+      await pushImage(open.pushTarget, { repository: 'sidecar', tag: 'latest', seed: 'sidecar' })
+    ).digest;
+    digests.debug = (
+      await pushImage(open.pushTarget, { repository: 'tools/debug', tag: '3', seed: 'debug' })
+    ).digest;
+    digests.secret = (
+      await pushImage(privateRegistry.pushTarget, {
+        repository: 'private/api',
+        tag: 'stable',
+        seed: 'private',
+      })
+    ).digest;
+
+    const user = privateRegistry.users[0]!;
+    const keyring = new MatchingKeyring([
+      {
+        key: privateRegistry.host,
+        credential: { username: user.name, password: user.password, source: 'test config' },
+      },
+    ]);
+    const { config } = loadConfig(
+      'serve',
+      [
+        '--address',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--metrics-port',
+        '0',
+        '--insecure-registry',
+        open.host,
+      ],
+      {},
+    );
+    const tls = ServingTls.selfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    serviceCa = tls.current.caPem!;
+    service = await startService(config, {
+      logger: pino({ level: 'silent' }),
+      credentials: new StaticCredentialProvider(keyring),
+      namespaces: everyNamespace,
+      ownNamespace: 'digest-pinner-system',
+      tls,
+      registryCaCertificates: [privateRegistry.caPem!],
+    });
+    client = new HttpsTestClient(`https://127.0.0.1:${service.webhookPort}`, serviceCa);
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await service.close();
+    await open.stop();
+    await privateRegistry.stop();
+  });
+
+  async function admit(
+    document: ReviewDocument,
+  ): Promise<{ answer: ReviewAnswer; object: KubeDocument }> {
+    const { status, body } = await client.post('/mutate', document);
+    expect(status).toBe(200);
+    const answer = body as ReviewAnswer;
+    expect(answer.response.uid).toBe(document.request.uid);
+    const object = document.request.object!;
+    if (answer.response.patch === undefined) return { answer, object };
+    expect(answer.response.patchType).toBe('JSONPatch');
+    const operations = JSON.parse(
+      Buffer.from(answer.response.patch, 'base64').toString('utf8'),
+    ) as Operation[];
+    return { answer, object: applyPatch(structuredClone(object), operations).newDocument };
+  }
+
+  function pointAt(document: ReviewDocument, images: Record<string, string>): ReviewDocument {
+    return mapImages(document, ({ side, containerName }) =>
+      side === 'object' ? images[containerName] : undefined,
+    );
+  }
+
+  it('pins every container and init container of a Pod to the pushed digests', async () => {
+    const review = loadReview('pod-create');
+    const names = Object.keys(imagesOf(review.request.object));
+    const images = Object.fromEntries(
+      names.map((name, index) => [
+        name,
+        index === 0 ? `${open.host}/team/init:v2` : `${open.host}/team/app:1.0`,
+      ]),
+    );
+
+    const { answer, object } = await admit(pointAt(review, images));
+
+    expect(answer.response.allowed).toBe(true);
+    const pinned = imagesOf(object);
+    for (const [name, original] of Object.entries(images)) {
+      const digest = original.endsWith(':v2') ? digests.init : digests.app;
+      expect(pinned[name]).toBe(`${original}@${digest}`);
+    }
+    const annotations = (object.metadata as { annotations?: Record<string, string> }).annotations;
+    expect(JSON.parse(annotations?.['digest-pinner.io/original-images'] ?? '{}')).toEqual(images);
+  });
+
+  it('pins a Deployment template, including an image behind Basic auth over TLS', async () => {
+    const review = loadReview('deployment-create');
+    const names = Object.keys(imagesOf(review.request.object));
+    const images = Object.fromEntries(
+      names.map((name, index) => [
+        name,
+        index === 0 ? `${privateRegistry.host}/private/api:stable` : `${open.host}/sidecar`,
+      ]),
+    );
+
+    const { answer, object } = await admit(pointAt(review, images));
+
+    expect(answer.response.warnings ?? []).toEqual([]);
+    const pinned = imagesOf(object);
+    expect(pinned[names[0]!]).toBe(`${privateRegistry.host}/private/api:stable@${digests.secret}`);
+    for (const name of names.slice(1))
+      expect(pinned[name]).toBe(`${open.host}/sidecar@${digests.sidecar}`);
+  });
+
+  it('pins the job template of a CronJob', async () => {
+    const review = loadReview('cronjob-create');
+    const names = Object.keys(imagesOf(review.request.object));
+
+    const { object } = await admit(
+      pointAt(review, Object.fromEntries(names.map((name) => [name, `${open.host}/team/app:1.0`]))),
+    );
+
+    for (const name of names)
+      expect(imagesOf(object)[name]).toBe(`${open.host}/team/app:1.0@${digests.app}`);
+  });
+
+  it('pins a new ephemeral container and leaves the running pod alone', async () => {
+    const review = loadReview('pod-ephemeralcontainers-update');
+    const before = imagesOf(review.request.object);
+    const ephemeral = ephemeralNames(review.request.object!);
+    expect(ephemeral.length).toBeGreaterThan(0);
+
+    const { object } = await admit(
+      pointAt(
+        review,
+        Object.fromEntries(ephemeral.map((name) => [name, `${open.host}/tools/debug:3`])),
+      ),
+    );
+
+    const after = imagesOf(object);
+    for (const name of ephemeral)
+      expect(after[name]).toBe(`${open.host}/tools/debug:3@${digests.debug}`);
+    for (const [name, image] of Object.entries(before)) {
+      if (!ephemeral.includes(name)) expect(after[name]).toBe(image);
+    }
+  });
+
+  it('allows an image it cannot resolve, unchanged, with a warning naming it', async () => {
+    const review = loadReview('pod-create');
+    const names = Object.keys(imagesOf(review.request.object));
+    const images = Object.fromEntries(
+      names.map((name) => [name, `${open.host}/team/app:no-such-tag`]),
+    );
+
+    const { answer, object } = await admit(pointAt(review, images));
+
+    expect(answer.response.allowed).toBe(true);
+    expect(answer.response.patch).toBeUndefined();
+    expect(imagesOf(object)).toEqual(images);
+    expect(answer.response.warnings?.join('\n')).toMatch(/team\/app:no-such-tag.*not.found/i);
+  });
+
+  it('answers 400 with a reason for a review that is not admission.k8s.io/v1', async () => {
+    const review = loadReview('pod-create') as unknown as { apiVersion: string };
+    review.apiVersion = 'admission.k8s.io/v1beta1';
+
+    const { status, body } = await client.post('/mutate', review);
+
+    expect(status).toBe(400);
+    expect((body as { error: string }).error).toMatch(/v1/);
+  });
+
+  it('counts what it did on the metrics port', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
+
+    expect(text).toMatch(
+      /digest_pinner_admission_requests_total\{kind="Pod",operation="create",outcome="patched"\} [1-9]/,
+    );
+    expect(text).toMatch(/digest_pinner_images_pinned_total [1-9]/);
+  });
+});
+
+function ephemeralNames(object: KubeDocument): string[] {
+  const spec = (object as { spec?: { ephemeralContainers?: { name: string; image?: string }[] } })
+    .spec;
+  return (spec?.ephemeralContainers ?? [])
+    .filter((container) => container.image !== undefined && !container.image.includes('@'))
+    .map((container) => container.name);
+}
