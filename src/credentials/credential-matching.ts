@@ -73,14 +73,21 @@ function splitHostPort(authority: string): { host: string; port: string } {
  * as it does for the kubelet.
  */
 export function credentialKeyMatches(normalizedKey: string, imageName: string): boolean {
+  return compileKeyMatcher(normalizedKey)(imageName);
+}
+
+/** `credentialKeyMatches` for one key, with its globs compiled once. */
+function compileKeyMatcher(normalizedKey: string): (imageName: string) => boolean {
   const key = parseSchemeless(normalizedKey);
-  const image = parseSchemeless(imageName);
-  if (key.port !== image.port) return false;
-  if (key.hostParts.length !== image.hostParts.length) return false;
-  if (!image.path.startsWith(key.path)) return false;
-  return key.hostParts.every((pattern, index) =>
-    globMatches(pattern, image.hostParts[index] ?? ''),
-  );
+  const patterns = key.hostParts.map(globToRegExp);
+  if (patterns.some((pattern) => pattern === undefined)) return () => false;
+  return (imageName) => {
+    const image = parseSchemeless(imageName);
+    if (key.port !== image.port) return false;
+    if (patterns.length !== image.hostParts.length) return false;
+    if (!image.path.startsWith(key.path)) return false;
+    return patterns.every((pattern, index) => pattern?.test(image.hostParts[index] ?? '') === true);
+  };
 }
 
 /**
@@ -89,8 +96,12 @@ export function credentialKeyMatches(normalizedKey: string, imageName: string): 
  * ignores the error it gets.
  */
 export function globMatches(pattern: string, text: string): boolean {
+  return globToRegExp(pattern)?.test(text) === true;
+}
+
+function globToRegExp(pattern: string): RegExp | undefined {
   const source = globToRegExpSource(pattern);
-  return source !== undefined && new RegExp(`^${source}$`).test(text);
+  return source === undefined ? undefined : new RegExp(`^${source}$`);
 }
 
 function globToRegExpSource(pattern: string): string | undefined {
@@ -180,7 +191,10 @@ interface IndexedCredential {
  * before `*.example.com`; entries under the same key keep their given order.
  */
 export class MatchingKeyring implements Keyring {
-  readonly #index: readonly string[];
+  readonly #index: readonly {
+    readonly matches: (imageName: string) => boolean;
+    readonly key: string;
+  }[];
   readonly #byKey: ReadonlyMap<string, readonly IndexedCredential[]>;
 
   constructor(entries: readonly KeyedCredential[]) {
@@ -194,14 +208,17 @@ export class MatchingKeyring implements Keyring {
       else existing.push(indexed);
     }
     this.#byKey = byKey;
-    this.#index = [...byKey.keys()].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+    this.#index = [...byKey.keys()]
+      .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0))
+      .map((key) => ({ key, matches: compileKeyMatcher(key) }));
   }
 
   /** Every credential whose key matches, most specific key first, without repeats. */
   lookup(reference: ImageReference): readonly RegistryCredential[] {
+    const name = reference.name;
     const matched = this.#index
-      .filter((key) => credentialKeyMatches(key, reference.name))
-      .flatMap((key) => this.#byKey.get(key) ?? []);
+      .filter(({ matches }) => matches(name))
+      .flatMap(({ key }) => this.#byKey.get(key) ?? []);
     const found =
       matched.length === 0 && reference.registry === DOCKER_HUB_DOMAIN
         ? (this.#byKey.get(DOCKER_HUB_FALLBACK_KEY) ?? [])
