@@ -137,7 +137,7 @@ describe('manifests/base', () => {
       expect(own.privileged).not.toBe(true);
       expect(own.capabilities?.drop).toEqual(['ALL']);
       expect(own.capabilities?.add ?? []).toEqual([]);
-      expect(own.seccompProfile?.type ?? pod.seccompProfile.type).toBe('RuntimeDefault');
+      expect(own.seccompProfile?.type ?? pod.seccompProfile?.type).toBe('RuntimeDefault');
     });
 
     it('mounts a service account token when it runs, to read from the API', () => {

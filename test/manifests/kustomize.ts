@@ -4,6 +4,9 @@
  * schema of its kind is checked, and it gives the object its API types.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
@@ -47,6 +50,27 @@ export function kustomizeBuild(directory: string): ManifestObject[] {
     throw new Error(describeFailure(path, error), { cause: error });
   }
   return parseManifests(output, path);
+}
+
+/**
+ * Builds the base with components, as a user's own kustomization would list them (kustomize
+ * accepts only relative paths there, so the kustomization is written to a temporary directory).
+ */
+export function kustomizeComposition(components: readonly string[]): ManifestObject[] {
+  const directory = mkdtempSync(join(tmpdir(), 'digest-pinner-kustomization-'));
+  try {
+    const path = (name: string) => JSON.stringify(relative(directory, MANIFESTS_DIRECTORY + name));
+    const kustomization = [
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      `resources: [${path('base')}]`,
+      `components: [${components.map(path).join(', ')}]`,
+    ].join('\n');
+    writeFileSync(join(directory, 'kustomization.yaml'), kustomization + '\n');
+    return kustomizeBuild(directory);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
 }
 
 function describeFailure(path: string, error: unknown): string {
