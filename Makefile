@@ -10,12 +10,14 @@ IMAGE ?= digest-pinner:dev
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
+# npm install, not npm ci: npm 11 leaves other platforms' optional binaries (jest's resolver)
+# out of the lock file and npm ci then refuses it. Top-level versions are exact and locked.
 $(NODE_MODULES_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 .PHONY: install
-install: $(NODE_MODULES_STAMP) ## install npm dependencies (npm ci)
+install: $(NODE_MODULES_STAMP) ## install npm dependencies
 
 .PHONY: system-deps
 system-deps: ## install the real registry and tools the tests run (Debian packages)
