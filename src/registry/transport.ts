@@ -48,7 +48,9 @@ export interface RegistryRequest {
 }
 
 const USER_AGENT = 'digest-pinner';
-const TLS_ERROR_CODE = /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/;
+// Certificate and handshake failures (an untrusted CA, a registry speaking plain http) are
+// configuration problems: retrying cannot help, so they are not "unavailable".
+const TLS_ERROR_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/;
 
 function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
@@ -81,7 +83,7 @@ function networkError(error: unknown, request: RegistryRequest): RegistryError {
   }
   const code = findInChain(error, errorCode) ?? 'unknown error';
   if (TLS_ERROR_CODE.test(code)) {
-    return new RegistryProtocolError(`${where}: TLS verification failed (${code})`, context);
+    return new RegistryProtocolError(`${where}: TLS handshake failed (${code})`, context);
   }
   return new RegistryUnavailableError(`${where}: network error (${code})`, context);
 }

@@ -283,7 +283,7 @@ export async function pushIndex(
   const children = platforms.map((platform) => buildImageManifest({ format, platform, seed }));
   const index = buildIndexManifest(format, children);
   await withSession(target, options.repository, async (session) => {
-    for (const child of children) await session.pushManifest(child, child.digest);
+    await Promise.all(children.map((child) => session.pushManifest(child, child.digest)));
     await session.pushManifest(index, options.tag);
   });
   return { ...index, children };

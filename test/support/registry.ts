@@ -11,7 +11,8 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import {
   createServer,
   request as httpRequest,
@@ -191,10 +192,23 @@ function registryConfig(layout: Layout, port: number, auth: Record<string, unkno
   });
 }
 
+/**
+ * Where registry storage goes: tmpfs when there is one, as the registry writes each blob
+ * through several files and a push then takes a quarter of the time it takes on disk.
+ */
+async function scratchBase(): Promise<string> {
+  try {
+    await access('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
+  }
+}
+
 export async function startRegistry(options: StartRegistryOptions = {}): Promise<TestRegistry> {
   const auth = options.auth ?? 'none';
   const users = options.users ?? [DEFAULT_USER];
-  const directory = await mkdtemp(join(tmpdir(), 'digest-pinner-registry-'));
+  const directory = await mkdtemp(join(await scratchBase(), 'digest-pinner-registry-'));
   let tokenServer: TokenServer | undefined;
   let current: RegistryProcess | undefined;
   try {
