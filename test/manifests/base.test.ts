@@ -197,10 +197,12 @@ describe('manifests/base', () => {
       expect(podSpec().enableServiceLinks).toBe(false);
     });
 
-    it('lets admissions in flight finish when a pod is stopped', () => {
+    it('stops receiving reviews before it stops serving when a pod is stopped', () => {
+      const pause = container().lifecycle?.preStop?.sleep?.seconds ?? 0;
       const grace = podSpec().terminationGracePeriodSeconds!;
 
-      expect(grace).toBeGreaterThan(2 * webhook().timeoutSeconds!);
+      expect(pause).toBeGreaterThanOrEqual(5);
+      expect(grace).toBeGreaterThanOrEqual(pause + 2 * webhook().timeoutSeconds!);
     });
 
     it('runs the image kustomize pins with a tag users can override', () => {
