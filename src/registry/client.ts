@@ -186,43 +186,40 @@ export class RegistryClient implements DigestClient {
   }
 
   /** The digest from a HEAD, or undefined when the registry did not send one. */
-  async #head(request: ManifestRequest): Promise<ManifestDigest | undefined> {
-    const response = await this.#exchange(request);
+  async #head(manifestRequest: ManifestRequest): Promise<ManifestDigest | undefined> {
+    const { response } = await this.#exchange(manifestRequest);
     await discardBody(response);
     const digest = headerValue(response, 'docker-content-digest');
     if (digest === undefined) return undefined;
-    this.#checkDigestFormat(request.reference, digest);
+    this.#checkDigestFormat(manifestRequest.reference, digest);
     return { digest, mediaType: baseMediaType(headerValue(response, 'content-type')) };
   }
 
-  /** GETs a manifest and computes its digest, checking it against the header and the request. */
-  async #get(request: ManifestRequest): Promise<FetchedManifest> {
-    const { reference } = request;
-    const response = await this.#exchange(request);
-    const { bytes, truncated } = await readBody(
-      response,
-      this.#request(request),
-      BodyLimits.manifest,
-    );
+  /** GETs a manifest and hashes it; the hash must equal the registry's header and a requested digest. */
+  async #get(manifestRequest: ManifestRequest): Promise<FetchedManifest> {
+    const { reference, manifest } = manifestRequest;
+    const { response, request } = await this.#exchange(manifestRequest);
+    const { bytes, truncated } = await readBody(response, request, BodyLimits.manifest);
     if (truncated) {
       const limit = `${BodyLimits.manifest / 1024 / 1024} MiB`;
       throw new RegistryProtocolError(
-        `manifest "${request.manifest}" is larger than ${limit}`,
+        `manifest "${manifest}" is larger than ${limit}`,
         contextOf(reference),
       );
     }
     const claimed = headerValue(response, 'docker-content-digest');
     if (claimed !== undefined) this.#checkDigestFormat(reference, claimed);
-    const expected = claimed ?? (isDigest(request.manifest) ? request.manifest : undefined);
-    const algorithm = expected?.startsWith('sha512:') === true ? 'sha512' : 'sha256';
+    const requested = isDigest(manifest) ? manifest : undefined;
+    const algorithm = (claimed ?? requested)?.startsWith('sha512:') === true ? 'sha512' : 'sha256';
     const digest = `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
-    for (const stated of [claimed, isDigest(request.manifest) ? request.manifest : undefined]) {
-      if (stated !== undefined && stated !== digest) {
-        throw new DigestMismatchError(
-          `manifest "${request.manifest}" hashes to ${digest}, but the registry said ${stated}`,
-          contextOf(reference),
-        );
-      }
+    const contradicted = [claimed, requested].find(
+      (stated) => stated !== undefined && stated !== digest,
+    );
+    if (contradicted !== undefined) {
+      throw new DigestMismatchError(
+        `manifest "${manifest}" hashes to ${digest}, but the registry said ${contradicted}`,
+        contextOf(reference),
+      );
     }
     const mediaType =
       baseMediaType(headerValue(response, 'content-type')) || mediaTypeInBody(bytes);
@@ -282,7 +279,9 @@ export class RegistryClient implements DigestClient {
    * Sends a manifest request, answering one auth challenge; resolves with a 200 response or
    * rejects with the typed error for whatever else came back.
    */
-  async #exchange(manifestRequest: ManifestRequest): Promise<RegistryResponse> {
+  async #exchange(
+    manifestRequest: ManifestRequest,
+  ): Promise<{ response: RegistryResponse; request: RegistryRequest }> {
     const request = this.#request(manifestRequest);
     const target: AuthTarget = {
       registry: request.registry,
@@ -299,7 +298,7 @@ export class RegistryClient implements DigestClient {
       response = await this.#transport.send(withAuthorization(request, retryWith));
     }
     if (response.statusCode !== 200) throw await errorFromResponse(response, request, this.#now());
-    return response;
+    return { response, request };
   }
 }
 
