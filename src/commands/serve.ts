@@ -15,10 +15,27 @@ import { NamespaceWatcher } from '../kube/namespaces.js';
 import { KubernetesCredentialProvider } from '../kube/pull-secrets.js';
 import { createLogger } from '../log.js';
 import { Metrics } from '../metrics.js';
-import { everyNamespace, startService, type NamespaceSource } from '../service.js';
+import {
+  everyNamespace,
+  startService,
+  type NamespaceSource,
+  type RunningService,
+} from '../service.js';
 import { ServingTls } from '../tls/serving-tls.js';
 
 export async function runServe(config: Config, environment: Environment): Promise<number> {
+  const { service, logger } = await assembleService(config, environment);
+  await untilAborted(environment.shutdown);
+  logger.info('shutdown requested: draining');
+  await service.close();
+  return 0;
+}
+
+/** Everything `serve` runs, started and listening; the caller decides when to close it. */
+export async function assembleService(
+  config: Config,
+  environment: Environment,
+): Promise<{ service: RunningService; logger: Logger }> {
   const logger = createLogger(config.logLevel, {
     write: (line: string) => environment.stdout.write(line),
   });
@@ -49,10 +66,7 @@ export async function runServe(config: Config, environment: Environment): Promis
     metrics,
     registryCaCertificates,
   });
-  await untilAborted(environment.shutdown);
-  logger.info('shutdown requested: draining');
-  await service.close();
-  return 0;
+  return { service, logger };
 }
 
 interface CommonParts {
@@ -157,6 +171,13 @@ async function writeCa(caPem: string, tempDir: string): Promise<string> {
 
 function untilAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => { signal.addEventListener('abort', () => { resolve(); }, { once: true }); },
-  );
+  return new Promise((resolve) => {
+    signal.addEventListener(
+      'abort',
+      () => {
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }
