@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
@@ -205,8 +206,11 @@ describe('manifests/base', () => {
       expect(grace).toBeGreaterThanOrEqual(pause + 2 * webhook().timeoutSeconds!);
     });
 
-    it('runs the image kustomize pins with a tag users can override', () => {
-      expect(container().image).toMatch(/^ghcr\.io\/digest-pinner\/digest-pinner:\d+\.\d+\.\d+/);
+    it('runs the image of this package version, set by kustomize so users can override it', () => {
+      const packageJson = new URL('../../package.json', import.meta.url);
+      const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string };
+
+      expect(container().image).toBe(`ghcr.io/digest-pinner/digest-pinner:${version}`);
     });
   });
 
