@@ -16,7 +16,7 @@ import { Metrics } from './metrics.js';
 import { RegistryClient } from './registry/client.js';
 import { CachingResolver } from './resolver.js';
 import { createMetricsApp, createWebhookApp, type Readiness } from './server.js';
-import type { ServingTls } from './tls/serving-tls.js';
+import type { TlsSource } from './tls/serving-tls.js';
 import { WebhookHandler } from './webhook.js';
 
 /** Where namespaces opt in: every namespace, or a watch of the cluster's annotations. */
@@ -36,7 +36,7 @@ export interface ServiceParts {
   readonly logger: Logger;
   readonly credentials: CredentialProvider;
   readonly namespaces: NamespaceSource;
-  readonly tls: ServingTls;
+  readonly tls: TlsSource;
   /** The namespace never mutated (the webhook's own). */
   readonly ownNamespace: string | undefined;
   /** PEM bundles of extra CAs trusted for registries (the contents of --registry-ca files). */

@@ -21,9 +21,19 @@ export interface TlsFiles {
 type ChangeListener = (material: TlsMaterial) => void;
 type ErrorListener = (error: unknown) => void;
 
+/** Where the webhook's serving certificate comes from, and how it tells of a new one. */
+export interface TlsSource {
+  readonly current: TlsMaterial;
+  onChange(listener: ChangeListener): void;
+  onError(listener: ErrorListener): void;
+  /** Starts noticing changes (file polling, renewal checks). */
+  watch(): void;
+  close(): void;
+}
+
 const DEFAULT_POLL_INTERVAL_MS = 2000;
 
-export class ServingTls {
+export class ServingTls implements TlsSource {
   #material: TlsMaterial;
   readonly #files: TlsFiles | undefined;
   readonly #changeListeners: ChangeListener[] = [];
