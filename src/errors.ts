@@ -41,7 +41,10 @@ export class InvalidImageReferenceError extends DigestPinnerError {
 
   constructor(input: string, reason: string, position?: number) {
     const where = position === undefined ? '' : ` at position ${position}`;
-    super(ErrorCodes.imageReferenceInvalid, `invalid image reference "${input}": ${reason}${where}`);
+    super(
+      ErrorCodes.imageReferenceInvalid,
+      `invalid image reference "${input}": ${reason}${where}`,
+    );
     this.input = input;
     this.position = position;
     this.reason = reason;

@@ -157,7 +157,9 @@ function parseName(text: string, name: string): { registry: string; repository: 
   const registry =
     domain === undefined || domain === LEGACY_DOCKER_HUB_DOMAIN ? DOCKER_HUB_DOMAIN : domain;
   const repository =
-    registry === DOCKER_HUB_DOMAIN && !path.includes('/') ? OFFICIAL_REPOSITORY_PREFIX + path : path;
+    registry === DOCKER_HUB_DOMAIN && !path.includes('/')
+      ? OFFICIAL_REPOSITORY_PREFIX + path
+      : path;
   return { registry, repository };
 }
 
@@ -165,7 +167,11 @@ function parseName(text: string, name: string): { registry: string; repository: 
  * The first component is a domain only when it looks like one: it has a `.` or a `:`, is
  * `localhost`, or has an uppercase letter (which a path may not have, so it cannot be a path).
  */
-function splitDomain(name: string): { domain: string | undefined; path: string; pathOffset: number } {
+function splitDomain(name: string): {
+  domain: string | undefined;
+  path: string;
+  pathOffset: number;
+} {
   const slash = name.indexOf('/');
   if (slash < 0) return { domain: undefined, path: name, pathOffset: 0 };
   const first = name.slice(0, slash);

@@ -7,7 +7,10 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { RequestListener } from 'node:http';
 import { Agent, request } from 'undici';
-import { createSelfSignedServingCertificate, type ServingCertificate } from '../../src/tls/certificates.js';
+import {
+  createSelfSignedServingCertificate,
+  type ServingCertificate,
+} from '../../src/tls/certificates.js';
 
 let sharedCertificate: ServingCertificate | undefined;
 
@@ -75,7 +78,11 @@ export class HttpsTestClient {
     return this.#send('GET', path, undefined);
   }
 
-  async #send(method: 'GET' | 'POST', path: string, payload: string | undefined): Promise<JsonAnswer> {
+  async #send(
+    method: 'GET' | 'POST',
+    path: string,
+    payload: string | undefined,
+  ): Promise<JsonAnswer> {
     const response = await request(`${this.baseUrl}${path}`, {
       method,
       body: payload,
