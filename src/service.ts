@@ -176,7 +176,9 @@ async function drain(server: HttpServer | HttpsServer, graceMs: number): Promise
   const closed = once(server, 'close');
   server.close();
   server.closeIdleConnections();
-  const timer = setTimeout(() => { server.closeAllConnections(); }, graceMs);
+  const timer = setTimeout(() => {
+    server.closeAllConnections();
+  }, graceMs);
   await closed;
   clearTimeout(timer);
 }
