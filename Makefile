@@ -47,7 +47,7 @@ format: install ## prettier, rewrite
 	npx prettier --write .
 
 .PHONY: test
-test: install system-deps ## run every test (unit, component, end to end against real registries)
+test: install system-deps build ## run every test (unit, component, end to end against real registries)
 	$(JEST) --ci
 
 .PHONY: check

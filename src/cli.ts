@@ -6,8 +6,6 @@ import { readFileSync } from 'node:fs';
 import { Commands, helpText, loadConfig, type Command } from './config.js';
 import { ConfigError, errorMessage } from './errors.js';
 import type { Environment } from './environment.js';
-import { runResolve } from './commands/resolve.js';
-import { runServe } from './commands/serve.js';
 
 export const USAGE = `Usage: digest-pinner <command> [options]
 
@@ -52,10 +50,15 @@ async function runCommand(
       environment.stdout.write(helpText(command));
       return ExitCodes.ok;
     }
-    if (command === 'resolve') return await runResolve(config, positionals, environment);
+    // Loaded on demand: the Kubernetes client alone takes most of a second to import.
+    if (command === 'resolve') {
+      const { runResolve } = await import('./commands/resolve.js');
+      return await runResolve(config, positionals, environment);
+    }
     if (positionals.length > 0) {
       throw new ConfigError([`serve takes no arguments, got "${positionals.join(' ')}"`]);
     }
+    const { runServe } = await import('./commands/serve.js');
     return await runServe(config, environment);
   } catch (error: unknown) {
     if (error instanceof ConfigError) {
