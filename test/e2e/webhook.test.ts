@@ -224,12 +224,58 @@ describe('webhook end to end', () => {
   });
 
   it('counts what it did on the metrics port', async () => {
-    const text = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
-
-    expect(text).toMatch(
-      /digest_pinner_admission_requests_total\{kind="Pod",operation="create",outcome="patched"\} [1-9]/,
+    const scrape = async (): Promise<string> =>
+      (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
+    const before = await scrape();
+    const review = loadReview('pod-create');
+    const names = Object.keys(imagesOf(review.request.object));
+    await admit(
+      pointAt(review, Object.fromEntries(names.map((name) => [name, `${open.host}/team/app:1.0`]))),
     );
-    expect(text).toMatch(/digest_pinner_images_pinned_total [1-9]/);
+
+    const after = await scrape();
+
+    const series = (text: string, pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? 0);
+    const patched =
+      /digest_pinner_admission_requests_total\{kind="Pod",operation="create",outcome="patched"\} (\d+)/;
+    const hits = /digest_pinner_cache_lookups_total\{result="hit"\} (\d+)/;
+    const pinned = /digest_pinner_images_pinned_total (\d+)/;
+    expect(series(after, patched)).toBe(series(before, patched) + 1);
+    expect(series(after, hits)).toBe(series(before, hits) + 1);
+    expect(series(after, pinned)).toBe(series(before, pinned) + names.length);
+    const registryHeads = new RegExp(
+      `digest_pinner_registry_requests_total\\{registry="${open.host.replaceAll('.', '\\.')}",method="HEAD",status="200"\\} (\\d+)`,
+    );
+    expect(series(after, registryHeads)).toBeGreaterThanOrEqual(4);
+    expect(after).toMatch(/digest_pinner_cache_lookups_total\{result="miss"\} [1-9]/);
+    expect(after).toMatch(/digest_pinner_images_unpinned_total\{reason="not-found"\} [1-9]/);
+  });
+
+  it('shows the cache to operators without credentials', async () => {
+    const response = await fetch(`http://127.0.0.1:${service.metricsPort}/cache`);
+    const view = (await response.json()) as {
+      size: number;
+      entries: { reference: string; digest: string; credentialed: boolean; stale: boolean }[];
+    };
+
+    expect(view.entries).toContainEqual(
+      expect.objectContaining({
+        reference: `${open.host}/team/app:1.0`,
+        digest: digests.app,
+        credentialed: false,
+        stale: false,
+      }),
+    );
+    expect(view.entries).toContainEqual(
+      expect.objectContaining({
+        reference: `${privateRegistry.host}/private/api:stable`,
+        digest: digests.secret,
+        credentialed: true,
+      }),
+    );
+    const text = JSON.stringify(view);
+    expect(text).not.toContain(privateRegistry.users[0]!.password);
+    expect(text).not.toContain(privateRegistry.users[0]!.name);
   });
 });
 

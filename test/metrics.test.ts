@@ -1,0 +1,129 @@
+import { Metrics } from '../src/metrics.js';
+
+async function valueOf(
+  metrics: Metrics,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
+  const all = await metrics.registry.getMetricsAsJSON();
+  const metric = all.find((candidate) => candidate.name === name);
+  const sample = metric?.values.find((value) =>
+    Object.entries(labels).every(([key, expected]) => String(value.labels[key]) === expected),
+  );
+  return sample?.value;
+}
+
+describe('metrics', () => {
+  let metrics: Metrics;
+
+  beforeEach(() => {
+    metrics = new Metrics(undefined, { processMetrics: false });
+  });
+
+  it('counts an admission by kind, operation and outcome, with its images', async () => {
+    metrics.admission({
+      kind: 'Deployment',
+      operation: 'CREATE',
+      outcome: 'patched',
+      seconds: 0.004,
+      pinned: 2,
+      unpinnedReasons: ['unauthorized', 'timeout', 'unauthorized'],
+    });
+
+    expect(
+      await valueOf(metrics, 'digest_pinner_admission_requests_total', {
+        kind: 'Deployment',
+        operation: 'create',
+        outcome: 'patched',
+      }),
+    ).toBe(1);
+    expect(await valueOf(metrics, 'digest_pinner_images_pinned_total')).toBe(2);
+    expect(
+      await valueOf(metrics, 'digest_pinner_images_unpinned_total', { reason: 'unauthorized' }),
+    ).toBe(2);
+    expect(
+      await valueOf(metrics, 'digest_pinner_images_unpinned_total', { reason: 'timeout' }),
+    ).toBe(1);
+    const text = (await metrics.render()).body;
+    expect(text).toContain(
+      'digest_pinner_admission_duration_seconds_bucket{le="0.005",kind="Deployment",operation="create"} 1',
+    );
+  });
+
+  it('labels kinds it does not know as other, so labels stay bounded', async () => {
+    metrics.admission({
+      kind: 'Rollout',
+      operation: 'CREATE',
+      outcome: 'skipped',
+      seconds: 0,
+      pinned: 0,
+      unpinnedReasons: [],
+    });
+
+    expect(
+      await valueOf(metrics, 'digest_pinner_admission_requests_total', { kind: 'other' }),
+    ).toBe(1);
+  });
+
+  it('counts cache lookups and evictions and reads the cache size at scrape time', async () => {
+    let size = 3;
+    metrics.trackCacheSize(() => size);
+    metrics.lookup('hit');
+    metrics.lookup('hit');
+    metrics.lookup('stale');
+    metrics.eviction();
+
+    expect(await valueOf(metrics, 'digest_pinner_cache_lookups_total', { result: 'hit' })).toBe(2);
+    expect(await valueOf(metrics, 'digest_pinner_cache_lookups_total', { result: 'stale' })).toBe(
+      1,
+    );
+    expect(await valueOf(metrics, 'digest_pinner_cache_evictions_total')).toBe(1);
+    expect(await valueOf(metrics, 'digest_pinner_cache_entries')).toBe(3);
+    size = 7;
+    expect(await valueOf(metrics, 'digest_pinner_cache_entries')).toBe(7);
+  });
+
+  it('records registry requests, rate limits, token cache and Kubernetes API calls', async () => {
+    metrics.request({ registry: 'ghcr.io', method: 'HEAD', status: 200, seconds: 0.05 });
+    metrics.request({ registry: 'ghcr.io', method: 'HEAD', status: 'error', seconds: 1 });
+    metrics.rateLimitRemaining('docker.io', 76);
+    metrics.tokenCache(true);
+    metrics.tokenCache(false);
+    metrics.apiCall('secrets', 404);
+
+    expect(
+      await valueOf(metrics, 'digest_pinner_registry_requests_total', {
+        registry: 'ghcr.io',
+        status: '200',
+      }),
+    ).toBe(1);
+    expect(
+      await valueOf(metrics, 'digest_pinner_registry_requests_total', { status: 'error' }),
+    ).toBe(1);
+    expect(
+      await valueOf(metrics, 'digest_pinner_registry_ratelimit_remaining', {
+        registry: 'docker.io',
+      }),
+    ).toBe(76);
+    expect(
+      await valueOf(metrics, 'digest_pinner_token_cache_lookups_total', { result: 'hit' }),
+    ).toBe(1);
+    expect(
+      await valueOf(metrics, 'digest_pinner_token_cache_lookups_total', { result: 'miss' }),
+    ).toBe(1);
+    expect(
+      await valueOf(metrics, 'digest_pinner_kubernetes_api_requests_total', {
+        resource: 'secrets',
+        status: '404',
+      }),
+    ).toBe(1);
+  });
+
+  it('adds the process metrics under the same prefix', async () => {
+    const withProcess = new Metrics();
+
+    expect((await withProcess.render()).body).toContain(
+      'digest_pinner_process_cpu_user_seconds_total',
+    );
+  });
+});
