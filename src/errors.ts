@@ -17,6 +17,7 @@ export const ErrorCodes = {
   registryTargetForbidden: 'REGISTRY_TARGET_FORBIDDEN',
   dockerConfigInvalid: 'DOCKER_CONFIG_INVALID',
   kubernetesApi: 'KUBERNETES_API_ERROR',
+  tlsBootstrap: 'TLS_BOOTSTRAP_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,7 +1,8 @@
 /**
  * `digest-pinner serve`: decide the service's parts from the Config and the surroundings — a
  * cluster (pull secrets, namespace watch) or standalone (local docker config, every namespace),
- * TLS from files or made at start — run it until shutdown, then drain.
+ * TLS from files, self-managed in a Secret of the cluster, or made at start — run it until
+ * shutdown, then drain.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,7 +11,13 @@ import type { Config } from '../config.js';
 import { loadDockerConfigFile } from '../credentials/docker-config.js';
 import { StaticCredentialProvider, type CredentialProvider } from '../credentials/provider.js';
 import { defaultDockerConfigPath, type Environment } from '../environment.js';
-import { createKubeClients, DEFAULT_SERVICE_ACCOUNT_DIR, loadKubeConfig } from '../kube/client.js';
+import { ConfigError } from '../errors.js';
+import {
+  createKubeClients,
+  DEFAULT_SERVICE_ACCOUNT_DIR,
+  loadKubeConfig,
+  type KubeClients,
+} from '../kube/client.js';
 import { NamespaceWatcher } from '../kube/namespaces.js';
 import { KubernetesCredentialProvider } from '../kube/pull-secrets.js';
 import { createLogger } from '../log.js';
@@ -21,7 +28,8 @@ import {
   type NamespaceSource,
   type RunningService,
 } from '../service.js';
-import { ServingTls } from '../tls/serving-tls.js';
+import { SelfManagedTls } from '../tls/self-managed.js';
+import { ServingTls, type TlsSource } from '../tls/serving-tls.js';
 
 export async function runServe(config: Config, environment: Environment): Promise<number> {
   const { service, logger } = await assembleService(config, environment);
@@ -46,16 +54,16 @@ export async function assembleService(
     homeDir: environment.homeDir,
     fileExists: environment.fileExists,
   });
+  const clients = cluster === undefined ? undefined : createKubeClients(cluster.kubeConfig);
+  const ownNamespace =
+    clients === undefined ? config.namespace : (config.namespace ?? (await inClusterNamespace()));
+  // Before anything that keeps running (the namespace watch): a TLS bootstrap that fails ends
+  // the process, which nothing else may then hold open.
+  const tls = await servingTls(config, { environment, logger, metrics, clients, ownNamespace });
   const parts =
-    cluster === undefined
+    clients === undefined || cluster === undefined
       ? await standaloneParts(config, environment, logger)
-      : await clusterParts(config, {
-          cluster: cluster.kubeConfig,
-          source: cluster.source,
-          logger,
-          metrics,
-        });
-  const tls = await servingTls(config, environment, logger);
+      : clusterParts(config, { clients, source: cluster.source, logger, metrics, ownNamespace });
   const registryCaCertificates = await Promise.all(
     config.registryCas.map((path) => readFile(path, 'utf8')),
   );
@@ -94,23 +102,23 @@ async function standaloneParts(
   return { credentials, namespaces: everyNamespace, ownNamespace: config.namespace };
 }
 
-async function clusterParts(
+function clusterParts(
   config: Config,
   context: {
-    cluster: Parameters<typeof createKubeClients>[0];
+    clients: KubeClients;
     source: string;
     logger: Logger;
     metrics: Metrics;
+    ownNamespace: string | undefined;
   },
-): Promise<CommonParts> {
-  const clients = createKubeClients(context.cluster);
+): CommonParts {
+  const { clients, ownNamespace } = context;
   const credentials = new KubernetesCredentialProvider({
     core: clients.core,
     ttlMs: config.secretCacheTtlMs,
     observer: context.metrics,
   });
   const namespaces = config.allNamespaces ? everyNamespace : watchNamespaces(clients, context);
-  const ownNamespace = config.namespace ?? (await inClusterNamespace());
   context.logger.info(
     { kubeconfig: context.source, allNamespaces: config.allNamespaces, ownNamespace },
     'cluster found: pull secrets from the API, namespaces opt in by annotation',
@@ -142,11 +150,17 @@ async function inClusterNamespace(): Promise<string | undefined> {
   }
 }
 
-async function servingTls(
-  config: Config,
-  environment: Environment,
-  logger: Logger,
-): Promise<ServingTls> {
+interface TlsContext {
+  readonly environment: Environment;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clients: KubeClients | undefined;
+  readonly ownNamespace: string | undefined;
+}
+
+async function servingTls(config: Config, context: TlsContext): Promise<TlsSource> {
+  const { environment, logger } = context;
+  if (config.tlsSecret !== undefined) return selfManagedTls(config, config.tlsSecret, context);
   if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
     const tls = await ServingTls.fromFiles({ certPath: config.tlsCert, keyPath: config.tlsKey });
     logger.info({ cert: config.tlsCert }, 'serving certificate from files, reloaded on change');
@@ -158,6 +172,41 @@ async function servingTls(
   });
   const caPath = await writeCa(tls.current.caPem ?? '', environment.tempDir);
   logger.info({ caFile: caPath }, 'self-signed serving certificate made at start; trust this CA');
+  return tls;
+}
+
+async function selfManagedTls(
+  config: Config,
+  secretName: string,
+  context: TlsContext,
+): Promise<SelfManagedTls> {
+  const { clients, ownNamespace, logger } = context;
+  if (clients === undefined) {
+    throw new ConfigError([
+      '--tls-secret needs a cluster (in-cluster, --kubeconfig or KUBECONFIG)',
+    ]);
+  }
+  if (ownNamespace === undefined) {
+    throw new ConfigError(['--tls-secret needs --namespace when not running in a cluster pod']);
+  }
+  if (config.webhookConfiguration === undefined) {
+    logger.warn('no --webhook-configuration: the caBundle must be set by other means');
+  }
+  const tls = await SelfManagedTls.bootstrap({
+    secrets: clients.core,
+    webhookConfigurations: clients.admission,
+    namespace: ownNamespace,
+    secretName,
+    webhookConfiguration: config.webhookConfiguration,
+    serviceName: config.serviceName,
+    logger,
+    observer: context.metrics,
+    signal: context.environment.shutdown,
+  });
+  logger.info(
+    { secret: `${ownNamespace}/${secretName}`, webhookConfiguration: config.webhookConfiguration },
+    'self-managed TLS: serving certificate from the Secret, renewed before expiry',
+  );
   return tls;
 }
 

@@ -4,7 +4,12 @@
  * message (an RBAC denial names the missing permission) and never an object's contents.
  */
 
-export const KubeApiResources = ['secrets', 'serviceaccounts', 'namespaces'] as const;
+export const KubeApiResources = [
+  'secrets',
+  'serviceaccounts',
+  'namespaces',
+  'mutatingwebhookconfigurations',
+] as const;
 export type KubeApiResource = (typeof KubeApiResources)[number];
 
 export interface KubeApiObserver {

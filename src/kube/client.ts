@@ -7,6 +7,7 @@
 import { delimiter, join } from 'node:path';
 import { isIPv6 } from 'node:net';
 import {
+  AdmissionregistrationV1Api,
   CoreV1Api,
   KubeConfig,
   ServerConfiguration,
@@ -117,6 +118,8 @@ function inClusterConfig(sources: KubeConfigSources): LoadedKubeConfig | undefin
 export interface KubeClients {
   readonly kubeConfig: KubeConfig;
   readonly core: CoreV1Api;
+  /** Webhook configurations: self-managed TLS keeps the caBundle of its own in step. */
+  readonly admission: AdmissionregistrationV1Api;
 }
 
 export interface KubeClientOptions {
@@ -136,5 +139,9 @@ export function createKubeClients(
     authMethods: { default: kubeConfig },
     httpApi: timedHttpLibrary(options.requestTimeoutMs ?? DEFAULT_KUBE_REQUEST_TIMEOUT_MS),
   });
-  return { kubeConfig, core: new CoreV1Api(configuration) };
+  return {
+    kubeConfig,
+    core: new CoreV1Api(configuration),
+    admission: new AdmissionregistrationV1Api(configuration),
+  };
 }

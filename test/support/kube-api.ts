@@ -9,9 +9,17 @@
  *                                                   from N, ERROR 410 Expired when N is compacted
  *   GET /api/v1/namespaces/{name}
  *   GET /api/v1/namespaces/{ns}/secrets/{name}
+ *   POST /api/v1/namespaces/{ns}/secrets             201, or 409 AlreadyExists
+ *   PUT /api/v1/namespaces/{ns}/secrets/{name}       200, or 409 Conflict when the body's
+ *                                                   resourceVersion is not the stored one
  *   GET /api/v1/namespaces/{ns}/serviceaccounts/{name}
+ *   GET, PATCH /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}
+ *                                                   PATCH takes application/json-patch+json only
+ *                                                   (415 otherwise); a failed `test` is a 422
  *
  * Anything missing is a 404 with a `Status` body (`reason: NotFound`), as the real server answers.
+ * Writes get a new resourceVersion, as in etcd; a kubernetes.io/tls Secret needs tls.crt and
+ * tls.key, and a Secret's type cannot change (422 Invalid), as the real server validates.
  * It serves plain HTTP on 127.0.0.1:0 (client-node accepts `http://` only with
  * `insecure-skip-tls-verify: true`, which the written kubeconfig sets), or HTTPS with the test
  * certificate. Watch responses flush their headers before any event: client-node's informer does
@@ -25,6 +33,7 @@
  *   const kubeconfig = await api.writeKubeconfig(tempDirectory);
  *   ...
  *   api.requestCount('secrets', 'get');
+ *   const release = api.holdRequests('secrets', 'create'); // answered when release() is called
  *   await api.stop();
  */
 import { randomUUID } from 'node:crypto';
@@ -39,6 +48,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import jsonPatch, { type Operation } from 'fast-json-patch';
 import {
   dockerRegistrySecret,
   type DockerRegistrySecretSpec,
@@ -46,8 +56,9 @@ import {
 } from './docker-secrets.js';
 import { testCertificate } from './https.js';
 
-export type KubeResource = 'namespaces' | 'secrets' | 'serviceaccounts';
-export type KubeVerb = 'get' | 'list' | 'watch';
+export type KubeResource =
+  'namespaces' | 'secrets' | 'serviceaccounts' | 'mutatingwebhookconfigurations';
+export type KubeVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch';
 
 export interface KubeApiRequest {
   readonly method: string;
@@ -56,6 +67,7 @@ export interface KubeApiRequest {
   readonly resource: KubeResource | undefined;
   readonly verb: KubeVerb | undefined;
   readonly authorization: string | undefined;
+  readonly contentType: string | undefined;
 }
 
 /** A failure to inject: the next matching requests get `response` instead of an answer. */
@@ -84,10 +96,28 @@ export interface ServiceAccountSpec {
   readonly imagePullSecrets?: readonly string[];
 }
 
+/** A MutatingWebhookConfiguration as in a manifest: the double adds the metadata it owns. */
+export interface WebhookConfigurationSpec {
+  readonly metadata: { readonly name: string; readonly labels?: Record<string, string> };
+  readonly webhooks: readonly {
+    readonly name: string;
+    readonly clientConfig: { readonly caBundle?: string; readonly [field: string]: unknown };
+    readonly [field: string]: unknown;
+  }[];
+}
+
+/** What the double stores, as JSON. */
+export interface StoredObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly resourceVersion: string };
+  readonly [field: string]: unknown;
+}
+
 type Annotations = Readonly<Record<string, string>>;
 
 interface KubeObject {
-  apiVersion: 'v1';
+  apiVersion: string;
   kind: string;
   metadata: {
     name: string;
@@ -117,6 +147,12 @@ interface OpenWatch {
 
 const PATH_PATTERN =
   /^\/api\/v1\/namespaces(?:\/([^/]+)(?:\/(secrets|serviceaccounts)(?:\/([^/]+))?)?)?$/;
+const WEBHOOK_CONFIGURATION_PATTERN =
+  /^\/apis\/admissionregistration\.k8s\.io\/v1\/mutatingwebhookconfigurations(?:\/([^/]+))?$/;
+const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
+const JSON_PATCH = 'application/json-patch+json';
+const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 
 const STATUS_REASONS: Readonly<Record<number, string>> = {
   400: 'BadRequest',
@@ -126,6 +162,8 @@ const STATUS_REASONS: Readonly<Record<number, string>> = {
   405: 'MethodNotAllowed',
   409: 'Conflict',
   410: 'Expired',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
   429: 'TooManyRequests',
   500: 'InternalError',
   503: 'ServiceUnavailable',
@@ -138,6 +176,8 @@ export class KubeApiDouble {
   readonly #namespaces = new Map<string, KubeObject>();
   readonly #secrets = new Map<string, KubeObject>();
   readonly #serviceAccounts = new Map<string, KubeObject>();
+  readonly #webhookConfigurations = new Map<string, KubeObject>();
+  readonly #holds: Hold[] = [];
   readonly #history: HistoryEvent[] = [];
   readonly #watches = new Set<OpenWatch>();
   readonly #requests: KubeApiRequest[] = [];
@@ -269,6 +309,45 @@ export class KubeApiDouble {
     this.#serviceAccounts.delete(`${namespace}/${name}`);
   }
 
+  /** The stored Secret as the API would return it, or `undefined`. */
+  secret(namespace: string, name: string): StoredObject | undefined {
+    return copyOf(this.#secrets.get(`${namespace}/${name}`));
+  }
+
+  /** Stores a MutatingWebhookConfiguration (replacing one of the same name), e.g. a manifest's. */
+  addMutatingWebhookConfiguration(spec: WebhookConfigurationSpec): void {
+    const { name, labels } = spec.metadata;
+    const stored: KubeObject = {
+      ...structuredClone(spec),
+      apiVersion: ADMISSION_API_VERSION,
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { ...this.#metadata(name, undefined, {}), ...(labels ? { labels } : {}) },
+    };
+    this.#webhookConfigurations.set(name, this.#stamp(stored));
+  }
+
+  mutatingWebhookConfiguration(name: string): StoredObject | undefined {
+    return copyOf(this.#webhookConfigurations.get(name));
+  }
+
+  deleteMutatingWebhookConfiguration(name: string): void {
+    this.#webhookConfigurations.delete(name);
+  }
+
+  /**
+   * Holds every request for `resource` with `verb` from now on, unanswered, until the returned
+   * function is called; then answers them in the order they came. For races: two replicas'
+   * creates, both sent before either is answered.
+   */
+  holdRequests(resource: KubeResource, verb: KubeVerb): () => void {
+    const hold: Hold = { resource, verb, waiting: [] };
+    this.#holds.push(hold);
+    return () => {
+      this.#holds.splice(this.#holds.indexOf(hold), 1);
+      for (const answer of hold.waiting) answer();
+    };
+  }
+
   /** Injects a failure; faults are checked in the order they were added. */
   addFault(fault: KubeApiFault): void {
     this.#faults.push({ fault, remaining: fault.times ?? Number.POSITIVE_INFINITY });
@@ -382,13 +461,14 @@ export class KubeApiDouble {
 
   #handle(request: IncomingMessage, response: ServerResponse): void {
     const url = new URL(request.url ?? '/', 'http://double');
-    const target = route(url);
+    const target = route(request.method ?? '', url);
     this.#requests.push({
       method: request.method ?? '',
       url: request.url ?? '',
       resource: target?.resource,
       verb: target?.verb,
       authorization: request.headers.authorization,
+      contentType: request.headers['content-type'],
     });
 
     if (
@@ -398,12 +478,16 @@ export class KubeApiDouble {
       sendStatus(response, 401, 'Unauthorized');
       return;
     }
-    if (request.method !== 'GET') {
-      sendStatus(response, 405, `the server does not allow this method on the requested resource`);
-      return;
-    }
     if (target === undefined) {
-      sendStatus(response, 404, 'the server could not find the requested resource');
+      if (request.method === 'GET') {
+        sendStatus(response, 404, 'the server could not find the requested resource');
+      } else {
+        sendStatus(
+          response,
+          405,
+          'the server does not allow this method on the requested resource',
+        );
+      }
       return;
     }
     const { resource, verb } = target;
@@ -417,12 +501,16 @@ export class KubeApiDouble {
       this.#watch(url.searchParams, response);
       return;
     }
-    const answer = (): void => {
-      this.#answer(target, response);
-    };
-    const latency = this.#options.latencyMs ?? 0;
-    if (latency > 0) setTimeout(answer, latency);
-    else answer();
+    void readBody(request).then((body) => {
+      const answer = (): void => {
+        this.#answer(target, { body, contentType: request.headers['content-type'] }, response);
+      };
+      const hold = this.#holds.find((held) => held.resource === resource && held.verb === verb);
+      const latency = this.#options.latencyMs ?? 0;
+      if (hold !== undefined) hold.waiting.push(answer);
+      else if (latency > 0) setTimeout(answer, latency);
+      else answer();
+    });
   }
 
   #takeFault(resource: KubeResource, verb: KubeVerb): number | 'hang' | undefined {
@@ -437,7 +525,19 @@ export class KubeApiDouble {
     return entry.fault.response;
   }
 
-  #answer(target: Route, response: ServerResponse): void {
+  #answer(target: Route, request: RequestBody, response: ServerResponse): void {
+    if (target.verb === 'create') {
+      this.#createSecret(target, request, response);
+      return;
+    }
+    if (target.verb === 'update') {
+      this.#updateSecret(target, request, response);
+      return;
+    }
+    if (target.verb === 'patch') {
+      this.#patchWebhookConfiguration(target, request, response);
+      return;
+    }
     if (target.resource === 'namespaces' && target.verb === 'list') {
       sendJson(response, 200, {
         kind: 'NamespaceList',
@@ -451,26 +551,170 @@ export class KubeApiDouble {
       sendStatus(response, 405, `list ${target.resource} is not served by this double`);
       return;
     }
-    const key =
-      target.resource === 'namespaces'
-        ? (target.namespace ?? '')
-        : `${target.namespace ?? ''}/${target.name ?? ''}`;
-    const store =
-      target.resource === 'namespaces'
-        ? this.#namespaces
-        : target.resource === 'secrets'
-          ? this.#secrets
-          : this.#serviceAccounts;
-    const found = store.get(key);
+    const found = this.#stored(target);
     if (found === undefined) {
-      const name = target.resource === 'namespaces' ? target.namespace : target.name;
-      sendStatus(response, 404, `${target.resource} "${name ?? ''}" not found`, {
-        name,
-        kind: target.resource,
-      });
+      sendNotFound(response, target);
       return;
     }
     sendJson(response, 200, found);
+  }
+
+  #stored(target: Route): KubeObject | undefined {
+    switch (target.resource) {
+      case 'namespaces':
+        return this.#namespaces.get(target.namespace ?? '');
+      case 'mutatingwebhookconfigurations':
+        return this.#webhookConfigurations.get(target.name ?? '');
+      case 'secrets':
+        return this.#secrets.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
+      case 'serviceaccounts':
+        return this.#serviceAccounts.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
+    }
+  }
+
+  #createSecret(target: Route, request: RequestBody, response: ServerResponse): void {
+    const namespace = target.namespace ?? '';
+    const secret = asSecret(request.body);
+    if (secret === undefined) {
+      sendStatus(response, 400, 'the body is not a Secret with metadata.name');
+      return;
+    }
+    const { name } = secret.metadata;
+    if ((secret.metadata.namespace ?? namespace) !== namespace) {
+      sendStatus(
+        response,
+        400,
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+      return;
+    }
+    if (this.#secrets.has(`${namespace}/${name}`)) {
+      sendStatus(
+        response,
+        409,
+        `secrets "${name}" already exists`,
+        { name, kind: 'secrets' },
+        'AlreadyExists',
+      );
+      return;
+    }
+    const invalid = secretProblem(secret);
+    if (invalid !== undefined) {
+      sendStatus(response, 422, `Secret "${name}" is invalid: ${invalid}`, {
+        name,
+        kind: 'Secret',
+      });
+      return;
+    }
+    const stored: KubeObject = {
+      ...secret,
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: secret.type ?? 'Opaque',
+      metadata: {
+        ...secret.metadata,
+        ...this.#metadata(name, namespace, secret.metadata.annotations ?? {}),
+      },
+    };
+    this.#secrets.set(`${namespace}/${name}`, this.#stamp(stored));
+    sendJson(response, 201, stored);
+  }
+
+  #updateSecret(target: Route, request: RequestBody, response: ServerResponse): void {
+    const name = target.name ?? '';
+    const existing = this.#stored(target);
+    const secret = asSecret(request.body);
+    if (secret?.metadata.name !== name) {
+      sendStatus(
+        response,
+        400,
+        `the name of the object does not match the name on the URL (${name})`,
+      );
+      return;
+    }
+    if (existing === undefined) {
+      sendNotFound(response, target);
+      return;
+    }
+    const version = secret.metadata.resourceVersion ?? '';
+    if (version !== '' && version !== existing.metadata.resourceVersion) {
+      sendStatus(
+        response,
+        409,
+        `Operation cannot be fulfilled on secrets "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        { name, kind: 'secrets' },
+      );
+      return;
+    }
+    const type = secret.type ?? (existing.type as string | undefined);
+    const invalid =
+      type === existing.type
+        ? secretProblem({ ...secret, type })
+        : `type: Invalid value: "${String(type)}": field is immutable`;
+    if (invalid !== undefined) {
+      sendStatus(response, 422, `Secret "${name}" is invalid: ${invalid}`, {
+        name,
+        kind: 'Secret',
+      });
+      return;
+    }
+    const stored: KubeObject = {
+      ...secret,
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type,
+      metadata: {
+        ...secret.metadata,
+        name,
+        namespace: existing.metadata.namespace,
+        uid: existing.metadata.uid,
+        creationTimestamp: existing.metadata.creationTimestamp,
+        resourceVersion: '',
+      },
+    };
+    this.#secrets.set(`${target.namespace ?? ''}/${name}`, this.#stamp(stored));
+    sendJson(response, 200, stored);
+  }
+
+  #patchWebhookConfiguration(target: Route, request: RequestBody, response: ServerResponse): void {
+    const existing = this.#stored(target);
+    if (existing === undefined) {
+      sendNotFound(response, target);
+      return;
+    }
+    if (request.contentType?.split(';')[0]?.trim() !== JSON_PATCH) {
+      sendStatus(
+        response,
+        415,
+        `the body of the request was in an unknown format - this double accepts ${JSON_PATCH} only`,
+      );
+      return;
+    }
+    if (!Array.isArray(request.body)) {
+      sendStatus(response, 400, 'a JSON patch is a list of operations');
+      return;
+    }
+    let patched: KubeObject;
+    try {
+      patched = jsonPatch.applyPatch(
+        structuredClone(existing),
+        request.body as Operation[],
+        true,
+      ).newDocument;
+    } catch (error: unknown) {
+      sendStatus(response, 422, (error as Error).message.split('\n')[0] ?? 'invalid patch');
+      return;
+    }
+    const invalid = caBundleProblem(patched);
+    if (invalid !== undefined) {
+      sendStatus(response, 422, invalid, { name: target.name, kind: target.resource });
+      return;
+    }
+    patched.metadata.resourceVersion = existing.metadata.resourceVersion;
+    if (JSON.stringify(patched) !== JSON.stringify(existing)) {
+      this.#webhookConfigurations.set(target.name ?? '', this.#stamp(patched));
+    }
+    sendJson(response, 200, this.#stored(target));
   }
 
   #watch(query: URLSearchParams, response: ServerResponse): void {
@@ -509,31 +753,133 @@ interface Route {
   readonly name: string | undefined;
 }
 
-function route(url: URL): Route | undefined {
+interface Hold {
+  readonly resource: KubeResource;
+  readonly verb: KubeVerb;
+  readonly waiting: (() => void)[];
+}
+
+interface RequestBody {
+  /** Parsed JSON; `undefined` when there was no body or it was not JSON. */
+  readonly body: unknown;
+  readonly contentType: string | undefined;
+}
+
+interface SecretBody {
+  type?: string;
+  data?: Record<string, string>;
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+  };
+  [field: string]: unknown;
+}
+
+/** Which resource and verb a request is, or `undefined` when the double does not serve it. */
+function route(method: string, url: URL): Route | undefined {
+  const admission = WEBHOOK_CONFIGURATION_PATTERN.exec(url.pathname);
+  if (admission !== null) {
+    const name = admission[1];
+    const verb = { GET: name === undefined ? 'list' : 'get', PATCH: 'patch' }[method];
+    if (verb === undefined || (verb === 'patch' && name === undefined)) return undefined;
+    return {
+      resource: 'mutatingwebhookconfigurations',
+      verb: verb as KubeVerb,
+      namespace: undefined,
+      name,
+    };
+  }
   const match = PATH_PATTERN.exec(url.pathname);
   if (match === null) return undefined;
   const [, namespace, collection, name] = match;
   if (collection === undefined) {
+    if (method !== 'GET') return undefined;
     if (namespace !== undefined) return { resource: 'namespaces', verb: 'get', namespace, name };
     const verb = url.searchParams.get('watch') === 'true' ? 'watch' : 'list';
     return { resource: 'namespaces', verb, namespace, name };
   }
   const resource = collection as KubeResource;
-  return { resource, verb: name === undefined ? 'list' : 'get', namespace, name };
+  const verb = itemVerb(method, name !== undefined, resource === 'secrets');
+  return verb === undefined ? undefined : { resource, verb, namespace, name };
+}
+
+function itemVerb(method: string, named: boolean, writable: boolean): KubeVerb | undefined {
+  if (method === 'GET') return named ? 'get' : 'list';
+  if (!writable) return undefined;
+  if (method === 'POST' && !named) return 'create';
+  if (method === 'PUT' && named) return 'update';
+  return undefined;
+}
+
+async function readBody(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function asSecret(body: unknown): SecretBody | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const metadata = (body as { metadata?: unknown }).metadata;
+  if (typeof metadata !== 'object' || metadata === null) return undefined;
+  const { name } = metadata as { name?: unknown };
+  return typeof name === 'string' && name !== '' ? (body as SecretBody) : undefined;
+}
+
+/** What the API server's Secret validation would reject: data that is not base64, TLS keys missing. */
+function secretProblem(secret: SecretBody): string | undefined {
+  const data = secret.data ?? {};
+  const bad = Object.entries(data).find(([, value]) => !BASE64_PATTERN.test(value));
+  if (bad !== undefined) return `data[${bad[0]}]: Invalid value: <secret contents redacted>`;
+  if (secret.type !== TLS_SECRET_TYPE) return undefined;
+  const missing = ['tls.crt', 'tls.key'].find((key) => !(key in data));
+  return missing === undefined ? undefined : `data[${missing}]: Required value`;
+}
+
+function caBundleProblem(configuration: KubeObject): string | undefined {
+  const webhooks = (configuration.webhooks ?? []) as { clientConfig?: { caBundle?: unknown } }[];
+  const bad = webhooks.findIndex(({ clientConfig }) => {
+    const caBundle = clientConfig?.caBundle;
+    return (
+      caBundle !== undefined && (typeof caBundle !== 'string' || !BASE64_PATTERN.test(caBundle))
+    );
+  });
+  return bad < 0 ? undefined : `webhooks[${bad}].clientConfig.caBundle: illegal base64 data`;
+}
+
+function copyOf(object: KubeObject | undefined): StoredObject | undefined {
+  return object === undefined ? undefined : structuredClone(object);
+}
+
+function sendNotFound(response: ServerResponse, target: Route): void {
+  const name = target.resource === 'namespaces' ? target.namespace : target.name;
+  const kind =
+    target.resource === 'mutatingwebhookconfigurations'
+      ? 'mutatingwebhookconfigurations.admissionregistration.k8s.io'
+      : target.resource;
+  sendStatus(response, 404, `${kind} "${name ?? ''}" not found`, { name, kind: target.resource });
 }
 
 function writeEvent(response: ServerResponse, type: string, object: string): void {
   response.write(`{"type":"${type}","object":${object}}\n`);
 }
 
-function statusBody(code: number, message: string, details?: object): object {
+function statusBody(code: number, message: string, details?: object, reason?: string): object {
   const body: Record<string, unknown> = {
     kind: 'Status',
     apiVersion: 'v1',
     metadata: {},
     status: 'Failure',
     message,
-    reason: STATUS_REASONS[code] ?? 'Unknown',
+    reason: reason ?? STATUS_REASONS[code] ?? 'Unknown',
     code,
   };
   if (details !== undefined) body.details = details;
@@ -545,8 +891,9 @@ function sendStatus(
   code: number,
   message: string,
   details?: object,
+  reason?: string,
 ): void {
-  sendJson(response, code, statusBody(code, message, details));
+  sendJson(response, code, statusBody(code, message, details, reason));
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

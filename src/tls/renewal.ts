@@ -1,0 +1,164 @@
+/**
+ * What to serve, given what is stored: the stored certificates when they are sound and not due,
+ * a new serving certificate from the stored CA when only it is due (or broken, or lacks a name),
+ * and a new CA when the CA is due or unusable. A new CA joins the CAs still valid in the bundle
+ * instead of replacing them, so that a certificate from the old CA, which other replicas may still
+ * serve, stays trusted through the overlap.
+ */
+import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import {
+  createCertificateAuthority,
+  issueServingCertificate,
+  type CertificateKeyPair,
+} from './certificates.js';
+import {
+  dnsNamesOf,
+  isExpired,
+  parsePemCertificates,
+  pemBundle,
+  renewalDue,
+  type CertificateSet,
+  type PemCertificate,
+  type StoredCertificates,
+} from './certificate-set.js';
+
+export interface RenewalPolicy {
+  /** Subject of the serving certificate. */
+  readonly commonName: string;
+  /** Names the serving certificate must carry; one missing makes it due. */
+  readonly dnsNames: readonly string[];
+  readonly authorityValidityDays: number;
+  readonly servingValidityDays: number;
+  /** A certificate is renewed once less than this fraction of its lifetime is left. */
+  readonly renewBeforeFraction: number;
+}
+
+export const DEFAULT_AUTHORITY_VALIDITY_DAYS = 3650;
+export const DEFAULT_SERVING_VALIDITY_DAYS = 365;
+export const DEFAULT_RENEW_BEFORE_FRACTION = 1 / 3;
+
+export interface Reconciled {
+  readonly set: CertificateSet;
+  /** Why `set` differs from what is stored; `undefined` when the stored set is kept as is. */
+  readonly change: string | undefined;
+}
+
+/** `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`: how a Service is addressed. */
+export function serviceDnsNames(serviceName: string, namespace: string): string[] {
+  const inNamespace = `${serviceName}.${namespace}`;
+  return [serviceName, inNamespace, `${inNamespace}.svc`, `${inNamespace}.svc.cluster.local`];
+}
+
+export function reconcileCertificates(
+  stored: StoredCertificates | undefined,
+  policy: RenewalPolicy,
+  now: Date,
+): Reconciled {
+  if (stored === undefined) {
+    return { set: newAuthoritySet([], policy, now), change: 'no certificates stored yet' };
+  }
+  const cas = parsePemCertificates(stored.trustedCaPem);
+  const current = cas.filter(({ certificate }) => certificate.ca && !isExpired(certificate, now));
+  const authority = findAuthority(current, stored.authorityKeyPem);
+  const authorityProblem =
+    authority === undefined
+      ? 'no CA certificate in the bundle matches the stored CA key'
+      : renewalDue(authority.certificate, 'CA certificate', policy.renewBeforeFraction, now);
+  if (authority === undefined || authorityProblem !== undefined) {
+    const kept = current.map(({ pem }) => pem);
+    return { set: newAuthoritySet(kept, policy, now), change: `${authorityProblem}: new CA` };
+  }
+  const servingProblem = servingCertificateProblem(stored, authority.certificate, policy, now);
+  const pruned = current.length < cas.length;
+  const trustedCaPem = pruned ? pemBundle(current.map(({ pem }) => pem)) : stored.trustedCaPem;
+  const serving =
+    servingProblem === undefined
+      ? { certPem: stored.servingCertPem ?? '', keyPem: stored.servingKeyPem ?? '' }
+      : issueServing(authority.pair, policy, now);
+  const change =
+    servingProblem === undefined
+      ? pruned
+        ? 'expired or non-CA certificates dropped from the CA bundle'
+        : undefined
+      : `${servingProblem}: new serving certificate from the same CA`;
+  return { set: { authority: authority.pair, trustedCaPem: trustedCaPem ?? '', serving }, change };
+}
+
+interface Authority {
+  readonly pair: CertificateKeyPair;
+  readonly certificate: X509Certificate;
+}
+
+/** The CA of the bundle whose key is stored: the one that signs. */
+function findAuthority(
+  cas: readonly PemCertificate[],
+  keyPem: string | undefined,
+): Authority | undefined {
+  const key = privateKey(keyPem);
+  if (key === undefined || keyPem === undefined) return undefined;
+  const found = cas.find(({ certificate }) => certificate.checkPrivateKey(key));
+  return found === undefined
+    ? undefined
+    : { pair: { certPem: found.pem, keyPem }, certificate: found.certificate };
+}
+
+function servingCertificateProblem(
+  stored: StoredCertificates,
+  authority: X509Certificate,
+  policy: RenewalPolicy,
+  now: Date,
+): string | undefined {
+  const certificate = parsePemCertificates(stored.servingCertPem)[0]?.certificate;
+  if (certificate === undefined) return 'no readable serving certificate';
+  const key = privateKey(stored.servingKeyPem);
+  if (key === undefined) return 'no readable serving key';
+  if (!certificate.checkPrivateKey(key)) return 'serving key does not belong to its certificate';
+  if (!certificate.checkIssued(authority) || !certificate.verify(authority.publicKey)) {
+    return 'serving certificate not signed by the stored CA';
+  }
+  const names = new Set(dnsNamesOf(certificate));
+  const missing = policy.dnsNames.filter((name) => !names.has(name));
+  if (missing.length > 0) return `serving certificate lacks ${missing.join(', ')}`;
+  return renewalDue(certificate, 'serving certificate', policy.renewBeforeFraction, now);
+}
+
+function newAuthoritySet(
+  keptCas: readonly string[],
+  policy: RenewalPolicy,
+  now: Date,
+): CertificateSet {
+  const authority = createCertificateAuthority({
+    // Dated, so that the CAs of a rotation, side by side in one bundle, have different subjects.
+    commonName: `digest-pinner CA ${now.toISOString().replace(/\.\d+Z$/, 'Z')}`,
+    validityDays: policy.authorityValidityDays,
+    now,
+  });
+  return {
+    authority,
+    trustedCaPem: pemBundle([...keptCas, authority.certPem]),
+    serving: issueServing(authority, policy, now),
+  };
+}
+
+function issueServing(
+  authority: CertificateKeyPair,
+  policy: RenewalPolicy,
+  now: Date,
+): CertificateKeyPair {
+  const { certPem, keyPem } = issueServingCertificate(authority, {
+    commonName: policy.commonName,
+    dnsNames: policy.dnsNames,
+    validityDays: policy.servingValidityDays,
+    now,
+  });
+  return { certPem, keyPem };
+}
+
+function privateKey(pem: string | undefined): KeyObject | undefined {
+  if (pem === undefined) return undefined;
+  try {
+    return createPrivateKey(pem);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The caBundle of every webhook in one MutatingWebhookConfiguration, kept equal to the CA bundle
+ * the serving certificate chains to. Read first and patched only when it differs, so that a
+ * steady state costs one GET. The patch is a JSON patch: the RBAC `patch` verb allows it, and
+ * unlike a merge patch it can set one field of one list entry; each entry is guarded by a `test`
+ * of its name, so that a list reordered since the read fails the patch instead of writing the
+ * wrong webhook.
+ */
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type AdmissionregistrationV1Api,
+  type V1MutatingWebhookConfiguration,
+} from '@kubernetes/client-node';
+import { DigestPinnerError, ErrorCodes } from '../errors.js';
+import {
+  apiErrorStatus,
+  describeApiError,
+  ignoreKubeApiCalls,
+  type KubeApiObserver,
+} from '../kube/api-calls.js';
+
+/** The two calls this module makes; AdmissionregistrationV1Api has them. */
+export type WebhookConfigurationApi = Pick<
+  AdmissionregistrationV1Api,
+  'readMutatingWebhookConfiguration' | 'patchMutatingWebhookConfiguration'
+>;
+
+export interface WebhookCaBundleOptions {
+  readonly api: WebhookConfigurationApi;
+  /** The MutatingWebhookConfiguration's name. */
+  readonly name: string;
+  readonly observer?: KubeApiObserver;
+}
+
+/** `missing`: the configuration does not exist (yet: it may be installed after the server). */
+export type CaBundleSync = 'patched' | 'unchanged' | 'missing';
+
+export interface JsonPatchOperation {
+  readonly op: 'test' | 'add';
+  readonly path: string;
+  readonly value: string;
+}
+
+const NOT_FOUND = 404;
+/** A failed `test` operation: the webhooks changed between the read and the patch. */
+const UNPROCESSABLE = 422;
+const MAX_ATTEMPTS = 3;
+
+export class WebhookCaBundle {
+  readonly #api: WebhookConfigurationApi;
+  readonly #name: string;
+  readonly #observer: KubeApiObserver;
+
+  constructor(options: WebhookCaBundleOptions) {
+    this.#api = options.api;
+    this.#name = options.name;
+    this.#observer = options.observer ?? ignoreKubeApiCalls;
+  }
+
+  /** `MutatingWebhookConfiguration NAME`, for messages. */
+  get description(): string {
+    return `MutatingWebhookConfiguration ${this.#name}`;
+  }
+
+  /** Makes every webhook's caBundle `caBundlePem`. */
+  async sync(caBundlePem: string): Promise<CaBundleSync> {
+    for (let attempt = 1; ; attempt += 1) {
+      const configuration = await this.#call('read', [NOT_FOUND], () =>
+        this.#api.readMutatingWebhookConfiguration({ name: this.#name }),
+      );
+      if (typeof configuration === 'number') return 'missing';
+      const patch = caBundlePatch(configuration, caBundlePem);
+      if (patch.length === 0) return 'unchanged';
+      const answers = attempt < MAX_ATTEMPTS ? [NOT_FOUND, UNPROCESSABLE] : [NOT_FOUND];
+      const patched = await this.#call('patch', answers, () =>
+        this.#api.patchMutatingWebhookConfiguration(
+          { name: this.#name, body: patch },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        ),
+      );
+      if (patched === NOT_FOUND) return 'missing';
+      if (patched !== UNPROCESSABLE) return 'patched';
+    }
+  }
+
+  /**
+   * The answer, or its status when that is one of `answers`; any other failure rejects, naming
+   * the configuration.
+   */
+  async #call<T extends object>(
+    what: string,
+    answers: readonly number[],
+    call: () => Promise<T>,
+  ): Promise<T | number> {
+    try {
+      const answer = await call();
+      this.#observer.apiCall('mutatingwebhookconfigurations', 200);
+      return answer;
+    } catch (error: unknown) {
+      const status = apiErrorStatus(error);
+      this.#observer.apiCall('mutatingwebhookconfigurations', status);
+      if (typeof status === 'number' && answers.includes(status)) return status;
+      throw new DigestPinnerError(
+        ErrorCodes.kubernetesApi,
+        `${what} ${this.description}: ${describeApiError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+/** The operations that set every webhook's caBundle to `caBundlePem`; none when all are equal. */
+export function caBundlePatch(
+  configuration: V1MutatingWebhookConfiguration,
+  caBundlePem: string,
+): JsonPatchOperation[] {
+  const caBundle = Buffer.from(caBundlePem, 'utf8').toString('base64');
+  return (configuration.webhooks ?? []).flatMap((webhook, index) =>
+    webhook.clientConfig.caBundle === caBundle
+      ? []
+      : [
+          { op: 'test' as const, path: `/webhooks/${index}/name`, value: webhook.name },
+          // `add` sets a member whether or not it is there already (RFC 6902, 4.1).
+          { op: 'add' as const, path: `/webhooks/${index}/clientConfig/caBundle`, value: caBundle },
+        ],
+  );
+}
