@@ -1,0 +1,143 @@
+/**
+ * `make bench`: starts the registries and proxies, the webhook and the no-op baseline, measures
+ * the six figures, prints the table and writes it as JSON to bench/results.json. Every load is
+ * bounded in count and time; a watchdog ends the whole run if anything hangs.
+ *
+ *   node --expose-gc dist-bench/bench/run.js [--runs N]
+ */
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { BenchContext } from './bench-context.js';
+import { pinLoadGenerator } from './cpu-pinning.js';
+import { measured, type Figure, type FigureSpec } from './figure.js';
+import { CacheMemorySpecs, measureCacheMemory } from './figures/cache-memory.js';
+import { DeployStormSpecs, measureDeployStorm } from './figures/deploy-storm.js';
+import { FanOutSpecs, measureFanOut } from './figures/fan-out.js';
+import { KubeApiCallSpecs, measureKubeApiCalls } from './figures/kube-api-calls.js';
+import { measureStartToReady, StartToReadySpecs } from './figures/start-to-ready.js';
+import { measureWarmThroughput, WarmThroughputSpecs } from './figures/warm-throughput.js';
+import { killAllServers, type ServerProcess } from './server-process.js';
+import { startNoopWebhook, startPinner } from './servers.js';
+import { renderTable, type MachineFacts } from './table.js';
+import { startTestBed, type TestBed } from './test-bed.js';
+
+const RESULTS_FILE = fileURLToPath(new URL('../../bench/results.json', import.meta.url));
+const DEFAULT_RUNS = 5;
+const WATCHDOG_MS = 6 * 60_000;
+const EMERGENCY_CLEANUP_MS = 5000;
+
+/** The test bed while it runs, so that an interrupted benchmark still stops its registries. */
+let openBed: TestBed | undefined;
+
+const specsOf = (specs: Record<string, FigureSpec>): FigureSpec[] => Object.values(specs);
+
+function progress(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+/** Figures 1–3 share one standalone webhook; figure 1 also needs the no-op baseline. */
+async function standaloneFigures(context: BenchContext): Promise<readonly Figure[]> {
+  const servers: ServerProcess[] = [];
+  const start = async (make: () => Promise<ServerProcess>): Promise<ServerProcess> => {
+    const server = await make();
+    servers.push(server);
+    return server;
+  };
+  try {
+    const pinner = await start(() => startPinner(context.bed, context.cpu));
+    const noop = await start(() => startNoopWebhook(context.bed, context.cpu));
+    progress('1/6 warm-cache throughput against the no-op webhook');
+    const figures = [
+      ...(await measured(specsOf(WarmThroughputSpecs), () =>
+        measureWarmThroughput(context, pinner, noop),
+      )),
+    ];
+    await noop.stop();
+    progress('2/6 deploy storm');
+    figures.push(
+      ...(await measured(specsOf(DeployStormSpecs), () => measureDeployStorm(context, pinner))),
+    );
+    progress('3/6 fan-out against a distant registry');
+    figures.push(...(await measured(specsOf(FanOutSpecs), () => measureFanOut(context, pinner))));
+    return figures;
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+}
+
+async function allFigures(context: BenchContext): Promise<Figure[]> {
+  const standaloneSpecs = [WarmThroughputSpecs, DeployStormSpecs, FanOutSpecs].flatMap(specsOf);
+  const figures = [...(await measured(standaloneSpecs, () => standaloneFigures(context)))];
+  progress('4/6 Kubernetes API requests per warm admission (cluster mode)');
+  figures.push(...(await measured(specsOf(KubeApiCallSpecs), () => measureKubeApiCalls(context))));
+  progress('5/6 memory per cache entry');
+  figures.push(...(await measured(specsOf(CacheMemorySpecs), () => measureCacheMemory(context))));
+  progress('6/6 start to ready');
+  figures.push(...(await measured(specsOf(StartToReadySpecs), () => measureStartToReady(context))));
+  return figures;
+}
+
+function machineFacts(pinning: string, runs: number): MachineFacts {
+  return {
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown CPU',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}/${process.arch}`,
+    pinning,
+    loadBefore: loadavg()[0] ?? 0,
+    runsPerFigure: runs,
+  };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { runs: { type: 'string' } } });
+  const runs = Number(values.runs ?? DEFAULT_RUNS);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs: 1 to 20');
+
+  const startedAt = new Date();
+  const cpu = await pinLoadGenerator();
+  const machine = machineFacts(cpu.description, runs);
+  progress(`${machine.cores} cores, node ${machine.node}; ${cpu.description}`);
+  const bed = await startTestBed();
+  openBed = bed;
+  let figures: Figure[];
+  try {
+    figures = await allFigures({ bed, cpu, runs });
+  } finally {
+    openBed = undefined;
+    await bed.close();
+  }
+  const seconds = (Date.now() - startedAt.getTime()) / 1000;
+  process.stdout.write(
+    `\n${renderTable(machine, figures)}\n\nwhole run: ${seconds.toFixed(0)} s\n`,
+  );
+  await writeFile(
+    RESULTS_FILE,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), seconds, machine, figures }, null, 2)}\n`,
+  );
+  process.stdout.write(`written to ${RESULTS_FILE}\n`);
+  return figures.some((figure) => figure.verdict === 'ERROR') ? 1 : 0;
+}
+
+/** Kills the servers under test, stops the test bed (bounded), and exits. */
+function abandon(reason: string, exitCode: number): void {
+  process.stderr.write(`bench: ${reason}; stopping\n`);
+  killAllServers();
+  const exit = (): never => process.exit(exitCode);
+  setTimeout(exit, EMERGENCY_CLEANUP_MS).unref();
+  void (openBed?.close() ?? Promise.resolve()).finally(exit);
+}
+
+setTimeout(() => {
+  abandon(`still running after ${WATCHDOG_MS / 1000} s`, 2);
+}, WATCHDOG_MS).unref();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    abandon(`received ${signal}`, 130);
+  });
+}
+
+process.exitCode = await main();

@@ -1,0 +1,73 @@
+/**
+ * Preloaded into a server under test (`node --import …/server-timing.js`), where it measures
+ * server time: from the moment Node has parsed a POST /mutate request's headers to the moment
+ * the last byte of the answer is handed to the socket — body reading, JSON parsing, the handler
+ * and serialization included, the network and the client excluded. It listens on Node's own
+ * HTTP diagnostics channels, so neither the webhook nor the no-op server is changed to be timed,
+ * and both are timed the same way. The parent asks over the IPC channel:
+ *   → { type: 'reset' }    ← { type: 'reset' }
+ *   → { type: 'report' }   ← ServerTimeReport
+ */
+import { subscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage } from 'node:http';
+import { createHistogram } from 'node:perf_hooks';
+
+export interface ServerTimeReport {
+  readonly type: 'report';
+  readonly count: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+interface ServerEvent {
+  readonly request: IncomingMessage;
+}
+
+const NS_PER_MS = 1e6;
+const started = new WeakMap<IncomingMessage, bigint>();
+let histogram = createHistogram();
+
+function isAdmission(request: IncomingMessage): boolean {
+  return request.method === 'POST' && request.url === '/mutate';
+}
+
+subscribe('http.server.request.start', (message) => {
+  const { request } = message as ServerEvent;
+  if (isAdmission(request)) started.set(request, process.hrtime.bigint());
+});
+
+subscribe('http.server.response.finish', (message) => {
+  const { request } = message as ServerEvent;
+  const start = started.get(request);
+  if (start === undefined) return;
+  started.delete(request);
+  const elapsed = process.hrtime.bigint() - start;
+  histogram.record(elapsed > 0n ? elapsed : 1n);
+});
+
+function report(): ServerTimeReport {
+  const count = histogram.count;
+  return {
+    type: 'report',
+    count,
+    p50Ms: count === 0 ? 0 : histogram.percentile(50) / NS_PER_MS,
+    p99Ms: count === 0 ? 0 : histogram.percentile(99) / NS_PER_MS,
+    maxMs: count === 0 ? 0 : histogram.max / NS_PER_MS,
+  };
+}
+
+if (process.send !== undefined) {
+  const send = process.send.bind(process);
+  process.on('message', (message: unknown) => {
+    const type = (message as { type?: unknown } | null)?.type;
+    if (type === 'reset') {
+      histogram = createHistogram();
+      send({ type: 'reset' });
+    } else if (type === 'report') {
+      send(report());
+    }
+  });
+  // The IPC channel must not keep the server alive once it has drained after SIGTERM.
+  process.channel?.unref();
+}
