@@ -82,5 +82,6 @@ export function renewalDue(
   if (left <= 0) return `${what} expired`;
   const window = (notAfter - notBefore) * renewBeforeFraction;
   if (left >= window) return undefined;
-  return `${what} expires in ${Math.floor(left / DAY_MS)} days (renewed within the last ${Math.ceil(window / DAY_MS)})`;
+  const days = Math.floor(left / DAY_MS);
+  return `${what} expires in ${days} days, within its renewal window of ${Math.ceil(window / DAY_MS)}`;
 }

@@ -59,29 +59,34 @@ export function reconcileCertificates(
   }
   const cas = parsePemCertificates(stored.trustedCaPem);
   const current = cas.filter(({ certificate }) => certificate.ca && !isExpired(certificate, now));
+  const keptCas = current.map(({ pem }) => pem);
   const authority = findAuthority(current, stored.authorityKeyPem);
-  const authorityProblem =
-    authority === undefined
-      ? 'no CA certificate in the bundle matches the stored CA key'
-      : renewalDue(authority.certificate, 'CA certificate', policy.renewBeforeFraction, now);
-  if (authority === undefined || authorityProblem !== undefined) {
-    const kept = current.map(({ pem }) => pem);
-    return { set: newAuthoritySet(kept, policy, now), change: `${authorityProblem}: new CA` };
+  if (authority === undefined) {
+    const change = 'no CA of the bundle matches the stored CA key: new CA';
+    return { set: newAuthoritySet(keptCas, policy, now), change };
   }
+  const { renewBeforeFraction } = policy;
+  const authorityDue = renewalDue(
+    authority.certificate,
+    'CA certificate',
+    renewBeforeFraction,
+    now,
+  );
+  if (authorityDue !== undefined) {
+    return { set: newAuthoritySet(keptCas, policy, now), change: `${authorityDue}: new CA` };
+  }
+  const trustedCaPem =
+    current.length < cas.length ? pemBundle(keptCas) : (stored.trustedCaPem ?? '');
   const servingProblem = servingCertificateProblem(stored, authority.certificate, policy, now);
-  const pruned = current.length < cas.length;
-  const trustedCaPem = pruned ? pemBundle(current.map(({ pem }) => pem)) : stored.trustedCaPem;
-  const serving =
-    servingProblem === undefined
-      ? { certPem: stored.servingCertPem ?? '', keyPem: stored.servingKeyPem ?? '' }
-      : issueServing(authority.pair, policy, now);
+  if (servingProblem !== undefined) {
+    const serving = issueServing(authority.pair, policy, now);
+    const change = `${servingProblem}: new serving certificate from the same CA`;
+    return { set: { authority: authority.pair, trustedCaPem, serving }, change };
+  }
+  const serving = { certPem: stored.servingCertPem ?? '', keyPem: stored.servingKeyPem ?? '' };
   const change =
-    servingProblem === undefined
-      ? pruned
-        ? 'expired or non-CA certificates dropped from the CA bundle'
-        : undefined
-      : `${servingProblem}: new serving certificate from the same CA`;
-  return { set: { authority: authority.pair, trustedCaPem: trustedCaPem ?? '', serving }, change };
+    trustedCaPem === stored.trustedCaPem ? undefined : 'expired CAs dropped from the CA bundle';
+  return { set: { authority: authority.pair, trustedCaPem, serving }, change };
 }
 
 interface Authority {
