@@ -10,7 +10,6 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type AdmissionregistrationV1Api,
-  type V1MutatingWebhookConfiguration,
 } from '@kubernetes/client-node';
 import { DigestPinnerError, ErrorCodes } from '../errors.js';
 import {
@@ -35,6 +34,14 @@ export interface WebhookCaBundleOptions {
 
 /** `missing`: the configuration does not exist (yet: it may be installed after the server). */
 export type CaBundleSync = 'patched' | 'unchanged' | 'missing';
+
+/** What the patch is computed from: the webhooks of a configuration, in order. */
+export interface WebhookList {
+  readonly webhooks?: readonly {
+    readonly name: string;
+    readonly clientConfig: { readonly caBundle?: string };
+  }[];
+}
 
 export interface JsonPatchOperation {
   readonly op: 'test' | 'add';
@@ -112,7 +119,7 @@ export class WebhookCaBundle {
 
 /** The operations that set every webhook's caBundle to `caBundlePem`; none when all are equal. */
 export function caBundlePatch(
-  configuration: V1MutatingWebhookConfiguration,
+  configuration: WebhookList,
   caBundlePem: string,
 ): JsonPatchOperation[] {
   const caBundle = Buffer.from(caBundlePem, 'utf8').toString('base64');
