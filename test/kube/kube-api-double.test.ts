@@ -1,6 +1,7 @@
 /** The loopback API double answers as a real API server does; other tests rely on that. */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { dockerRegistrySecret } from '../support/docker-secrets.js';
+import { eventually } from '../support/eventually.js';
 import { KubeApiDouble } from '../support/kube-api.js';
 
 interface WatchEvent {
@@ -117,6 +118,151 @@ describe('kube-api-double', () => {
         object: expect.objectContaining({ code: 410, reason: 'Expired' }),
       }),
     ]);
+  });
+
+  describe('writes', () => {
+    const secrets = '/api/v1/namespaces/ns/secrets';
+    const tlsSecret = (data: Record<string, string>, resourceVersion?: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: { name: 'tls', ...(resourceVersion === undefined ? {} : { resourceVersion }) },
+      data,
+    });
+    const pem = { 'tls.crt': 'Y2VydA==', 'tls.key': 'a2V5' };
+
+    async function send(method: string, path: string, body: unknown, contentType?: string) {
+      const response = await fetch(`${api.url}${path}`, {
+        method,
+        headers: { 'content-type': contentType ?? 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    }
+
+    it('creates a Secret once, answering AlreadyExists to the second create', async () => {
+      const first = await send('POST', secrets, tlsSecret(pem));
+      const second = await send('POST', secrets, tlsSecret(pem));
+
+      expect(first.status).toBe(201);
+      expect(first.body).toMatchObject({ metadata: { name: 'tls', namespace: 'ns' }, data: pem });
+      expect(second).toMatchObject({
+        status: 409,
+        body: { kind: 'Status', reason: 'AlreadyExists', message: 'secrets "tls" already exists' },
+      });
+      expect(api.secret('ns', 'tls')?.metadata.resourceVersion).toBe(
+        (first.body.metadata as { resourceVersion: string }).resourceVersion,
+      );
+    });
+
+    it('refuses a kubernetes.io/tls Secret without tls.key', async () => {
+      const answer = await send('POST', secrets, tlsSecret({ 'tls.crt': 'Y2VydA==' }));
+
+      expect(answer).toMatchObject({ status: 422, body: { reason: 'Invalid' } });
+      expect(api.secret('ns', 'tls')).toBeUndefined();
+    });
+
+    it('updates a Secret at its resourceVersion and answers Conflict at an older one', async () => {
+      const created = await send('POST', secrets, tlsSecret(pem));
+      const version = (created.body.metadata as { resourceVersion: string }).resourceVersion;
+      const changed = { ...pem, 'tls.crt': 'bmV3' };
+
+      const updated = await send('PUT', `${secrets}/tls`, tlsSecret(changed, version));
+      const stale = await send('PUT', `${secrets}/tls`, tlsSecret(pem, version));
+
+      expect(updated.status).toBe(200);
+      expect(Number(api.secret('ns', 'tls')?.metadata.resourceVersion)).toBeGreaterThan(
+        Number(version),
+      );
+      expect(stale).toMatchObject({ status: 409, body: { reason: 'Conflict' } });
+      expect(api.secret('ns', 'tls')?.data).toEqual(changed);
+    });
+
+    it('refuses to change the type of a Secret', async () => {
+      await send('POST', secrets, tlsSecret(pem));
+
+      const answer = await send('PUT', `${secrets}/tls`, { ...tlsSecret(pem), type: 'Opaque' });
+
+      expect(answer).toMatchObject({ status: 422, body: { reason: 'Invalid' } });
+    });
+
+    describe('webhook configurations', () => {
+      const path = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/hook';
+
+      beforeEach(() => {
+        api.addMutatingWebhookConfiguration({
+          metadata: { name: 'hook' },
+          webhooks: [{ name: 'a.example.com', clientConfig: { url: 'https://x' } }],
+        });
+      });
+
+      it('applies a JSON patch and bumps the resourceVersion', async () => {
+        const before = api.mutatingWebhookConfiguration('hook')!.metadata.resourceVersion;
+
+        const answer = await send(
+          'PATCH',
+          path,
+          [
+            { op: 'test', path: '/webhooks/0/name', value: 'a.example.com' },
+            { op: 'add', path: '/webhooks/0/clientConfig/caBundle', value: 'Y2E=' },
+          ],
+          'application/json-patch+json',
+        );
+
+        expect(answer.status).toBe(200);
+        expect(answer.body).toMatchObject({
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'MutatingWebhookConfiguration',
+          webhooks: [{ clientConfig: { url: 'https://x', caBundle: 'Y2E=' } }],
+        });
+        expect(answer.body.metadata).not.toMatchObject({ resourceVersion: before });
+      });
+
+      it.each([
+        {
+          what: 'a failed test operation',
+          patch: [{ op: 'test', path: '/webhooks/0/name', value: 'b.example.com' }],
+          contentType: 'application/json-patch+json',
+          status: 422,
+        },
+        {
+          what: 'a caBundle that is not base64',
+          patch: [{ op: 'add', path: '/webhooks/0/clientConfig/caBundle', value: '-----BEGIN' }],
+          contentType: 'application/json-patch+json',
+          status: 422,
+        },
+        {
+          what: 'a patch type the double does not speak',
+          patch: { webhooks: [] },
+          contentType: 'application/merge-patch+json',
+          status: 415,
+        },
+      ])('refuses $what and changes nothing', async ({ patch, contentType, status }) => {
+        const before = api.mutatingWebhookConfiguration('hook');
+
+        const answer = await send('PATCH', path, patch, contentType);
+
+        expect(answer).toMatchObject({ status, body: { kind: 'Status', code: status } });
+        expect(api.mutatingWebhookConfiguration('hook')).toEqual(before);
+      });
+    });
+
+    it('answers held requests only when released, in the order they came', async () => {
+      const release = api.holdRequests('secrets', 'create');
+      const answered: number[] = [];
+
+      const sending = [1, 2].map((index) =>
+        send('POST', secrets, tlsSecret(pem)).then(({ status }) => {
+          answered.push(index);
+          return status;
+        }),
+      );
+      await eventually(() => api.requestCount('secrets', 'create') === 2, 'both creates');
+      expect(answered).toEqual([]);
+      release();
+
+      expect(await Promise.all(sending)).toEqual([201, 409]);
+    });
   });
 
   it('refuses a request without the token when one is required', async () => {
