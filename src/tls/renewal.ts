@@ -2,8 +2,9 @@
  * What to serve, given what is stored: the stored certificates when they are sound and not due,
  * a new serving certificate from the stored CA when only it is due (or broken, or lacks a name),
  * and a new CA when the CA is due or unusable. A new CA joins the CAs still valid in the bundle
- * instead of replacing them, so that a certificate from the old CA, which other replicas may still
- * serve, stays trusted through the overlap.
+ * (and in the bundle this replica serves under, in case the Secret was deleted or overwritten)
+ * instead of replacing them, so that a certificate from an old CA, which other replicas may still
+ * serve until their next check, stays trusted through the overlap.
  */
 import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import {
@@ -49,17 +50,24 @@ export function serviceDnsNames(serviceName: string, namespace: string): string[
   return [serviceName, inNamespace, `${inNamespace}.svc`, `${inNamespace}.svc.cluster.local`];
 }
 
+/**
+ * `servedCaPem`: the CA bundle this replica serves under now, if it serves yet; its CAs stay
+ * trusted when a new CA has to be made.
+ */
 export function reconcileCertificates(
   stored: StoredCertificates | undefined,
   policy: RenewalPolicy,
   now: Date,
+  servedCaPem?: string,
 ): Reconciled {
+  const served = validCas(parsePemCertificates(servedCaPem), now);
   if (stored === undefined) {
-    return { set: newAuthoritySet([], policy, now), change: 'no certificates stored yet' };
+    const set = newAuthoritySet(distinct(served), policy, now);
+    return { set, change: 'no certificates stored yet' };
   }
   const cas = parsePemCertificates(stored.trustedCaPem);
-  const current = cas.filter(({ certificate }) => certificate.ca && !isExpired(certificate, now));
-  const keptCas = current.map(({ pem }) => pem);
+  const current = validCas(cas, now);
+  const keptCas = distinct([...current, ...served]);
   const authority = findAuthority(current, stored.authorityKeyPem);
   if (authority === undefined) {
     const change = 'no CA of the bundle matches the stored CA key: new CA';
@@ -76,7 +84,9 @@ export function reconcileCertificates(
     return { set: newAuthoritySet(keptCas, policy, now), change: `${authorityDue}: new CA` };
   }
   const trustedCaPem =
-    current.length < cas.length ? pemBundle(keptCas) : (stored.trustedCaPem ?? '');
+    current.length < cas.length
+      ? pemBundle(current.map(({ pem }) => pem))
+      : (stored.trustedCaPem ?? '');
   const servingProblem = servingCertificateProblem(stored, authority.certificate, policy, now);
   if (servingProblem !== undefined) {
     const serving = issueServing(authority.pair, policy, now);
@@ -87,6 +97,21 @@ export function reconcileCertificates(
   const change =
     trustedCaPem === stored.trustedCaPem ? undefined : 'expired CAs dropped from the CA bundle';
   return { set: { authority: authority.pair, trustedCaPem, serving }, change };
+}
+
+function validCas(cas: readonly PemCertificate[], now: Date): PemCertificate[] {
+  return cas.filter(({ certificate }) => certificate.ca && !isExpired(certificate, now));
+}
+
+/** The PEM of each certificate once, first occurrence first. */
+function distinct(cas: readonly PemCertificate[]): string[] {
+  const byFingerprint = new Map<string, string>();
+  for (const { pem, certificate } of cas) {
+    if (!byFingerprint.has(certificate.fingerprint256)) {
+      byFingerprint.set(certificate.fingerprint256, pem);
+    }
+  }
+  return [...byFingerprint.values()];
 }
 
 interface Authority {

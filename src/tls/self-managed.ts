@@ -174,7 +174,7 @@ export class SelfManagedTls implements TlsSource {
   async #check(): Promise<void> {
     let set: CertificateSet;
     try {
-      set = await reconcileSecret(this.#parts);
+      set = await reconcileSecret(this.#parts, this.#material.caPem);
       this.#secretFailed = false;
     } catch (error: unknown) {
       this.#secretFailed = true;
@@ -278,16 +278,14 @@ function partsOf(options: SelfManagedTlsOptions): Parts {
 /**
  * The certificates to serve, from the Secret, after creating or renewing it if that is due.
  * A write another replica won is followed by a fresh read, which finds what it wrote.
+ * `servedCaPem`: the CA bundle this replica serves under, kept trusted if a new CA is made.
  */
-async function reconcileSecret(parts: Parts): Promise<CertificateSet> {
+async function reconcileSecret(parts: Parts, servedCaPem?: string): Promise<CertificateSet> {
   const { store, policy, clock, logger } = parts;
   for (let attempt = 1; ; attempt += 1) {
     const stored = await store.read();
-    const { set, change } = reconcileCertificates(
-      stored?.certificates,
-      policy,
-      new Date(clock.now()),
-    );
+    const now = new Date(clock.now());
+    const { set, change } = reconcileCertificates(stored?.certificates, policy, now, servedCaPem);
     if (change === undefined) return set;
     const written =
       stored === undefined ? await store.create(set) : await store.replace(stored, set);

@@ -103,6 +103,16 @@ describe('renewal', () => {
     expect(servingCertificate.verify(trusted!.publicKey)).toBe(true);
   });
 
+  it('keeps trusting the CA it serves under when nothing is stored any more', () => {
+    const { set, change } = reconcileCertificates(undefined, POLICY, NOW, ca.certPem);
+
+    const [kept, added, ...others] = certificates(set.trustedCaPem);
+    expect(change).toBe('no certificates stored yet');
+    expect(others).toEqual([]);
+    expect(kept!.raw).toEqual(der(ca.certPem));
+    expect(added!.raw).toEqual(der(set.authority.certPem));
+  });
+
   it('keeps a sound stored set exactly as stored', () => {
     const { set, change } = reconcileCertificates(stored(ca, sound), POLICY, NOW);
 

@@ -427,6 +427,25 @@ describe('self-managed', () => {
       expect(tls.current.caPem).toBe(after.caBundle);
     });
 
+    it('keeps the CA the replicas serve under trusted when the Secret was deleted', async () => {
+      api.addMutatingWebhookConfiguration(manifestWebhookConfiguration());
+      const first = await bootstrap();
+      const second = await bootstrap();
+      const oldAuthority = new X509Certificate(first.current.caPem!);
+
+      api.deleteSecret(NAMESPACE, SECRET);
+      await first.check();
+
+      const [kept, added, ...others] = certificatesOf(caBundles()[0]!);
+      const stillServed = new X509Certificate(second.current.certPem);
+      expect(others).toEqual([]);
+      expect(kept!.raw).toEqual(oldAuthority.raw);
+      expect(new X509Certificate(first.current.certPem).checkIssued(added!)).toBe(true);
+      expect(stillServed.checkIssued(kept!) && stillServed.verify(kept!.publicKey)).toBe(true);
+      await second.check();
+      expect(second.current).toEqual(first.current);
+    });
+
     it('reports a failed check and keeps serving the current certificate', async () => {
       const tls = await bootstrap();
       const before = tls.current;
