@@ -15,9 +15,12 @@ import { createKubeClients, loadKubeConfig, type KubeClients } from '../../src/k
 import { createLogger } from '../../src/log.js';
 import { SelfManagedTls, type SelfManagedTlsOptions } from '../../src/tls/self-managed.js';
 import type { TlsMaterial } from '../../src/tls/serving-tls.js';
+import { kustomizeBuild } from '../manifests/kustomize.js';
+import { isAllowed, type ResourceRequest } from '../manifests/rbac.js';
 import { eventually } from '../support/eventually.js';
 import {
   KubeApiDouble,
+  type KubeApiRequest,
   type StoredObject,
   type WebhookConfigurationSpec,
 } from '../support/kube-api.js';
@@ -77,6 +80,31 @@ function certificatesOf(bundle: string): X509Certificate[] {
   return (bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map(
     (pem) => new X509Certificate(pem),
   );
+}
+
+/** What the RBAC authorizer sees of a request to the double. */
+function resourceRequest(request: KubeApiRequest): ResourceRequest {
+  const path = new URL(request.url, 'http://double').pathname;
+  const core = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/.exec(path);
+  const admission = /^\/apis\/([^/]+)\/v1\/mutatingwebhookconfigurations\/([^/]+)$/.exec(path);
+  if (core !== null) {
+    return {
+      verb: request.verb!,
+      group: '',
+      resource: 'secrets',
+      namespace: core[1],
+      name: core[2],
+    };
+  }
+  if (admission !== null) {
+    return {
+      verb: request.verb!,
+      group: admission[1]!,
+      resource: 'mutatingwebhookconfigurations',
+      name: admission[2],
+    };
+  }
+  throw new Error(`unexpected request ${request.method} ${request.url}`);
 }
 
 function dnsNames(certificate: X509Certificate): string[] {
@@ -480,6 +508,34 @@ describe('self-managed', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
 
       expect(api.requestCount('secrets', 'get')).toBe(reads);
+    });
+  });
+
+  describe('permissions', () => {
+    it("needs nothing the base manifests' RBAC does not grant its service account", async () => {
+      api.addMutatingWebhookConfiguration(manifestWebhookConfiguration());
+      const first = await bootstrap();
+      const second = await bootstrap();
+      api.addMutatingWebhookConfiguration(manifestWebhookConfiguration());
+      clock.advance(7 * 365 * DAY_MS);
+      await Promise.all([first.check(), second.check()]);
+      const objects = kustomizeBuild('base');
+
+      const requests = api.requests.map(resourceRequest);
+      const denied = requests.filter(
+        (request) => !isAllowed(objects, { name: 'digest-pinner', namespace: NAMESPACE }, request),
+      );
+
+      expect(new Set(requests.map(({ verb, resource }) => `${verb} ${resource}`))).toEqual(
+        new Set([
+          'get secrets',
+          'create secrets',
+          'update secrets',
+          'get mutatingwebhookconfigurations',
+          'patch mutatingwebhookconfigurations',
+        ]),
+      );
+      expect(denied).toEqual([]);
     });
   });
 
