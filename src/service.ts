@@ -117,7 +117,10 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     logger.info('serving certificate reloaded');
   });
   parts.tls.onError((error) => {
-    logger.warn({ err: error }, 'serving certificate not reloaded; keeping the current one');
+    logger.warn(
+      { err: error },
+      'serving certificate source failed; keeping the current certificate',
+    );
   });
   parts.tls.watch();
   const metricsServer = createHttpServer(metricsApp);

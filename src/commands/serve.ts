@@ -11,7 +11,7 @@ import type { Config } from '../config.js';
 import { loadDockerConfigFile } from '../credentials/docker-config.js';
 import { StaticCredentialProvider, type CredentialProvider } from '../credentials/provider.js';
 import { defaultDockerConfigPath, type Environment } from '../environment.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, errorMessage } from '../errors.js';
 import {
   createKubeClients,
   DEFAULT_SERVICE_ACCOUNT_DIR,
@@ -170,8 +170,17 @@ async function servingTls(config: Config, context: TlsContext): Promise<TlsSourc
     dnsNames: ['localhost', config.serviceName],
     ipAddresses: ['127.0.0.1', '::1'],
   });
-  const caPath = await writeCa(tls.current.caPem ?? '', environment.tempDir);
-  logger.info({ caFile: caPath }, 'self-signed serving certificate made at start; trust this CA');
+  const caPem = tls.current.caPem ?? '';
+  try {
+    const caFile = await writeCa(caPem, environment.tempDir);
+    logger.info({ caFile }, 'self-signed serving certificate made at start; trust this CA');
+  } catch (error: unknown) {
+    // A read-only filesystem must not stop the webhook: the CA is public, so log it instead.
+    logger.info(
+      { caPem, reason: errorMessage(error) },
+      'self-signed serving certificate made at start; trust this CA (could not write it to a file)',
+    );
+  }
   return tls;
 }
 
