@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -41,19 +41,21 @@ function unpinned(reason: string): CpuPlan {
 
 /** Moves every thread of this process to the load generator's core, if it can. */
 export async function pinLoadGenerator(): Promise<CpuPlan> {
-  if (availableParallelism() < 2) return unpinned('one core');
+  if (cpus().length < 2) return unpinned('one core');
+  const allowed = availableParallelism();
+  if (allowed < 2) return unpinned(`this process may use only ${allowed} CPU`);
   try {
     await run('taskset', ['-a', '-p', '-c', String(LOAD_CORE), String(process.pid)]);
   } catch (error: unknown) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     return unpinned(missing ? 'taskset not found; it is in util-linux' : 'taskset failed');
   }
-  const allowed = await allowedCpus();
+  const loadCores = await allowedCpus();
   return {
     pinned: true,
     description:
       `servers under test on core ${SERVER_CORE} (taskset -c ${SERVER_CORE}); load generator, ` +
-      `registries and proxies on core ${allowed}`,
+      `registries and proxies on core ${loadCores}`,
     onServerCore: (command, args) => ({
       command: 'taskset',
       args: ['-c', String(SERVER_CORE), command, ...args],

@@ -1,7 +1,9 @@
 /**
- * A loopback proxy that makes a registry far away: every answer is held back a fixed time
- * before it is passed on, as a registry across the internet answers tens of milliseconds late.
- * Plain http in front of a plain http registry; it counts what it forwards.
+ * A loopback proxy that makes a registry far away: every answer is held back until `delayMs`
+ * after its request arrived, as a registry across the internet answers tens of milliseconds
+ * late. Held until then, not for `delayMs` more: the local registry's own time (a few ms, but
+ * queued when ten requests share its one core) stays inside the delay, as a real registry's
+ * many servers answer requests side by side. Plain http in front of a plain http registry.
  */
 import { once } from 'node:events';
 import {
@@ -29,6 +31,7 @@ export async function startDelayingProxy(
   const timers = new Set<NodeJS.Timeout>();
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
     forwarded += 1;
+    const arrived = performance.now();
     const upstream = httpRequest(
       {
         host: target.hostname,
@@ -38,11 +41,14 @@ export async function startDelayingProxy(
         headers: { ...incoming.headers, host: target.host },
       },
       (answer) => {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
-        }, delayMs);
+        const timer = setTimeout(
+          () => {
+            timers.delete(timer);
+            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(outgoing);
+          },
+          Math.max(0, arrived + delayMs - performance.now()),
+        );
         timers.add(timer);
       },
     );

@@ -20,7 +20,9 @@ export interface MemoryProbeResult {
   readonly heapUsedAfter: number;
 }
 
-const BATCH = 1000;
+const BATCH = 100;
+/** Lookups sharing one deadline signal, as the images of one admission do. */
+const LOOKUPS_PER_SIGNAL = 10;
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 const collectGarbage = globalThis.gc;
@@ -49,12 +51,13 @@ function imageText(index: number): string {
 }
 
 async function probe(entries: number): Promise<MemoryProbeResult> {
-  const signal = new AbortController().signal;
   const before = await settledMemory();
   const resolver = new CachingResolver({ client, maxEntries: entries, ttlMs: 3_600_000 });
   for (let start = 0; start < entries; start += BATCH) {
     const batch: Promise<unknown>[] = [];
+    let signal = new AbortController().signal;
     for (let index = start; index < Math.min(entries, start + BATCH); index++) {
+      if ((index - start) % LOOKUPS_PER_SIGNAL === 0) signal = new AbortController().signal;
       batch.push(resolver.resolve(parseImageReference(imageText(index)), [], signal));
     }
     await Promise.all(batch);

@@ -3,7 +3,7 @@
  * the six figures, prints the table and writes it as JSON to bench/results.json. Every load is
  * bounded in count and time; a watchdog ends the whole run if anything hangs.
  *
- *   node --expose-gc dist-bench/bench/run.js [--runs N]
+ *   node dist-bench/bench/run.js [--runs N] [--only 1,2,3,4,5,6]
  */
 import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -37,8 +37,14 @@ function progress(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
+/** Which of the six figures to measure (all unless --only says otherwise). */
+type Selection = ReadonlySet<string>;
+
 /** Figures 1–3 share one standalone webhook; figure 1 also needs the no-op baseline. */
-async function standaloneFigures(context: BenchContext): Promise<readonly Figure[]> {
+async function standaloneFigures(
+  context: BenchContext,
+  selected: Selection,
+): Promise<readonly Figure[]> {
   const servers: ServerProcess[] = [];
   const start = async (make: () => Promise<ServerProcess>): Promise<ServerProcess> => {
     const server = await make();
@@ -47,35 +53,61 @@ async function standaloneFigures(context: BenchContext): Promise<readonly Figure
   };
   try {
     const pinner = await start(() => startPinner(context.bed, context.cpu));
-    const noop = await start(() => startNoopWebhook(context.bed, context.cpu));
-    progress('1/6 warm-cache throughput against the no-op webhook');
-    const figures = [
-      ...(await measured(specsOf(WarmThroughputSpecs), () =>
-        measureWarmThroughput(context, pinner, noop),
-      )),
-    ];
-    await noop.stop();
-    progress('2/6 deploy storm');
-    figures.push(
-      ...(await measured(specsOf(DeployStormSpecs), () => measureDeployStorm(context, pinner))),
-    );
-    progress('3/6 fan-out against a distant registry');
-    figures.push(...(await measured(specsOf(FanOutSpecs), () => measureFanOut(context, pinner))));
+    const figures: Figure[] = [];
+    if (selected.has('1')) {
+      const noop = await start(() => startNoopWebhook(context.bed, context.cpu));
+      progress('1/6 warm-cache throughput against the no-op webhook');
+      figures.push(
+        ...(await measured(specsOf(WarmThroughputSpecs), () =>
+          measureWarmThroughput(context, pinner, noop),
+        )),
+      );
+      await noop.stop();
+    }
+    if (selected.has('2')) {
+      progress('2/6 deploy storm');
+      figures.push(
+        ...(await measured(specsOf(DeployStormSpecs), () => measureDeployStorm(context, pinner))),
+      );
+    }
+    if (selected.has('3')) {
+      progress('3/6 fan-out against a distant registry');
+      figures.push(...(await measured(specsOf(FanOutSpecs), () => measureFanOut(context, pinner))));
+    }
     return figures;
   } finally {
     for (const server of servers) await server.stop();
   }
 }
 
-async function allFigures(context: BenchContext): Promise<Figure[]> {
-  const standaloneSpecs = [WarmThroughputSpecs, DeployStormSpecs, FanOutSpecs].flatMap(specsOf);
-  const figures = [...(await measured(standaloneSpecs, () => standaloneFigures(context)))];
-  progress('4/6 Kubernetes API requests per warm admission (cluster mode)');
-  figures.push(...(await measured(specsOf(KubeApiCallSpecs), () => measureKubeApiCalls(context))));
-  progress('5/6 memory per cache entry');
-  figures.push(...(await measured(specsOf(CacheMemorySpecs), () => measureCacheMemory(context))));
-  progress('6/6 start to ready');
-  figures.push(...(await measured(specsOf(StartToReadySpecs), () => measureStartToReady(context))));
+async function allFigures(context: BenchContext, selected: Selection): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const standalone = [
+    [WarmThroughputSpecs, '1'],
+    [DeployStormSpecs, '2'],
+    [FanOutSpecs, '3'],
+  ] as const;
+  const standaloneSpecs = standalone
+    .filter(([, section]) => selected.has(section))
+    .flatMap(([specs]) => specsOf(specs));
+  if (standaloneSpecs.length > 0) {
+    figures.push(...(await measured(standaloneSpecs, () => standaloneFigures(context, selected))));
+  }
+  const others = [
+    [
+      '4',
+      'Kubernetes API requests per warm admission (cluster mode)',
+      KubeApiCallSpecs,
+      measureKubeApiCalls,
+    ],
+    ['5', 'memory per cache entry', CacheMemorySpecs, measureCacheMemory],
+    ['6', 'start to ready', StartToReadySpecs, measureStartToReady],
+  ] as const;
+  for (const [section, title, specs, measure] of others) {
+    if (!selected.has(section)) continue;
+    progress(`${section}/6 ${title}`);
+    figures.push(...(await measured(specsOf(specs), () => measure(context))));
+  }
   return figures;
 }
 
@@ -93,9 +125,10 @@ function machineFacts(pinning: string, runs: number): MachineFacts {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { runs: { type: 'string' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string' }, only: { type: 'string' } } });
   const runs = Number(values.runs ?? DEFAULT_RUNS);
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs: 1 to 20');
+  const selected: Selection = new Set((values.only ?? '1,2,3,4,5,6').split(','));
 
   const startedAt = new Date();
   const cpu = await pinLoadGenerator();
@@ -105,7 +138,7 @@ async function main(): Promise<number> {
   openBed = bed;
   let figures: Figure[];
   try {
-    figures = await allFigures({ bed, cpu, runs });
+    figures = await allFigures({ bed, cpu, runs }, selected);
   } finally {
     openBed = undefined;
     await bed.close();

@@ -2,7 +2,8 @@
  * Preloaded into a server under test (`node --import …/server-timing.js`), where it measures
  * server time: from the moment Node has parsed a POST /mutate request's headers to the moment
  * the last byte of the answer is handed to the socket — body reading, JSON parsing, the handler
- * and serialization included, the network and the client excluded. It listens on Node's own
+ * and serialization included, the network and the client excluded. It also reports the CPU time
+ * the process used, which other work on the machine does not inflate as it does wall time. It listens on Node's own
  * HTTP diagnostics channels, so neither the webhook nor the no-op server is changed to be timed,
  * and both are timed the same way. The parent asks over the IPC channel:
  *   → { type: 'reset' }    ← { type: 'reset' }
@@ -18,6 +19,8 @@ export interface ServerTimeReport {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** CPU time (user + system) of the whole server process since the last reset. */
+  readonly cpuMs: number;
 }
 
 interface ServerEvent {
@@ -27,6 +30,7 @@ interface ServerEvent {
 const NS_PER_MS = 1e6;
 const started = new WeakMap<IncomingMessage, bigint>();
 let histogram = createHistogram();
+let cpuAtReset = process.cpuUsage();
 
 function isAdmission(request: IncomingMessage): boolean {
   return request.method === 'POST' && request.url === '/mutate';
@@ -48,12 +52,14 @@ subscribe('http.server.response.finish', (message) => {
 
 function report(): ServerTimeReport {
   const count = histogram.count;
+  const cpu = process.cpuUsage(cpuAtReset);
   return {
     type: 'report',
     count,
     p50Ms: count === 0 ? 0 : histogram.percentile(50) / NS_PER_MS,
     p99Ms: count === 0 ? 0 : histogram.percentile(99) / NS_PER_MS,
     maxMs: count === 0 ? 0 : histogram.max / NS_PER_MS,
+    cpuMs: (cpu.user + cpu.system) / 1000,
   };
 }
 
@@ -63,6 +69,7 @@ if (process.send !== undefined) {
     const type = (message as { type?: unknown } | null)?.type;
     if (type === 'reset') {
       histogram = createHistogram();
+      cpuAtReset = process.cpuUsage();
       send({ type: 'reset' });
     } else if (type === 'report') {
       send(report());

@@ -17,7 +17,7 @@ import {
 } from '../test/support/registry.js';
 import { startDelayingProxy, type DelayingProxy } from './delaying-proxy.js';
 
-/** What every registry answer costs behind the delaying proxy. */
+/** How long every registry answer takes behind the delaying proxy. */
 export const REGISTRY_DELAY_MS = 50;
 
 export interface TlsFiles {
@@ -35,7 +35,7 @@ export interface TestBed {
   readonly token: TestRegistry;
   /** In front of `token`: counts the requests that reach the registry. */
   readonly tokenProxy: CountingProxy;
-  /** In front of `plain`: every answer REGISTRY_DELAY_MS late. */
+  /** In front of `plain`: every answer REGISTRY_DELAY_MS after its request. */
   readonly distant: DelayingProxy;
   /** A docker config.json with the token registry's credentials, for its host and its proxy's. */
   readonly dockerConfigFile: string;
