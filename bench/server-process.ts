@@ -62,16 +62,8 @@ export async function freePort(): Promise<number> {
 }
 
 /** PATH and a private HOME and TMPDIR: no kubeconfig or docker config of the machine leaks in. */
-export function isolatedEnvironment(
-  directory: string,
-  extra: Readonly<Record<string, string>> = {},
-): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: directory,
-    TMPDIR: directory,
-    ...extra,
-  };
+export function isolatedEnvironment(directory: string): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: directory, TMPDIR: directory };
 }
 
 export class ServerProcess {
@@ -82,7 +74,6 @@ export class ServerProcess {
   /** From just before the spawn to the first 200 from /readyz. */
   readonly startToReadyMs: number;
   readonly #child: ChildProcess;
-  readonly #logFile: string;
 
   private constructor(options: ServerProcessOptions, child: ChildProcess, startToReadyMs: number) {
     this.name = options.name;
@@ -91,7 +82,6 @@ export class ServerProcess {
       options.metricsPort === undefined ? undefined : `http://127.0.0.1:${options.metricsPort}`;
     this.startToReadyMs = startToReadyMs;
     this.#child = child;
-    this.#logFile = options.logFile;
   }
 
   static async start(options: ServerProcessOptions): Promise<ServerProcess> {
@@ -120,10 +110,6 @@ export class ServerProcess {
       });
     }
     return new ServerProcess(options, child, performance.now() - started);
-  }
-
-  get logFile(): string {
-    return this.#logFile;
   }
 
   async resetServerTime(): Promise<void> {
