@@ -6,7 +6,6 @@
  *   node dist-bench/bench/run.js [--runs N] [--only 1,2,3,4,5,6]
  */
 import { writeFile } from 'node:fs/promises';
-import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BenchContext } from './bench-context.js';
@@ -20,7 +19,8 @@ import { measureStartToReady, StartToReadySpecs } from './figures/start-to-ready
 import { measureWarmThroughput, WarmThroughputSpecs } from './figures/warm-throughput.js';
 import { killAllServers, type ServerProcess } from './server-process.js';
 import { startNoopWebhook, startPinner } from './servers.js';
-import { renderTable, type MachineFacts } from './table.js';
+import { machineFacts } from './machine.js';
+import { renderTable } from './table.js';
 import { startTestBed, type TestBed } from './test-bed.js';
 
 const RESULTS_FILE = fileURLToPath(new URL('../../bench/results.json', import.meta.url));
@@ -111,19 +111,6 @@ async function allFigures(context: BenchContext, selected: Selection): Promise<F
   return figures;
 }
 
-function machineFacts(pinning: string, runs: number): MachineFacts {
-  return {
-    cores: cpus().length,
-    cpuModel: cpus()[0]?.model.trim() ?? 'unknown CPU',
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    platform: `${process.platform}/${process.arch}`,
-    pinning,
-    loadBefore: loadavg()[0] ?? 0,
-    runsPerFigure: runs,
-  };
-}
-
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { runs: { type: 'string' }, only: { type: 'string' } } });
   const runs = Number(values.runs ?? DEFAULT_RUNS);
@@ -132,7 +119,7 @@ async function main(): Promise<number> {
 
   const startedAt = new Date();
   const cpu = await pinLoadGenerator();
-  const machine = machineFacts(cpu.description, runs);
+  const machine = await machineFacts(cpu.description, runs);
   progress(`${machine.cores} cores, node ${machine.node}; ${cpu.description}`);
   const bed = await startTestBed();
   openBed = bed;

@@ -3,21 +3,16 @@
  * verdict; misses and errors are rows like any other, and counted again at the end.
  */
 import type { Figure, Target } from './figure.js';
+import type { MachineFacts } from './machine.js';
 
-export interface MachineFacts {
-  readonly cores: number;
-  readonly cpuModel: string;
-  readonly memoryGiB: number;
-  readonly node: string;
-  readonly platform: string;
-  readonly pinning: string;
-  /** The 1-minute load average before the benchmark started: other work sharing the machine. */
-  readonly loadBefore: number;
-  readonly runsPerFigure: number;
+/** Busier than this before the run, the machine was doing other work worth mentioning. */
+const BUSY_SHARE = 0.1;
+
+function busyLine(busy: number | undefined): string {
+  if (busy === undefined) return 'machine activity before the run: unknown';
+  const share = `${(busy * 100).toFixed(0)}% of all cores busy with other work before the run`;
+  return busy >= BUSY_SHARE ? `${share} — wall-clock figures are pessimistic` : share;
 }
-
-/** A load average above this before the run means something else competes for the cores. */
-const BUSY_LOAD = 0.5;
 
 function formatNumber(value: number, decimals: number): string {
   return value.toLocaleString('en-US', {
@@ -80,8 +75,7 @@ export function renderTable(machine: MachineFacts, figures: readonly Figure[]): 
     `machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ` +
       `node ${machine.node}, ${machine.platform}`,
     `pinning: ${machine.pinning}`,
-    `load average before the run: ${machine.loadBefore.toFixed(2)}` +
-      (machine.loadBefore >= BUSY_LOAD ? ' — other work was running: figures are pessimistic' : ''),
+    busyLine(machine.busyBefore),
     `each figure: median of ${machine.runsPerFigure} runs, spread = min–max of those runs`,
     '',
     lines[0]!,
