@@ -3,7 +3,7 @@
  * digest-pinner and to the no-op webhook, in alternating runs:
  *  - throughput: autocannon keeps CONNECTIONS HTTPS keep-alive connections busy for RUN_SECONDS;
  *    the ratio is taken per pair of runs. CPU time per admission comes from inside the servers
- *    and, unlike throughput, is not lowered by other work sharing the machine.
+ *    and is less disturbed than throughput by other work sharing the machine.
  *  - latency: one admission at a time (LATENCY_REQUESTS of them, no queueing), timed by the
  *    client around each request and inside the server (server time, see server-timing.ts).
  */
