@@ -12,14 +12,7 @@ import { loadDockerConfigFile } from '../credentials/docker-config.js';
 import { StaticCredentialProvider, type CredentialProvider } from '../credentials/provider.js';
 import { defaultDockerConfigPath, type Environment } from '../environment.js';
 import { ConfigError, errorMessage } from '../errors.js';
-import {
-  createKubeClients,
-  DEFAULT_SERVICE_ACCOUNT_DIR,
-  loadKubeConfig,
-  type KubeClients,
-} from '../kube/client.js';
-import { NamespaceWatcher } from '../kube/namespaces.js';
-import { KubernetesCredentialProvider } from '../kube/pull-secrets.js';
+import { locateKubeConfig } from '../kube/kubeconfig-location.js';
 import { createLogger } from '../log.js';
 import { Metrics } from '../metrics.js';
 import {
@@ -28,7 +21,6 @@ import {
   type NamespaceSource,
   type RunningService,
 } from '../service.js';
-import { SelfManagedTls } from '../tls/self-managed.js';
 import { ServingTls, type TlsSource } from '../tls/serving-tls.js';
 
 export async function runServe(config: Config, environment: Environment): Promise<number> {
@@ -48,22 +40,32 @@ export async function assembleService(
     write: (line: string) => environment.stdout.write(line),
   });
   const metrics = new Metrics();
-  const cluster = loadKubeConfig({
+  const location = locateKubeConfig({
     explicitPath: config.kubeconfig,
     env: environment.env,
     homeDir: environment.homeDir,
     fileExists: environment.fileExists,
   });
-  const clients = cluster === undefined ? undefined : createKubeClients(cluster.kubeConfig);
-  const ownNamespace =
-    clients === undefined ? config.namespace : (config.namespace ?? (await inClusterNamespace()));
+  if (location === undefined && config.tlsSecret !== undefined) {
+    throw new ConfigError([
+      '--tls-secret needs a cluster (in-cluster, --kubeconfig or KUBECONFIG)',
+    ]);
+  }
+  // Loaded on demand: importing the Kubernetes client takes most of a second.
+  const cluster = location === undefined ? undefined : await import('./cluster.js');
+  const connection =
+    location === undefined ? undefined : await cluster?.connectCluster(config, location);
+  const context = { environment, logger, metrics };
   // Before anything that keeps running (the namespace watch): a TLS bootstrap that fails ends
   // the process, which nothing else may then hold open.
-  const tls = await servingTls(config, { environment, logger, metrics, clients, ownNamespace });
+  const tls =
+    cluster !== undefined && connection !== undefined && config.tlsSecret !== undefined
+      ? await cluster.selfManagedTls(config, connection, context)
+      : await localTls(config, environment, logger);
   const parts =
-    clients === undefined || cluster === undefined
+    cluster === undefined || connection === undefined
       ? await standaloneParts(config, environment, logger)
-      : clusterParts(config, { clients, source: cluster.source, logger, metrics, ownNamespace });
+      : cluster.clusterParts(config, connection, context);
   const registryCaCertificates = await Promise.all(
     config.registryCas.map((path) => readFile(path, 'utf8')),
   );
@@ -77,7 +79,7 @@ export async function assembleService(
   return { service, logger };
 }
 
-interface CommonParts {
+export interface CommonParts {
   readonly credentials: CredentialProvider;
   readonly namespaces: NamespaceSource;
   readonly ownNamespace: string | undefined;
@@ -102,65 +104,12 @@ async function standaloneParts(
   return { credentials, namespaces: everyNamespace, ownNamespace: config.namespace };
 }
 
-function clusterParts(
+/** TLS without a cluster: certificate files, or a certificate made at start. */
+async function localTls(
   config: Config,
-  context: {
-    clients: KubeClients;
-    source: string;
-    logger: Logger;
-    metrics: Metrics;
-    ownNamespace: string | undefined;
-  },
-): CommonParts {
-  const { clients, ownNamespace } = context;
-  const credentials = new KubernetesCredentialProvider({
-    core: clients.core,
-    ttlMs: config.secretCacheTtlMs,
-    observer: context.metrics,
-  });
-  const namespaces = config.allNamespaces ? everyNamespace : watchNamespaces(clients, context);
-  context.logger.info(
-    { kubeconfig: context.source, allNamespaces: config.allNamespaces, ownNamespace },
-    'cluster found: pull secrets from the API, namespaces opt in by annotation',
-  );
-  return { credentials, namespaces, ownNamespace };
-}
-
-function watchNamespaces(
-  clients: ReturnType<typeof createKubeClients>,
-  context: { logger: Logger; metrics: Metrics },
-): NamespaceSource {
-  const watcher = new NamespaceWatcher({
-    kubeConfig: clients.kubeConfig,
-    core: clients.core,
-    observer: context.metrics,
-    onError: (error) => {
-      context.logger.warn({ err: error }, 'namespace watch failed; restarting it');
-    },
-  });
-  watcher.start();
-  return watcher;
-}
-
-async function inClusterNamespace(): Promise<string | undefined> {
-  try {
-    return (await readFile(join(DEFAULT_SERVICE_ACCOUNT_DIR, 'namespace'), 'utf8')).trim();
-  } catch {
-    return undefined;
-  }
-}
-
-interface TlsContext {
-  readonly environment: Environment;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  readonly clients: KubeClients | undefined;
-  readonly ownNamespace: string | undefined;
-}
-
-async function servingTls(config: Config, context: TlsContext): Promise<TlsSource> {
-  const { environment, logger } = context;
-  if (config.tlsSecret !== undefined) return selfManagedTls(config, config.tlsSecret, context);
+  environment: Environment,
+  logger: Logger,
+): Promise<TlsSource> {
   if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
     const tls = await ServingTls.fromFiles({ certPath: config.tlsCert, keyPath: config.tlsKey });
     logger.info({ cert: config.tlsCert }, 'serving certificate from files, reloaded on change');
@@ -181,41 +130,6 @@ async function servingTls(config: Config, context: TlsContext): Promise<TlsSourc
       'self-signed serving certificate made at start; trust this CA (could not write it to a file)',
     );
   }
-  return tls;
-}
-
-async function selfManagedTls(
-  config: Config,
-  secretName: string,
-  context: TlsContext,
-): Promise<SelfManagedTls> {
-  const { clients, ownNamespace, logger } = context;
-  if (clients === undefined) {
-    throw new ConfigError([
-      '--tls-secret needs a cluster (in-cluster, --kubeconfig or KUBECONFIG)',
-    ]);
-  }
-  if (ownNamespace === undefined) {
-    throw new ConfigError(['--tls-secret needs --namespace when not running in a cluster pod']);
-  }
-  if (config.webhookConfiguration === undefined) {
-    logger.warn('no --webhook-configuration: the caBundle must be set by other means');
-  }
-  const tls = await SelfManagedTls.bootstrap({
-    secrets: clients.core,
-    webhookConfigurations: clients.admission,
-    namespace: ownNamespace,
-    secretName,
-    webhookConfiguration: config.webhookConfiguration,
-    serviceName: config.serviceName,
-    logger,
-    observer: context.metrics,
-    signal: context.environment.shutdown,
-  });
-  logger.info(
-    { secret: `${ownNamespace}/${secretName}`, webhookConfiguration: config.webhookConfiguration },
-    'self-managed TLS: serving certificate from the Secret, renewed before expiry',
-  );
   return tls;
 }
 

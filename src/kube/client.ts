@@ -1,8 +1,7 @@
 /**
- * Finding the cluster and building the API clients, once. The sources are looked at in the order
- * controller-runtime uses: an explicit kubeconfig path, then KUBECONFIG, then the pod's service
- * account (in-cluster), then ~/.kube/config. None found means standalone mode. Environment, home
- * directory and file checks are parameters: only main.ts reads the process.
+ * Loading the cluster's configuration found by kubeconfig-location.ts and building the API
+ * clients, once. Environment, home directory and file checks are parameters: only main.ts reads
+ * the process.
  */
 import { delimiter, join } from 'node:path';
 import { isIPv6 } from 'node:net';
@@ -14,20 +13,19 @@ import {
   createConfiguration,
 } from '@kubernetes/client-node';
 import { ConfigError, errorMessage } from '../errors.js';
+import {
+  locateKubeConfig,
+  type KubeConfigLocation,
+  type KubeConfigSources,
+} from './kubeconfig-location.js';
 import { DEFAULT_KUBE_REQUEST_TIMEOUT_MS, timedHttpLibrary } from './timed-http-library.js';
 
-export const DEFAULT_SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-
-export interface KubeConfigSources {
-  /** `--kubeconfig`: must exist when given. */
-  readonly explicitPath?: string | undefined;
-  /** Reads KUBECONFIG, KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT. */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly homeDir: string | undefined;
-  readonly fileExists: (path: string) => boolean;
-  /** Where the service account token and CA are mounted; the Kubernetes default otherwise. */
-  readonly serviceAccountDir?: string;
-}
+export {
+  DEFAULT_SERVICE_ACCOUNT_DIR,
+  locateKubeConfig,
+  type KubeConfigLocation,
+  type KubeConfigSources,
+} from './kubeconfig-location.js';
 
 export interface LoadedKubeConfig {
   readonly kubeConfig: KubeConfig;
@@ -40,20 +38,12 @@ export interface LoadedKubeConfig {
  * that was chosen cannot be used: a typo in `--kubeconfig` must not silently mean standalone.
  */
 export function loadKubeConfig(sources: KubeConfigSources): LoadedKubeConfig | undefined {
-  if (sources.explicitPath !== undefined && sources.explicitPath !== '') {
-    if (!sources.fileExists(sources.explicitPath)) {
-      throw new ConfigError([`kubeconfig ${sources.explicitPath} does not exist`]);
-    }
-    return fromFiles([sources.explicitPath]);
-  }
-  const listed = (sources.env.KUBECONFIG ?? '').split(delimiter).filter((path) => path !== '');
-  const existing = listed.filter((path) => sources.fileExists(path));
-  if (existing.length > 0) return fromFiles(existing);
-  const inCluster = inClusterConfig(sources);
-  if (inCluster !== undefined) return inCluster;
-  if (sources.homeDir === undefined) return undefined;
-  const home = join(sources.homeDir, '.kube', 'config');
-  return sources.fileExists(home) ? fromFiles([home]) : undefined;
+  const location = locateKubeConfig(sources);
+  return location === undefined ? undefined : kubeConfigAt(location);
+}
+
+export function kubeConfigAt(location: KubeConfigLocation): LoadedKubeConfig {
+  return location.kind === 'files' ? fromFiles(location.paths) : inClusterConfig(location);
 }
 
 /**
@@ -96,12 +86,12 @@ function mergeFirstWins(into: KubeConfig, from: KubeConfig): void {
  * What client-node's loadFromCluster builds, from parameters instead of process.env. The token
  * file is re-read as it changes: bound service account tokens rotate.
  */
-function inClusterConfig(sources: KubeConfigSources): LoadedKubeConfig | undefined {
-  const host = sources.env.KUBERNETES_SERVICE_HOST;
-  const port = sources.env.KUBERNETES_SERVICE_PORT;
-  const directory = sources.serviceAccountDir ?? DEFAULT_SERVICE_ACCOUNT_DIR;
+function inClusterConfig(
+  location: Extract<KubeConfigLocation, { kind: 'in-cluster' }>,
+): LoadedKubeConfig {
+  const { host, port } = location;
+  const directory = location.serviceAccountDir;
   const tokenFile = join(directory, 'token');
-  if (!host || !port || !sources.fileExists(tokenFile)) return undefined;
   const server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({

@@ -57,10 +57,7 @@ export function issueServingCertificate(
   const certificate = newCertificate(keys.publicKey, request.validityDays, request.now);
   certificate.setSubject([{ name: 'commonName', value: request.commonName }]);
   certificate.setIssuer(caCertificate.subject.attributes);
-  const altNames = [
-    ...request.dnsNames.map((value) => ({ type: 2, value })),
-    ...(request.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
-  ];
+  const altNames = subjectAltNames(request);
   certificate.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
@@ -75,16 +72,44 @@ export function issueServingCertificate(
   };
 }
 
-/** A fresh CA and a serving certificate from it, for running without any certificate files. */
+/**
+ * A certificate that is its own CA, for running without any certificate files: clients trust it
+ * by trusting itself (`caPem` is the certificate). One key pair and one signature instead of two
+ * keeps the start fast.
+ */
 export function createSelfSignedServingCertificate(
   request: CertificateRequest,
 ): ServingCertificate {
-  const authority = createCertificateAuthority({
-    commonName: `${request.commonName} CA`,
-    validityDays: request.validityDays,
-    now: request.now,
-  });
-  return issueServingCertificate(authority, request);
+  const keys = newRsaKeyPair();
+  const certificate = newCertificate(keys.publicKey, request.validityDays, request.now);
+  const subject = [{ name: 'commonName', value: request.commonName }];
+  certificate.setSubject(subject);
+  certificate.setIssuer(subject);
+  certificate.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    {
+      name: 'keyUsage',
+      digitalSignature: true,
+      keyEncipherment: true,
+      keyCertSign: true,
+      critical: true,
+    },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames: subjectAltNames(request) },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  certificate.sign(keys.privateKey, forge.md.sha256.create());
+  const certPem = forge.pki.certificateToPem(certificate);
+  return { certPem, keyPem: keys.privateKeyPem, caPem: certPem };
+}
+
+function subjectAltNames(
+  request: CertificateRequest,
+): { type: number; value?: string; ip?: string }[] {
+  return [
+    ...request.dnsNames.map((value) => ({ type: 2, value })),
+    ...(request.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
+  ];
 }
 
 /** When the certificate in `certPem` stops being valid. */

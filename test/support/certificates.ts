@@ -4,10 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  createCertificateAuthority,
-  createSelfSignedServingCertificate,
-} from '../../src/tls/certificates.js';
+import { createCertificateAuthority, issueServingCertificate } from '../../src/tls/certificates.js';
 
 export interface ServingCertificateFiles {
   readonly certPem: string;
@@ -29,7 +26,9 @@ export interface SigningCertificate {
 
 /** A serving certificate for 127.0.0.1 and localhost, signed by a fresh CA, in `directory`. */
 export async function writeServingCertificate(directory: string): Promise<ServingCertificateFiles> {
-  const certificate = createSelfSignedServingCertificate({
+  // A private CA and a certificate it issued, as a registry of one's own usually has.
+  const authority = createCertificateAuthority({ commonName: 'test registry CA', validityDays: 1 });
+  const certificate = issueServingCertificate(authority, {
     commonName: 'localhost',
     dnsNames: ['localhost'],
     ipAddresses: ['127.0.0.1'],

@@ -1,0 +1,74 @@
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
+import {
+  certificateNotAfter,
+  createCertificateAuthority,
+  createSelfSignedServingCertificate,
+  issueServingCertificate,
+} from '../../src/tls/certificates.js';
+
+const NOW = new Date('2026-11-23T12:00:00Z');
+
+function publicKeyOf(keyPem: string): string {
+  return createPublicKey(createPrivateKey(keyPem))
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
+}
+
+describe('certificates', () => {
+  it('issues a serving certificate for the names asked, signed by the CA', () => {
+    const authority = createCertificateAuthority({
+      commonName: 'test CA',
+      validityDays: 30,
+      now: NOW,
+    });
+
+    const serving = issueServingCertificate(authority, {
+      commonName: 'svc',
+      dnsNames: ['svc', 'svc.ns.svc'],
+      ipAddresses: ['127.0.0.1'],
+      validityDays: 7,
+      now: NOW,
+    });
+
+    const certificate = new X509Certificate(serving.certPem);
+    const ca = new X509Certificate(authority.certPem);
+    expect(ca.ca).toBe(true);
+    expect(certificate.ca).toBe(false);
+    expect(certificate.checkIssued(ca)).toBe(true);
+    expect(certificate.verify(ca.publicKey)).toBe(true);
+    expect(certificate.subjectAltName).toBe('DNS:svc, DNS:svc.ns.svc, IP Address:127.0.0.1');
+    expect(certificate.publicKey.export({ type: 'spki', format: 'pem' }).toString()).toBe(
+      publicKeyOf(serving.keyPem),
+    );
+    expect(serving.caPem).toBe(authority.certPem);
+    expect(certificateNotAfter(serving.certPem).getTime()).toBe(NOW.getTime() + 7 * 86_400_000);
+  });
+
+  it('makes a self-signed certificate that is its own trust anchor', () => {
+    const serving = createSelfSignedServingCertificate({
+      commonName: 'localhost',
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1', '::1'],
+      validityDays: 1,
+      now: NOW,
+    });
+
+    const certificate = new X509Certificate(serving.certPem);
+    expect(serving.caPem).toBe(serving.certPem);
+    expect(certificate.checkIssued(certificate)).toBe(true);
+    expect(certificate.verify(certificate.publicKey)).toBe(true);
+    expect(certificate.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(certificate.checkHost('localhost')).toBe('localhost');
+    expect(certificate.checkHost('example.com')).toBeUndefined();
+    expect(new Date(certificate.validFrom).getTime()).toBeLessThan(NOW.getTime());
+  });
+
+  it('gives every certificate a different serial and key', () => {
+    const request = { commonName: 'x', dnsNames: ['x'], validityDays: 1 };
+    const first = new X509Certificate(createSelfSignedServingCertificate(request).certPem);
+    const second = new X509Certificate(createSelfSignedServingCertificate(request).certPem);
+
+    expect(first.serialNumber).not.toBe(second.serialNumber);
+    expect(first.fingerprint256).not.toBe(second.fingerprint256);
+  });
+});
