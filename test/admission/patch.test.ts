@@ -129,7 +129,7 @@ describe('patch', () => {
           object: deploymentObject(),
           images: [{ path: ['spec', 'nothing', 0, 'image'], image: 'x' }],
         }),
-      ).toThrow(/descend/);
+      ).toThrow(/no string at \/spec\/nothing\/0\/image/);
     });
   });
 });
