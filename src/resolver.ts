@@ -63,9 +63,10 @@ export const RESOLVER_DEFAULTS = {
   notFoundTtlMs: 10_000,
 } as const;
 
+/** The cache key: the reference label, then the credential identity after the last `#`. */
+const KEY_SEPARATOR = '#';
+
 interface EntryBase {
-  /** The normalized reference (and platform) for people; the cache key adds the identity. */
-  readonly reference: string;
   readonly credentialed: boolean;
   readonly fetchedAt: number;
   readonly ttlMs: number;
@@ -180,10 +181,10 @@ export class CachingResolver implements DigestResolver {
     const now = this.#now();
     const views: CacheEntryView[] = [];
     // dump(), unlike entries(), includes expired entries, which may still be served stale.
-    for (const [, { value: entry }] of this.#cache.dump()) {
+    for (const [key, { value: entry }] of this.#cache.dump()) {
       if (entry.kind !== 'digest') continue;
       views.push({
-        reference: entry.reference,
+        reference: key.slice(0, key.lastIndexOf(KEY_SEPARATOR)),
         digest: entry.digest,
         ageSeconds: (now - entry.fetchedAt) / 1000,
         expiresInSeconds: Math.max(0, (entry.fetchedAt + entry.ttlMs - now) / 1000),
@@ -225,7 +226,7 @@ export class CachingResolver implements DigestResolver {
   }
 
   async #lookup(context: FetchContext): Promise<Resolution> {
-    const key = `${context.label}#${credentialIdentity(context.credential)}`;
+    const key = `${context.label}${KEY_SEPARATOR}${credentialIdentity(context.credential)}`;
     const status: LRUCache.Status<string, CachedAnswer, FetchContext> = {};
     const errorContext = {
       registry: context.reference.registry,
@@ -250,7 +251,7 @@ export class CachingResolver implements DigestResolver {
     stale: CachedAnswer | undefined,
     fetchOptions: LRUCache.FetcherFetchOptions<string, CachedAnswer, FetchContext>,
   ): Promise<CachedAnswer> {
-    const { reference, credential, platform, label, signal } = context;
+    const { reference, credential, platform, signal } = context;
     const credentialed = credential !== undefined;
     try {
       const { digest } = await this.#client.resolveDigest(reference, {
@@ -262,7 +263,6 @@ export class CachingResolver implements DigestResolver {
       // which costs hundreds of bytes per cached digest.
       return {
         kind: 'digest',
-        reference: label,
         credentialed,
         digest,
         fetchedAt: this.#now(),
@@ -273,7 +273,6 @@ export class CachingResolver implements DigestResolver {
         fetchOptions.ttl = this.#notFoundTtlMs;
         return {
           kind: 'not-found',
-          reference: label,
           credentialed,
           error,
           fetchedAt: this.#now(),
