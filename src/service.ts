@@ -55,6 +55,7 @@ export interface RunningService {
 }
 
 const DRAIN_MARGIN_MS = 2000;
+const IDLE_SWEEP_MS = 25;
 
 export async function startService(config: Config, parts: ServiceParts): Promise<RunningService> {
   const { logger } = parts;
@@ -132,20 +133,27 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     'digest-pinner serving',
   );
 
+  let closing: Promise<void> | undefined;
+  const shutdown = async (): Promise<void> => {
+    draining = true;
+    await drain(webhookServer, config.resolveTimeoutMs + DRAIN_MARGIN_MS);
+    await drain(metricsServer, 0);
+    parts.tls.close();
+    await parts.namespaces.stop();
+    await client.close();
+    logger.info('digest-pinner stopped');
+  };
+
   return {
     webhookPort,
     metricsPort,
     metrics,
     resolver,
     readiness,
-    close: async () => {
-      draining = true;
-      await drain(webhookServer, config.resolveTimeoutMs + DRAIN_MARGIN_MS);
-      await drain(metricsServer, 0);
-      parts.tls.close();
-      await parts.namespaces.stop();
-      await client.close();
-      logger.info('digest-pinner stopped');
+    // Idempotent: a second signal, or a caller and a signal, wait for the same shutdown.
+    close: () => {
+      closing ??= shutdown();
+      return closing;
     },
   };
 }
@@ -171,17 +179,22 @@ async function listen(
 }
 
 /**
- * Stops accepting connections and waits for requests in flight; idle keep-alive connections are
- * closed at once, and whatever is still open after `graceMs` is cut.
+ * Stops accepting connections and waits for requests in flight. Keep-alive connections are closed
+ * as soon as they are idle (the API server keeps them open otherwise), and whatever is still open
+ * after `graceMs` is cut.
  */
 async function drain(server: HttpServer | HttpsServer, graceMs: number): Promise<void> {
   if (!server.listening) return;
   const closed = once(server, 'close');
   server.close();
   server.closeIdleConnections();
+  const sweeper = setInterval(() => {
+    server.closeIdleConnections();
+  }, IDLE_SWEEP_MS);
   const timer = setTimeout(() => {
     server.closeAllConnections();
   }, graceMs);
   await closed;
+  clearInterval(sweeper);
   clearTimeout(timer);
 }

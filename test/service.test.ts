@@ -1,0 +1,137 @@
+/**
+ * The running service's life: deadlines and draining, with a registry double that answers slowly
+ * (a fault a real registry cannot be made to produce).
+ */
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.js';
+import { emptyKeyring } from '../src/credentials/credential.js';
+import { StaticCredentialProvider } from '../src/credentials/provider.js';
+import { everyNamespace, startService, type RunningService } from '../src/service.js';
+import { ServingTls } from '../src/tls/serving-tls.js';
+import { startFaultRegistry, type FaultRegistry } from './support/fault-registry.js';
+import { HttpsTestClient } from './support/https.js';
+import { buildImageManifest } from './support/image-push.js';
+
+interface Answer {
+  response: { uid: string; allowed: boolean; patch?: string; warnings?: string[] };
+}
+
+function podReview(uid: string, image: string): object {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'default',
+      operation: 'CREATE',
+      object: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'p', namespace: 'default' },
+        spec: { containers: [{ name: 'app', image }] },
+      },
+    },
+  };
+}
+
+describe('service', () => {
+  let registry: FaultRegistry;
+  let service: RunningService;
+  let client: HttpsTestClient;
+  const manifest = buildImageManifest();
+
+  async function start(argv: string[]): Promise<void> {
+    const { config } = loadConfig(
+      'serve',
+      [
+        '--address',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--metrics-port',
+        '0',
+        '--insecure-registry',
+        registry.host,
+        ...argv,
+      ],
+      {},
+    );
+    const tls = ServingTls.selfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    service = await startService(config, {
+      logger: pino({ level: 'silent' }),
+      credentials: new StaticCredentialProvider(emptyKeyring),
+      namespaces: everyNamespace,
+      ownNamespace: undefined,
+      tls,
+      registryCaCertificates: [],
+    });
+    client = new HttpsTestClient(`https://127.0.0.1:${service.webhookPort}`, tls.current.caPem!);
+  }
+
+  beforeEach(async () => {
+    registry = await startFaultRegistry();
+    registry.addManifest('app', 'v1', manifest);
+  });
+
+  afterEach(async () => {
+    await client.close();
+    await service.close();
+    await registry.stop();
+  });
+
+  it('answers by its deadline, unpinned with a warning, when the registry hangs', async () => {
+    await start(['--resolve-timeout', '300ms']);
+    registry.setFault(() => 'hang');
+    const started = Date.now();
+
+    const { status, body } = await client.post(
+      '/mutate',
+      podReview('u-1', `${registry.host}/app:v1`),
+    );
+
+    expect(status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(2000);
+    const answer = body as Answer;
+    expect(answer.response.allowed).toBe(true);
+    expect(answer.response.patch).toBeUndefined();
+    expect(answer.response.warnings?.[0]).toMatch(/app:v1.*timeout/);
+  });
+
+  it('denies with a reason under --failure-policy fail when the registry fails', async () => {
+    await start(['--failure-policy', 'fail']);
+    registry.setFault(() => ({ status: 401, headers: { 'www-authenticate': 'Basic realm="r"' } }));
+
+    const { body } = await client.post('/mutate', podReview('u-2', `${registry.host}/app:v1`));
+
+    const answer = body as {
+      response: { allowed: boolean; status?: { code: number; message: string } };
+    };
+    expect(answer.response.allowed).toBe(false);
+    expect(answer.response.status?.code).toBe(403);
+    expect(answer.response.status?.message).toMatch(/app:v1.*unauthorized/);
+  });
+
+  it('finishes the admission in flight when asked to stop, and then stops listening', async () => {
+    await start([]);
+    registry.setFault(() => ({
+      status: 200,
+      delayMs: 400,
+      headers: { 'docker-content-digest': manifest.digest, 'content-type': manifest.mediaType },
+    }));
+
+    const inFlight = client.post('/mutate', podReview('u-3', `${registry.host}/app:v1`));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closing = service.close();
+
+    expect(service.readiness().ready).toBe(false);
+    const { status, body } = await inFlight;
+    await closing;
+    expect(status).toBe(200);
+    expect((body as Answer).response.patch).toBeDefined();
+    const fresh = new HttpsTestClient(`https://127.0.0.1:${service.webhookPort}`, 'unused');
+    await expect(fresh.get('/healthz')).rejects.toThrow();
+    await fresh.close();
+  });
+});
