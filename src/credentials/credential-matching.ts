@@ -79,14 +79,16 @@ export function credentialKeyMatches(normalizedKey: string, imageName: string): 
 /** `credentialKeyMatches` for one key, with its globs compiled once. */
 function compileKeyMatcher(normalizedKey: string): (imageName: string) => boolean {
   const key = parseSchemeless(normalizedKey);
-  const patterns = key.hostParts.map(globToRegExp);
-  if (patterns.some((pattern) => pattern === undefined)) return () => false;
+  const globs = key.hostParts.map(compileGlob);
+  if (globs.some((glob) => glob === undefined)) return () => false;
   return (imageName) => {
     const image = parseSchemeless(imageName);
     if (key.port !== image.port) return false;
-    if (patterns.length !== image.hostParts.length) return false;
+    if (globs.length !== image.hostParts.length) return false;
     if (!image.path.startsWith(key.path)) return false;
-    return patterns.every((pattern, index) => pattern?.test(image.hostParts[index] ?? '') === true);
+    return globs.every((glob, index) =>
+      glob === undefined ? false : matchTokens(glob, image.hostParts[index] ?? ''),
+    );
   };
 }
 
@@ -96,38 +98,76 @@ function compileKeyMatcher(normalizedKey: string): (imageName: string) => boolea
  * ignores the error it gets.
  */
 export function globMatches(pattern: string, text: string): boolean {
-  return globToRegExp(pattern)?.test(text) === true;
+  const glob = compileGlob(pattern);
+  return glob !== undefined && matchTokens(glob, text);
 }
 
-function globToRegExp(pattern: string): RegExp | undefined {
-  const source = globToRegExpSource(pattern);
-  return source === undefined ? undefined : new RegExp(`^${source}$`);
+/** One position of a glob: a star, or a test of exactly one character. */
+type GlobToken = { readonly star: true } | { readonly star: false; readonly test: RegExp };
+
+const STAR: GlobToken = { star: true };
+const ANY_CHARACTER: GlobToken = { star: false, test: /^[\s\S]$/ };
+
+/**
+ * Matching a star by backtracking (a regular expression of `.*`s) takes exponential time on a
+ * pattern like `*a*a*a*…b`, which any tenant can put in a pull secret; this walk is O(n·m).
+ */
+function matchTokens(tokens: readonly GlobToken[], text: string): boolean {
+  let tokenIndex = 0;
+  let textIndex = 0;
+  let starToken = -1;
+  let starText = 0;
+  while (textIndex < text.length) {
+    const token = tokens[tokenIndex];
+    if (token !== undefined && !token.star && token.test.test(text.charAt(textIndex))) {
+      tokenIndex += 1;
+      textIndex += 1;
+    } else if (token?.star === true) {
+      starToken = tokenIndex;
+      starText = textIndex;
+      tokenIndex += 1;
+    } else if (starToken >= 0) {
+      tokenIndex = starToken + 1;
+      starText += 1;
+      textIndex = starText;
+    } else {
+      return false;
+    }
+  }
+  while (tokens[tokenIndex]?.star === true) tokenIndex += 1;
+  return tokenIndex === tokens.length;
 }
 
-function globToRegExpSource(pattern: string): string | undefined {
-  let source = '';
+function compileGlob(pattern: string): GlobToken[] | undefined {
+  const tokens: GlobToken[] = [];
   let index = 0;
   while (index < pattern.length) {
-    const char = pattern.charAt(index);
-    if (char === '[') {
-      const close = classEnd(pattern, index);
-      if (close === undefined) return undefined;
-      const body = classToRegExp(pattern.slice(index + 1, close));
-      if (body === undefined) return undefined;
-      source += body;
-      index = close + 1;
-      continue;
-    }
-    if (char === '\\') {
-      if (index + 1 >= pattern.length) return undefined;
-      source += escapeRegExp(pattern.charAt(index + 1));
-      index += 2;
-      continue;
-    }
-    source += char === '*' ? '.*' : char === '?' ? '.' : escapeRegExp(char);
-    index += 1;
+    const read = readToken(pattern, index);
+    if (read === undefined) return undefined;
+    tokens.push(read.token);
+    index = read.next;
   }
-  return source;
+  return tokens;
+}
+
+function readToken(pattern: string, index: number): { token: GlobToken; next: number } | undefined {
+  const char = pattern.charAt(index);
+  if (char === '*') return { token: STAR, next: index + 1 };
+  if (char === '?') return { token: ANY_CHARACTER, next: index + 1 };
+  if (char === '\\') {
+    if (index + 1 >= pattern.length) return undefined;
+    return { token: literal(pattern.charAt(index + 1)), next: index + 2 };
+  }
+  if (char !== '[') return { token: literal(char), next: index + 1 };
+  const close = classEnd(pattern, index);
+  if (close === undefined) return undefined;
+  const body = classToRegExp(pattern.slice(index + 1, close));
+  if (body === undefined) return undefined;
+  return { token: { star: false, test: new RegExp(`^${body}$`) }, next: close + 1 };
+}
+
+function literal(char: string): GlobToken {
+  return { star: false, test: new RegExp(`^${escapeRegExp(char)}$`) };
 }
 
 /** Index of the `]` closing the class opened at `open`, skipping escaped characters. */

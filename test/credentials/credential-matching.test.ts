@@ -98,8 +98,25 @@ describe('credential-matching', () => {
       ['[z-a]', 'm', false],
       ['a.b', 'axb', false],
       ['x\\', 'x', false],
+      ['*b*', 'abc', true],
+      ['a*b*c', 'aXbYbZc', true],
+      ['a*b*c', 'aXbYbZ', false],
+      ['?', '', false],
+      ['??', 'ab', true],
+      ['*[0-9]', 'us9', true],
+      ['*[^0-9]', 'us9', false],
     ])('matches pattern %j against %j: %s', (pattern, text, expected) => {
       expect(globMatches(pattern, text)).toBe(expected);
+    });
+
+    it('answers at once for a pattern that makes a backtracking matcher take minutes', () => {
+      // A tenant controls both sides: the key in its pull secret and the image host in its pod.
+      const pattern = `${'*a'.repeat(12)}*b`;
+      const host = 'a'.repeat(60);
+
+      expect(globMatches(pattern, host)).toBe(false);
+      expect(globMatches(pattern, `${host}b`)).toBe(true);
+      expect(credentialKeyMatches(`${pattern}.example.com`, `${host}.example.com/x`)).toBe(false);
     });
   });
 
