@@ -150,7 +150,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     defaultText: '5m',
     help: 'how long a resolved digest is reused',
-    parse: parseDuration,
+    parse: parsePositiveDuration,
     commands: SERVE,
   },
   {
@@ -177,7 +177,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     defaultText: '10s',
     help: 'how long "tag not found" is remembered',
-    parse: parseDuration,
+    parse: parsePositiveDuration,
     commands: SERVE,
   },
   {
@@ -249,7 +249,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     defaultText: '30s',
     help: 'how long pull secrets and service accounts read from the API are reused',
-    parse: parseDuration,
+    parse: parsePositiveDuration,
     commands: SERVE,
   },
   {
@@ -433,6 +433,13 @@ export function parseDuration(raw: string): number {
   if (match === null) throw new Error(`"${raw}" is not a duration (like 500ms, 30s, 5m, 1h)`);
   const unit = DURATION_UNITS_MS[match[2] ?? 's'] ?? 1000;
   return Math.round(Number(match[1]) * unit);
+}
+
+/** A cache lifetime: 0 would mean "for ever" to lru-cache, the opposite of what it reads as. */
+function parsePositiveDuration(raw: string): number {
+  const ms = parseDuration(raw);
+  if (ms <= 0) throw new Error(`"${raw}" must be more than 0`);
+  return ms;
 }
 
 function parseResolveTimeout(raw: string): number {

@@ -141,6 +141,10 @@ export class CachingResolver implements DigestResolver {
     this.#ttlMs = options.ttlMs ?? RESOLVER_DEFAULTS.ttlMs;
     this.#staleIfErrorMs = options.staleIfErrorMs ?? RESOLVER_DEFAULTS.staleIfErrorMs;
     this.#notFoundTtlMs = options.notFoundTtlMs ?? RESOLVER_DEFAULTS.notFoundTtlMs;
+    // lru-cache reads a TTL of 0 as "never expires": refuse it rather than cache for ever.
+    if (!(this.#ttlMs > 0) || !(this.#notFoundTtlMs > 0)) {
+      throw new RangeError('ttlMs and notFoundTtlMs must be more than 0');
+    }
     this.#observer = options.observer ?? silentObserver;
     this.#now = options.now ?? Date.now;
     this.#cache = new LRUCache<string, CachedAnswer, FetchContext>({

@@ -84,6 +84,9 @@ describe('config', () => {
     [['--port', '9090'], /must differ/],
     [['--insecure-registry', 'https://x.io'], /not HOST or HOST:PORT/],
     [['--cache-max-entries', '0'], /positive whole number/],
+    [['--cache-ttl', '0'], /must be more than 0/],
+    [['--not-found-ttl', '0s'], /must be more than 0/],
+    [['--secret-cache-ttl', '0ms'], /must be more than 0/],
     [['--no-such-flag'], /Unknown option/],
   ])('rejects %p', (argv, reason) => {
     expect(() => loadConfig('serve', argv, {})).toThrow(reason);

@@ -104,6 +104,13 @@ describe('resolver', () => {
     expect(deadlines).toEqual([1_700_000_003_000]);
   });
 
+  it.each([[{ ttlMs: 0 }], [{ notFoundTtlMs: 0 }]])(
+    'refuses %p, which lru-cache would read as caching for ever',
+    (options) => {
+      expect(() => setup(options)).toThrow(/must be more than 0/);
+    },
+  );
+
   describe('caching', () => {
     it('answers a second lookup from the cache', async () => {
       const { client, resolver, lookups } = setup();
