@@ -19,13 +19,11 @@ export interface DigestResolver {
   /**
    * The digest `reference`'s tag points to now. `credentials` are tried in order (anonymous when
    * empty) until one is accepted; the first failure that is not an authorization failure ends the
-   * attempt. `deadline` (epoch ms) is when `signal` will abort, so a registry's Retry-After is
-   * waited for only when it fits. Rejects with a `RegistryError` (see registry/errors.ts).
+   * attempt. Rejects with a `RegistryError` (see registry/errors.ts).
    */
   resolve(
     reference: ImageReference,
     credentials: readonly RegistryCredential[],
     signal: AbortSignal,
-    options?: { readonly deadline?: number },
   ): Promise<Resolution>;
 }

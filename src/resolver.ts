@@ -54,8 +54,6 @@ export interface CachingResolverOptions {
 export interface ResolveOptions {
   /** Resolve to this platform's manifest rather than the index (the CLI's `--platform`). */
   readonly platform?: Platform;
-  /** When the caller's signal aborts (epoch ms): a Retry-After past it is not waited for. */
-  readonly deadline?: number;
 }
 
 export const RESOLVER_DEFAULTS = {
@@ -83,7 +81,6 @@ interface FetchContext {
   readonly credential: RegistryCredential | undefined;
   readonly platform: Platform | undefined;
   readonly label: string;
-  readonly deadline: number | undefined;
   /** The signal of the lookup that started the shared registry call; its deadline bounds it. */
   readonly signal: AbortSignal;
 }
@@ -221,7 +218,6 @@ export class CachingResolver implements DigestResolver {
           reference,
           credential,
           platform: options.platform,
-          deadline: options.deadline,
           label: referenceLabel(reference, options.platform),
           signal,
         });
@@ -259,14 +255,13 @@ export class CachingResolver implements DigestResolver {
     stale: CachedAnswer | undefined,
     fetchOptions: LRUCache.FetcherFetchOptions<string, CachedAnswer, FetchContext>,
   ): Promise<CachedAnswer> {
-    const { reference, credential, platform, deadline, signal } = context;
+    const { reference, credential, platform, signal } = context;
     const credentialed = credential !== undefined;
     try {
       const { digest } = await this.#client.resolveDigest(reference, {
         signal,
         ...(credential === undefined ? {} : { credential }),
         ...(platform === undefined ? {} : { platform }),
-        ...(deadline === undefined ? {} : { deadline }),
       });
       // Written out whole, never spread: a spread gives every entry its own V8 hidden class,
       // which costs hundreds of bytes per cached digest.

@@ -91,19 +91,6 @@ function setup(options: Partial<CachingResolverOptions> = {}): Setup {
 const signal = (): AbortSignal => new AbortController().signal;
 
 describe('resolver', () => {
-  it('hands the caller’s deadline to the registry client, for Retry-After decisions', async () => {
-    const { client, resolver } = setup();
-    const deadlines: (number | undefined)[] = [];
-    client.answer = (_reference, options) => {
-      deadlines.push(options.deadline);
-      return Promise.resolve({ digest: digest1, mediaType: '' });
-    };
-
-    await resolver.resolve(nginx, [], signal(), { deadline: 1_700_000_003_000 });
-
-    expect(deadlines).toEqual([1_700_000_003_000]);
-  });
-
   it.each([[{ ttlMs: 0 }], [{ notFoundTtlMs: 0 }]])(
     'refuses %p, which lru-cache would read as caching for ever',
     (options) => {

@@ -142,18 +142,11 @@ async function resolvePlanned(
   );
   if (references.length === 0) return { outcomes: new Map(), credentialProblems: [] };
   const { deps, request } = work;
-  const deadline = Date.now() + deps.policy.resolveTimeoutMs;
   const signal = requestDeadline(deps.policy.resolveTimeoutMs, work.signal);
   // admissionScope skips requests without a namespace, so there always is one here.
   const subject = credentialSubject(request.namespace ?? '', work.location.spec);
   const { keyring, problems } = await podCredentials(deps.credentials, subject, signal);
-  const outcomes = await resolveAll({
-    resolver: deps.resolver,
-    keyring,
-    references,
-    signal,
-    deadline,
-  });
+  const outcomes = await resolveAll({ resolver: deps.resolver, keyring, references, signal });
   return { outcomes, credentialProblems: problems };
 }
 

@@ -22,8 +22,6 @@ export async function resolveAll(input: {
   readonly keyring: Keyring;
   readonly references: readonly ImageReference[];
   readonly signal: AbortSignal;
-  /** When `signal` aborts, epoch ms. */
-  readonly deadline: number;
 }): Promise<ReadonlyMap<string, ResolutionOutcome>> {
   const distinct = new Map<string, ImageReference>();
   for (const reference of input.references) {
@@ -44,15 +42,11 @@ async function resolveOne(
     readonly resolver: DigestResolver;
     readonly keyring: Keyring;
     readonly signal: AbortSignal;
-    readonly deadline: number;
   },
 ): Promise<ResolutionOutcome> {
   try {
     const { digest } = await beforeAbort(
-      () =>
-        input.resolver.resolve(reference, input.keyring.lookup(reference), input.signal, {
-          deadline: input.deadline,
-        }),
+      () => input.resolver.resolve(reference, input.keyring.lookup(reference), input.signal),
       input.signal,
     );
     // Written into the pod spec as is, so a malformed answer must not get through.
