@@ -46,6 +46,11 @@ export interface CachingResolverOptions {
   readonly maxEntries?: number;
   readonly staleIfErrorMs?: number;
   readonly notFoundTtlMs?: number;
+  /**
+   * How long one shared registry call may take, whoever waits for it. Each caller still stops at
+   * its own signal; the call goes on for the others (and fills the cache) until this runs out.
+   */
+  readonly fetchTimeoutMs?: number;
   readonly observer?: ResolverObserver;
   /** Monotonic-enough clock in ms, for expiry. */
   readonly now?: () => number;
@@ -61,6 +66,7 @@ export const RESOLVER_DEFAULTS = {
   maxEntries: 10_000,
   staleIfErrorMs: 60 * 60_000,
   notFoundTtlMs: 10_000,
+  fetchTimeoutMs: 10_000,
 } as const;
 
 /** The cache key: the reference label, then the credential identity after the last `#`. */
@@ -81,7 +87,7 @@ interface FetchContext {
   readonly credential: RegistryCredential | undefined;
   readonly platform: Platform | undefined;
   readonly label: string;
-  /** The signal of the lookup that started the shared registry call; its deadline bounds it. */
+  /** The signal of the lookup that started the shared call: it bounds that caller's wait only. */
   readonly signal: AbortSignal;
 }
 
@@ -130,6 +136,7 @@ export class CachingResolver implements DigestResolver {
   readonly #ttlMs: number;
   readonly #staleIfErrorMs: number;
   readonly #notFoundTtlMs: number;
+  readonly #fetchTimeoutMs: number;
   readonly #observer: ResolverObserver;
   readonly #now: () => number;
 
@@ -138,6 +145,7 @@ export class CachingResolver implements DigestResolver {
     this.#ttlMs = options.ttlMs ?? RESOLVER_DEFAULTS.ttlMs;
     this.#staleIfErrorMs = options.staleIfErrorMs ?? RESOLVER_DEFAULTS.staleIfErrorMs;
     this.#notFoundTtlMs = options.notFoundTtlMs ?? RESOLVER_DEFAULTS.notFoundTtlMs;
+    this.#fetchTimeoutMs = options.fetchTimeoutMs ?? RESOLVER_DEFAULTS.fetchTimeoutMs;
     // lru-cache reads a TTL of 0 as "never expires": refuse it rather than cache for ever.
     if (!(this.#ttlMs > 0) || !(this.#notFoundTtlMs > 0)) {
       throw new RangeError('ttlMs and notFoundTtlMs must be more than 0');
@@ -236,11 +244,25 @@ export class CachingResolver implements DigestResolver {
       registry: context.reference.registry,
       repository: context.reference.repository,
     };
-    const entry = await untilAborted(
-      this.#cache.fetch(key, { context, status }),
-      context.signal,
-      () => new RegistryTimeoutError('deadline exceeded waiting for the registry', errorContext),
+    const timeout = new RegistryTimeoutError(
+      'deadline exceeded waiting for the registry',
+      errorContext,
     );
+    let entry: CachedAnswer | undefined;
+    try {
+      entry = await untilAborted(
+        this.#cache.fetch(key, { context, status }),
+        context.signal,
+        () => timeout,
+      );
+    } catch (error: unknown) {
+      // A registry too slow to answer is failing too: stale-if-error covers it.
+      const stale = error === timeout ? this.#cache.peek(key, { allowStale: true }) : undefined;
+      if (stale?.kind === 'digest' && this.#servableWhenFailing(stale, timeout)) {
+        return { digest: stale.digest, result: 'stale' };
+      }
+      throw error;
+    }
     if (entry === undefined) {
       throw new RegistryUnavailableError('the registry call was abandoned', errorContext);
     }
@@ -255,11 +277,14 @@ export class CachingResolver implements DigestResolver {
     stale: CachedAnswer | undefined,
     fetchOptions: LRUCache.FetcherFetchOptions<string, CachedAnswer, FetchContext>,
   ): Promise<CachedAnswer> {
-    const { reference, credential, platform, signal } = context;
+    const { reference, credential, platform } = context;
+    const signal = AbortSignal.timeout(this.#fetchTimeoutMs);
     const credentialed = credential !== undefined;
     try {
       const { digest } = await this.#client.resolveDigest(reference, {
         signal,
+        // On the client's clock, which is this one's in the webhook: Retry-After must fit it.
+        deadline: this.#now() + this.#fetchTimeoutMs,
         ...(credential === undefined ? {} : { credential }),
         ...(platform === undefined ? {} : { platform }),
       });

@@ -71,6 +71,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     maxEntries: config.cacheMaxEntries,
     staleIfErrorMs: config.staleIfErrorMs,
     notFoundTtlMs: config.notFoundTtlMs,
+    fetchTimeoutMs: config.resolveTimeoutMs,
     observer: metrics,
   });
   metrics.trackCacheSize(() => resolver.size);

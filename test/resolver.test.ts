@@ -206,20 +206,43 @@ describe('resolver', () => {
       await expect(patient).resolves.toEqual({ digest: digest1, result: 'miss' });
     });
 
-    it('passes the signal of the lookup that started the call to the client', async () => {
-      const { client, resolver } = setup();
-      const controller = new AbortController();
+    it('gives the shared registry call a deadline of its own, not the first caller’s', async () => {
+      const { client, resolver } = setup({ fetchTimeoutMs: 50 });
+      const caller = new AbortController();
       let seen: AbortSignal | undefined;
       client.answer = (_reference, options) => {
         seen = options.signal;
-        return Promise.resolve({ digest: digest1, mediaType: '' });
+        return new Promise((_resolve, reject) => {
+          options.signal.addEventListener('abort', () => {
+            reject(new RegistryTimeoutError('slow', where));
+          });
+        });
       };
-      await resolver.resolve(nginx, [], controller.signal);
-      expect(seen).toBe(controller.signal);
+
+      await expect(resolver.resolve(nginx, [], caller.signal)).rejects.toThrow(
+        RegistryTimeoutError,
+      );
+
+      expect(seen).not.toBe(caller.signal);
+      expect(seen?.aborted).toBe(true);
+      expect(caller.signal.aborted).toBe(false);
     });
   });
 
   describe('failures', () => {
+    it('serves stale when a refresh outlasts the caller’s deadline, inside the window', async () => {
+      const { client, resolver, advance } = setup({ ttlMs: 60_000, staleIfErrorMs: 600_000 });
+      await resolver.resolve(nginx, [], signal());
+      advance(120_000);
+      client.answer = () => new Promise(() => undefined);
+      const caller = new AbortController();
+
+      const lookup = resolver.resolve(nginx, [], caller.signal);
+      caller.abort();
+
+      await expect(lookup).resolves.toEqual({ digest: digest1, result: 'stale' });
+    });
+
     it('serves a recently expired entry as stale while the registry fails temporarily', async () => {
       const { client, resolver, lookups, advance } = setup({
         ttlMs: 60_000,

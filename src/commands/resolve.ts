@@ -32,7 +32,7 @@ export async function runResolve(
     insecureRegistries: config.insecureRegistries,
     caCertificates,
   });
-  const resolver = new CachingResolver({ client });
+  const resolver = new CachingResolver({ client, fetchTimeoutMs: config.resolveTimeoutMs });
   try {
     const deadline = AbortSignal.any([
       AbortSignal.timeout(config.resolveTimeoutMs),
