@@ -20,6 +20,13 @@ const KNOWN_KINDS = new Set([
   'PodTemplate',
 ]);
 
+/**
+ * Registry hosts come from pod specs, so a tenant could invent one per pod: after this many
+ * distinct hosts, further ones are counted as `other`.
+ */
+export const MAX_REGISTRY_LABELS = 50;
+const OTHER = 'other';
+
 const LATENCY_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
@@ -47,6 +54,7 @@ export class Metrics {
   readonly #tokenCache: Counter<'result'>;
   readonly #kubernetesRequests: Counter<'resource' | 'status'>;
   #cacheSize: () => number = () => 0;
+  readonly #registryLabels = new Set<string>();
 
   constructor(registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}) {
     this.registry = registry;
@@ -161,19 +169,13 @@ export class Metrics {
     status: number | 'error';
     seconds: number;
   }): void {
-    this.#registryRequests.inc({
-      registry: event.registry,
-      method: event.method,
-      status: String(event.status),
-    });
-    this.#registryDuration.observe(
-      { registry: event.registry, method: event.method },
-      event.seconds,
-    );
+    const registry = this.#registryLabel(event.registry);
+    this.#registryRequests.inc({ registry, method: event.method, status: String(event.status) });
+    this.#registryDuration.observe({ registry, method: event.method }, event.seconds);
   }
 
   rateLimitRemaining(registry: string, remaining: number): void {
-    this.#rateLimitRemaining.set({ registry }, remaining);
+    this.#rateLimitRemaining.set({ registry: this.#registryLabel(registry) }, remaining);
   }
 
   tokenCache(hit: boolean): void {
@@ -183,6 +185,13 @@ export class Metrics {
   // Kubernetes API observer
   apiCall(resource: string, status: number | 'error'): void {
     this.#kubernetesRequests.inc({ resource, status: String(status) });
+  }
+
+  #registryLabel(registry: string): string {
+    if (this.#registryLabels.has(registry)) return registry;
+    if (this.#registryLabels.size >= MAX_REGISTRY_LABELS) return OTHER;
+    this.#registryLabels.add(registry);
+    return registry;
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -1,4 +1,4 @@
-import { Metrics } from '../src/metrics.js';
+import { MAX_REGISTRY_LABELS, Metrics } from '../src/metrics.js';
 
 async function valueOf(
   metrics: Metrics,
@@ -115,6 +115,32 @@ describe('metrics', () => {
       await valueOf(metrics, 'digest_pinner_kubernetes_api_requests_total', {
         resource: 'secrets',
         status: '404',
+      }),
+    ).toBe(1);
+  });
+
+  it('counts registries past the first fifty as other, so tenants cannot grow the label set', async () => {
+    for (let index = 0; index < MAX_REGISTRY_LABELS + 10; index += 1) {
+      metrics.request({
+        registry: `r${index}.invalid`,
+        method: 'HEAD',
+        status: 'error',
+        seconds: 0,
+      });
+    }
+    metrics.request({ registry: 'r0.invalid', method: 'HEAD', status: 200, seconds: 0 });
+
+    const all = await metrics.registry.getMetricsAsJSON();
+    const requests = all.find((metric) => metric.name === 'digest_pinner_registry_requests_total');
+    const registries = new Set(requests?.values.map((value) => String(value.labels.registry)));
+    expect(registries.size).toBe(MAX_REGISTRY_LABELS + 1);
+    expect(
+      await valueOf(metrics, 'digest_pinner_registry_requests_total', { registry: 'other' }),
+    ).toBe(10);
+    expect(
+      await valueOf(metrics, 'digest_pinner_registry_requests_total', {
+        registry: 'r0.invalid',
+        status: '200',
       }),
     ).toBe(1);
   });
