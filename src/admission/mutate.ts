@@ -53,7 +53,9 @@ export async function mutate(
   const { request } = review;
   try {
     const scope = admissionScope(request, deps);
-    if (scope.skip !== undefined) return skippedResult(request.uid, scope.skip);
+    if (scope.skip !== undefined) {
+      return skippedResult(request.uid, scope.skip, { isWorkload: request.kind.kind !== 'Pod' });
+    }
     const sites = imageSites(scope.location);
     const context: PlanContext = {
       oldImages: scope.oldLocation === undefined ? new Map() : containerImages(scope.oldLocation),

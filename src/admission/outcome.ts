@@ -40,8 +40,29 @@ export interface MutationResult {
 /** Denial messages have no length rule like warnings, but are printed whole by kubectl. */
 const DENIAL_MESSAGE_MAX_LENGTH = 1000;
 
-export function skippedResult(uid: string, skipReason: SkipReason): MutationResult {
-  return { response: allowUnchanged(uid), outcome: 'skipped', pinned: 0, unpinned: [], skipReason };
+/**
+ * Pods inherit their template's annotations, not their owner's: an opt-out on a workload alone
+ * leaves its pods to be pinned one by one, which the person who wrote it will not expect.
+ */
+export const WORKLOAD_OPT_OUT_WARNING =
+  'digest-pinner.io/pin: disabled on a workload does not reach its pods: set it on spec.template too';
+
+export function skippedResult(
+  uid: string,
+  skipReason: SkipReason,
+  options: { readonly isWorkload?: boolean } = {},
+): MutationResult {
+  const warnings =
+    skipReason === 'object-opted-out' && options.isWorkload === true
+      ? [WORKLOAD_OPT_OUT_WARNING]
+      : [];
+  return {
+    response: allowUnchanged(uid, warnings),
+    outcome: 'skipped',
+    pinned: 0,
+    unpinned: [],
+    skipReason,
+  };
 }
 
 export function unexpectedErrorResult(

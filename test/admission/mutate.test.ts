@@ -679,11 +679,25 @@ describe('mutate', () => {
 
       expect(result.outcome).toBe('skipped');
       expect(result.skipReason).toBe(reason);
-      expect(result.response.response).toEqual({
-        uid: expect.any(String) as unknown,
-        allowed: true,
-      });
+      expect(result.response.response).toMatchObject({ allowed: true });
+      expect(result.response.response.patch).toBeUndefined();
       expect(resolver.calls).toEqual([]);
+    });
+
+    it('warns that a workload’s own opt-out does not reach its pods', async () => {
+      const deployment = loadReview('deployment-create');
+      deployment.request.object!.metadata!.annotations!['digest-pinner.io/pin'] = 'disabled';
+      const pod = loadReview('pod-create');
+      pod.request.object!.metadata!.annotations = { 'digest-pinner.io/pin': 'disabled' };
+
+      const { result: forDeployment } = await run(deployment);
+      const { result: forPod } = await run(pod);
+
+      expect(forDeployment.response.response.warnings).toEqual([
+        expect.stringContaining('set it on spec.template') as unknown,
+      ]);
+      expect(forDeployment.response.response.warnings?.[0]?.length).toBeLessThan(120);
+      expect(forPod.response.response.warnings).toBeUndefined();
     });
 
     it('skips a namespace that did not opt in, asking the namespace policy', async () => {

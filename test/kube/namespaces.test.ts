@@ -96,6 +96,8 @@ describe('namespaces', () => {
     api.addNamespace('team-d', ENABLED);
     const namespaces = await startWatcher();
     await namespaces.waitForSync();
+    expect(namespaces.isOptedIn('team-a')).toBe(true);
+    expect(namespaces.isOptedIn('team-d')).toBe(true);
 
     api.setNamespaceAnnotations('team-a', {});
     api.deleteNamespace('team-d');
