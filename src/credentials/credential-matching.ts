@@ -103,10 +103,11 @@ export function globMatches(pattern: string, text: string): boolean {
 }
 
 /** One position of a glob: a star, or a test of exactly one character. */
-type GlobToken = { readonly star: true } | { readonly star: false; readonly test: RegExp };
+type GlobToken =
+  { readonly star: true } | { readonly star: false; readonly matches: (char: string) => boolean };
 
 const STAR: GlobToken = { star: true };
-const ANY_CHARACTER: GlobToken = { star: false, test: /^[\s\S]$/ };
+const ANY_CHARACTER: GlobToken = { star: false, matches: () => true };
 
 /**
  * Matching a star by backtracking (a regular expression of `.*`s) takes exponential time on a
@@ -119,7 +120,7 @@ function matchTokens(tokens: readonly GlobToken[], text: string): boolean {
   let starText = 0;
   while (textIndex < text.length) {
     const token = tokens[tokenIndex];
-    if (token !== undefined && !token.star && token.test.test(text.charAt(textIndex))) {
+    if (token !== undefined && !token.star && token.matches(text.charAt(textIndex))) {
       tokenIndex += 1;
       textIndex += 1;
     } else if (token?.star === true) {
@@ -163,11 +164,15 @@ function readToken(pattern: string, index: number): { token: GlobToken; next: nu
   if (close === undefined) return undefined;
   const body = classToRegExp(pattern.slice(index + 1, close));
   if (body === undefined) return undefined;
-  return { token: { star: false, test: new RegExp(`^${body}$`) }, next: close + 1 };
+  const characterClass = new RegExp(`^${body}$`);
+  return {
+    token: { star: false, matches: (char) => characterClass.test(char) },
+    next: close + 1,
+  };
 }
 
-function literal(char: string): GlobToken {
-  return { star: false, test: new RegExp(`^${escapeRegExp(char)}$`) };
+function literal(expected: string): GlobToken {
+  return { star: false, matches: (char) => char === expected };
 }
 
 /** Index of the `]` closing the class opened at `open`, skipping escaped characters. */
@@ -213,10 +218,6 @@ function readClassChar(ranges: string, index: number): { char: string; next: num
 
 function escapeClassChar(char: string): string {
   return /[\\\]^[-]/.test(char) ? `\\${char}` : char;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 interface IndexedCredential {
