@@ -278,7 +278,13 @@ export class CachingResolver implements DigestResolver {
     fetchOptions: LRUCache.FetcherFetchOptions<string, CachedAnswer, FetchContext>,
   ): Promise<CachedAnswer> {
     const { reference, credential, platform } = context;
-    const signal = AbortSignal.timeout(this.#fetchTimeoutMs);
+    // A timer cleared as soon as the call settles: AbortSignal.timeout() would keep every
+    // call's signal alive until it fired, long after the answer.
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(new DOMException('registry call deadline exceeded', 'TimeoutError'));
+    }, this.#fetchTimeoutMs);
+    const { signal } = controller;
     const credentialed = credential !== undefined;
     try {
       const { digest } = await this.#client.resolveDigest(reference, {
@@ -311,6 +317,8 @@ export class CachingResolver implements DigestResolver {
       // lru-cache then hands the stale entry to every waiter instead of the error.
       fetchOptions.allowStaleOnFetchRejection = this.#servableWhenFailing(stale, error);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
