@@ -250,21 +250,26 @@ export class CachingResolver implements DigestResolver {
       registry: context.reference.registry,
       repository: context.reference.repository,
     };
-    const timeout = new RegistryTimeoutError(
-      'deadline exceeded waiting for the registry',
-      errorContext,
-    );
+    // Made only when needed: an Error captures a stack trace, which a warm lookup cannot afford.
+    let timeout: RegistryTimeoutError | undefined;
+    const timedOut = (): RegistryTimeoutError => {
+      timeout = new RegistryTimeoutError(
+        'deadline exceeded waiting for the registry',
+        errorContext,
+      );
+      return timeout;
+    };
     let entry: CachedAnswer | undefined;
     try {
       entry = await untilAborted(
         this.#cache.fetch(key, { context, status }),
         context.signal,
-        () => timeout,
+        timedOut,
       );
     } catch (error: unknown) {
       // A registry too slow to answer is failing too: stale-if-error covers it.
       const stale = error === timeout ? this.#cache.peek(key, { allowStale: true }) : undefined;
-      if (stale?.kind === 'digest' && this.#servableWhenFailing(stale, timeout)) {
+      if (stale?.kind === 'digest' && this.#servableWhenFailing(stale, error)) {
         return { digest: stale.digest, result: 'stale' };
       }
       throw error;
