@@ -2,13 +2,15 @@
  * The built command line (`dist/main.js`, as `npx digest-pinner` runs it) against the three real
  * registries: plain http, TLS with Basic auth, and token auth. `make test` builds first.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { HttpsTestClient } from '../support/https.js';
 import { pushImage, pushIndex } from '../support/image-push.js';
 import { startRegistry, type RegistryAuthMode, type TestRegistry } from '../support/registry.js';
 
@@ -161,3 +163,108 @@ describe('cli', () => {
     });
   });
 });
+
+describe('serve, as make run starts it', () => {
+  let registry: TestRegistry;
+  let directory: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry({ auth: 'none' });
+    directory = await mkdtemp(join(tmpdir(), 'digest-pinner-serve-'));
+  });
+
+  afterAll(async () => {
+    await registry.stop();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('answers the sample review with a patch, and exits cleanly on SIGTERM', async () => {
+    const pushed = await pushImage(registry.pushTarget, {
+      repository: 'library/nginx',
+      tag: '1.27',
+    });
+    const busybox = await pushImage(registry.pushTarget, {
+      repository: 'busybox',
+      tag: '1.36',
+      seed: 'busybox',
+    });
+    const server = spawn(
+      process.execPath,
+      [
+        MAIN,
+        'serve',
+        '--address',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--metrics-port',
+        '0',
+        '--insecure-registry',
+        registry.host,
+      ],
+      {
+        env: { PATH: process.env.PATH ?? '', HOME: directory, TMPDIR: directory },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = once(server, 'exit');
+    try {
+      const port = await servingPort(server);
+      const sample = JSON.parse(await readFile(EXAMPLE, 'utf8')) as {
+        request: {
+          uid: string;
+          object: { spec: Record<string, { name: string; image: string }[]> };
+        };
+      };
+      const { spec } = sample.request.object;
+      spec.initContainers![0]!.image = `${registry.host}/busybox:1.36`;
+      spec.containers![0]!.image = `${registry.host}/library/nginx:1.27`;
+      const client = new HttpsTestClient(
+        `https://127.0.0.1:${port}`,
+        await readFile(join(directory, 'digest-pinner', 'ca.pem'), 'utf8'),
+      );
+
+      const { status, body } = await client.post('/mutate', sample);
+      await client.close();
+
+      expect(status).toBe(200);
+      const response = (body as { response: { uid: string; patch: string } }).response;
+      expect(response.uid).toBe(sample.request.uid);
+      const operations = JSON.parse(Buffer.from(response.patch, 'base64').toString()) as {
+        path: string;
+        value: unknown;
+      }[];
+      expect(operations).toContainEqual({
+        op: 'replace',
+        path: '/spec/containers/0/image',
+        value: `${registry.host}/library/nginx:1.27@${pushed.digest}`,
+      });
+      expect(operations).toContainEqual({
+        op: 'replace',
+        path: '/spec/initContainers/0/image',
+        value: `${registry.host}/busybox:1.36@${busybox.digest}`,
+      });
+    } finally {
+      server.kill('SIGTERM');
+    }
+    const [code] = await exited;
+    expect(code).toBe(0);
+  });
+});
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/pod-review.json', import.meta.url));
+
+/** The webhook's port, from the log line it writes once it listens; the log keeps draining. */
+function servingPort(server: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    server.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /"webhookPort":(\d+)/.exec(output);
+      if (match?.[1] !== undefined) resolve(Number(match[1]));
+    });
+    server.once('exit', () => {
+      reject(new Error(`serve exited before listening:\n${output}`));
+    });
+  });
+}
