@@ -247,7 +247,7 @@ describe('serve, as make run starts it', () => {
     } finally {
       server.kill('SIGTERM');
     }
-    const [code] = await exited;
+    const [code] = (await exited) as [number | null];
     expect(code).toBe(0);
   });
 });
