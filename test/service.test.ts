@@ -11,6 +11,7 @@ import { ServingTls } from '../src/tls/serving-tls.js';
 import { startFaultRegistry, type FaultRegistry } from './support/fault-registry.js';
 import { HttpsTestClient } from './support/https.js';
 import { buildImageManifest } from './support/image-push.js';
+import { LOOPBACK_SERVE_FLAGS } from './support/serve-flags.js';
 
 interface Answer {
   response: { uid: string; allowed: boolean; patch?: string; warnings?: string[] };
@@ -45,17 +46,7 @@ describe('service', () => {
   async function start(argv: string[]): Promise<void> {
     const { config } = loadConfig(
       'serve',
-      [
-        '--address',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--metrics-port',
-        '0',
-        '--insecure-registry',
-        registry.host,
-        ...argv,
-      ],
+      [...LOOPBACK_SERVE_FLAGS, '--insecure-registry', registry.host, ...argv],
       {},
     );
     const tls = ServingTls.selfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });

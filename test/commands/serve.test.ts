@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { assembleService } from '../../src/commands/serve.js';
 import { loadConfig } from '../../src/config.js';
 import type { Environment } from '../../src/environment.js';
+import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
 
 describe('serve', () => {
   let directory: string;
@@ -29,7 +30,7 @@ describe('serve', () => {
     };
   }
 
-  const argv = ['--address', '127.0.0.1', '--port', '0', '--metrics-port', '0'];
+  const argv = [...LOOPBACK_SERVE_FLAGS];
 
   it('starts standalone, ready, and writes the self-signed CA where it says', async () => {
     const logs: string[] = [];

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { HttpsTestClient } from '../support/https.js';
 import { pushImage, pushIndex } from '../support/image-push.js';
 import { startRegistry, type RegistryAuthMode, type TestRegistry } from '../support/registry.js';
+import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -190,18 +191,7 @@ describe('serve, as make run starts it', () => {
     });
     const server = spawn(
       process.execPath,
-      [
-        MAIN,
-        'serve',
-        '--address',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--metrics-port',
-        '0',
-        '--insecure-registry',
-        registry.host,
-      ],
+      [MAIN, 'serve', ...LOOPBACK_SERVE_FLAGS, '--insecure-registry', registry.host],
       {
         env: { PATH: process.env.PATH ?? '', HOME: directory, TMPDIR: directory },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,6 +16,7 @@ import { HttpsTestClient } from '../support/https.js';
 import { pushImage } from '../support/image-push.js';
 import { KubeApiDouble } from '../support/kube-api.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
 
 const OPT_IN = { 'digest-pinner.io/pin': 'enabled' };
 
@@ -110,7 +111,7 @@ describe('cluster mode end to end', () => {
     const kubeconfig = await api.writeKubeconfig(directory);
     const caFile = join(directory, 'registry-ca.pem');
     await writeFile(caFile, registry.caPem!);
-    const argv = ['--address', '127.0.0.1', '--port', '0', '--metrics-port', '0'];
+    const argv = [...LOOPBACK_SERVE_FLAGS];
     const env = {
       KUBECONFIG: kubeconfig,
       DIGEST_PINNER_REGISTRY_CA: caFile,

@@ -20,6 +20,7 @@ import {
 import { HttpsTestClient } from '../support/https.js';
 import { pushImage, pushIndex } from '../support/image-push.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
 
 interface ReviewAnswer {
   response: {
@@ -70,16 +71,7 @@ describe('webhook end to end', () => {
     ]);
     const { config } = loadConfig(
       'serve',
-      [
-        '--address',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--metrics-port',
-        '0',
-        '--insecure-registry',
-        open.host,
-      ],
+      [...LOOPBACK_SERVE_FLAGS, '--insecure-registry', open.host],
       {},
     );
     const tls = ServingTls.selfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
