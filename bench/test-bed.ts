@@ -15,7 +15,6 @@ import {
   type CountingProxy,
   type TestRegistry,
 } from '../test/support/registry.js';
-import { startDelayingProxy, type DelayingProxy } from './delaying-proxy.js';
 
 /** How long every registry answer takes behind the delaying proxy. */
 export const REGISTRY_DELAY_MS = 50;
@@ -36,7 +35,7 @@ export interface TestBed {
   /** In front of `token`: counts the requests that reach the registry. */
   readonly tokenProxy: CountingProxy;
   /** In front of `plain`: every answer REGISTRY_DELAY_MS after its request. */
-  readonly distant: DelayingProxy;
+  readonly distant: CountingProxy;
   /** A docker config.json with the token registry's credentials, for its host and its proxy's. */
   readonly dockerConfigFile: string;
   /** Every registry host a webhook reaches over plain http (token realm included). */
@@ -85,7 +84,7 @@ export async function startTestBed(): Promise<TestBed> {
     cleanups.push(() => token.stop());
     const tokenProxy = await startCountingProxy(token.url);
     cleanups.push(() => tokenProxy.stop());
-    const distant = await startDelayingProxy(plain.url, REGISTRY_DELAY_MS);
+    const distant = await startCountingProxy(plain.url, { answerAfterMs: REGISTRY_DELAY_MS });
     cleanups.push(() => distant.stop());
 
     const dockerConfigFile = join(directory, 'docker-config.json');

@@ -297,16 +297,32 @@ export interface CountingProxy {
   stop(): Promise<void>;
 }
 
+export interface ProxyOptions {
+  /**
+   * Hold every answer until this long after its request arrived, as a registry across the
+   * internet answers tens of milliseconds late. Held until then, not for this long more: the
+   * local registry's own time stays inside the delay, as a real registry's many servers answer
+   * requests side by side.
+   */
+  readonly answerAfterMs?: number;
+}
+
 /**
  * A plain-http loopback proxy in front of an http registry (or token server) that records every
  * request it forwards. Redirects and auth realms are not rewritten: a token realm still points
  * at the token server itself.
  */
-export async function startCountingProxy(targetUrl: string): Promise<CountingProxy> {
+export async function startCountingProxy(
+  targetUrl: string,
+  options: ProxyOptions = {},
+): Promise<CountingProxy> {
   const target = new URL(targetUrl);
   const requests: ProxiedRequest[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const answerAfterMs = options.answerAfterMs ?? 0;
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
     requests.push({ method: incoming.method ?? '', path: incoming.url ?? '' });
+    const arrived = performance.now();
     const upstream = httpRequest(
       {
         host: target.hostname,
@@ -316,8 +332,20 @@ export async function startCountingProxy(targetUrl: string): Promise<CountingPro
         headers: { ...incoming.headers, host: target.host },
       },
       (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
+        const relay = (): void => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        };
+        const wait = arrived + answerAfterMs - performance.now();
+        if (wait <= 0) {
+          relay();
+          return;
+        }
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          relay();
+        }, wait);
+        timers.add(timer);
       },
     );
     upstream.on('error', () => outgoing.destroy());
@@ -337,6 +365,7 @@ export async function startCountingProxy(targetUrl: string): Promise<CountingPro
     stop: async () => {
       if (closed) return;
       closed = true;
+      for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();
       server.close();
       await once(server, 'close');
