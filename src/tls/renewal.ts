@@ -7,6 +7,7 @@
  * serve until their next check, stays trusted through the overlap.
  */
 import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import {
   createCertificateAuthority,
   issueServingCertificate,
@@ -143,6 +144,9 @@ function servingCertificateProblem(
   const key = privateKey(stored.servingKeyPem);
   if (key === undefined) return 'no readable serving key';
   if (!certificate.checkPrivateKey(key)) return 'serving key does not belong to its certificate';
+  if (!usableForTls(stored.servingCertPem ?? '', stored.servingKeyPem ?? '')) {
+    return 'serving certificate refused by OpenSSL (weak key or signature)';
+  }
   if (!certificate.checkIssued(authority) || !certificate.verify(authority.publicKey)) {
     return 'serving certificate not signed by the stored CA';
   }
@@ -150,6 +154,16 @@ function servingCertificateProblem(
   const missing = policy.dnsNames.filter((name) => !names.has(name));
   if (missing.length > 0) return `serving certificate lacks ${missing.join(', ')}`;
   return renewalDue(certificate, 'serving certificate', policy.renewBeforeFraction, now);
+}
+
+/** Whether the TLS server would take the pair: it refuses some that X509Certificate accepts. */
+function usableForTls(certPem: string, keyPem: string): boolean {
+  try {
+    createSecureContext({ cert: certPem, key: keyPem });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function newAuthoritySet(

@@ -220,11 +220,25 @@ export class SelfManagedTls implements TlsSource {
     const previous = this.#material;
     this.#material = next;
     if (next.certPem === previous.certPem && next.keyPem === previous.keyPem) return;
-    for (const listener of this.#changeListeners) listener(next);
+    for (const listener of this.#changeListeners) {
+      // A listener that refuses the certificate (OpenSSL rejects what X509Certificate accepts,
+      // a 512-bit key say) must not end the renewal loop, nor the process.
+      try {
+        listener(next);
+      } catch (error: unknown) {
+        this.#emitError(error);
+      }
+    }
   }
 
   #emitError(error: unknown): void {
-    for (const listener of this.#errorListeners) listener(error);
+    for (const listener of this.#errorListeners) {
+      try {
+        listener(error);
+      } catch {
+        // An error listener that throws has nowhere left to report to.
+      }
+    }
   }
 
   #schedule(): void {
@@ -234,9 +248,13 @@ export class SelfManagedTls implements TlsSource {
     const base = retry ? timing.retryIntervalMs : timing.checkIntervalMs;
     const delay = Math.round(base * (1 - JITTER + 2 * JITTER * random()));
     this.#timer = setTimeout(() => {
-      void this.check().then(() => {
-        if (!this.#closed) this.#schedule();
-      });
+      void this.check()
+        .catch((error: unknown) => {
+          this.#emitError(error);
+        })
+        .finally(() => {
+          if (!this.#closed) this.#schedule();
+        });
     }, delay);
     this.#timer.unref();
   }

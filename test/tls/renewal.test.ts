@@ -11,6 +11,7 @@ import {
   serviceDnsNames,
   type RenewalPolicy,
 } from '../../src/tls/renewal.js';
+import forge from 'node-forge';
 
 const DAY_MS = 86_400_000;
 const NOW = new Date('2030-06-01T00:00:00Z');
@@ -45,6 +46,27 @@ function serving(
     now: daysBeforeNow(options.issuedDaysAgo ?? 10),
   });
   return { certPem, keyPem };
+}
+
+/** A serving certificate X509Certificate accepts but a TLS server refuses: a 512-bit key. */
+function weakServing(signer: CertificateKeyPair): CertificateKeyPair {
+  const keys = forge.pki.rsa.generateKeyPair(512);
+  const certificate = forge.pki.createCertificate();
+  certificate.publicKey = keys.publicKey;
+  certificate.serialNumber = '01';
+  certificate.validity.notBefore = daysBeforeNow(10);
+  certificate.validity.notAfter = daysBeforeNow(-355);
+  const issuer = forge.pki.certificateFromPem(signer.certPem);
+  certificate.setSubject([{ name: 'commonName', value: POLICY.commonName }]);
+  certificate.setIssuer(issuer.subject.attributes);
+  certificate.setExtensions([
+    { name: 'subjectAltName', altNames: POLICY.dnsNames.map((value) => ({ type: 2, value })) },
+  ]);
+  certificate.sign(forge.pki.privateKeyFromPem(signer.keyPem), forge.md.sha256.create());
+  return {
+    certPem: forge.pki.certificateToPem(certificate),
+    keyPem: forge.pki.privateKeyToPem(keys.privateKey),
+  };
 }
 
 /** The DER of a PEM certificate: the same certificate whatever the line endings around it. */
@@ -138,6 +160,11 @@ describe('renewal', () => {
       problem: "paired with another certificate's key",
       store: () => ({ ...stored(ca, sound), servingKeyPem: serving(ca).keyPem }),
       change: /^serving key does not belong to its certificate/,
+    },
+    {
+      problem: 'with a key OpenSSL refuses to serve (512-bit RSA)',
+      store: () => stored(ca, weakServing(ca)),
+      change: /^serving certificate refused by OpenSSL/,
     },
     {
       problem: 'signed by another CA',

@@ -404,6 +404,22 @@ describe('self-managed', () => {
       expect(api.requestCount('mutatingwebhookconfigurations', 'patch')).toBe(1);
     });
 
+    it('reports, and survives, a change listener that refuses the new certificate', async () => {
+      api.addMutatingWebhookConfiguration(manifestWebhookConfiguration());
+      const tls = await bootstrap();
+      const refusal = new Error('ee key too small');
+      tls.onChange(() => {
+        throw refusal;
+      });
+      const failures = errors(tls);
+
+      clock.advance(250 * DAY_MS);
+      await expect(tls.check()).resolves.toBeUndefined();
+
+      expect(failures).toEqual([refusal]);
+      expect(tls.current.certPem).toBe(storedSecret().servingCert);
+    });
+
     it('takes what the other replica wrote when both renew at once and one update conflicts', async () => {
       const observer = new RecordingObserver();
       const first = await bootstrap({ observer });
