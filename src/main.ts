@@ -24,3 +24,5 @@ const exitCode = await runCli(process.argv.slice(2), {
   shutdown: shutdown.signal,
 });
 process.exitCode = exitCode;
+// A failed command must end the process even if something it started still holds it open.
+if (exitCode !== 0) process.exit(exitCode);

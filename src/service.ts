@@ -127,8 +127,18 @@ export async function startService(config: Config, parts: ServiceParts): Promise
   parts.tls.watch();
   const metricsServer = createHttpServer(metricsApp);
 
-  const webhookPort = await listen(webhookServer, config.address, config.port);
-  const metricsPort = await listen(metricsServer, config.address, config.metricsPort);
+  let webhookPort: number;
+  let metricsPort: number;
+  try {
+    webhookPort = await listen(webhookServer, config.address, config.port);
+    metricsPort = await listen(metricsServer, config.address, config.metricsPort);
+  } catch (error: unknown) {
+    // A port in use: close what did start, so a failed start ends the process.
+    await drain(webhookServer, 0);
+    parts.tls.close();
+    await client.close();
+    throw error;
+  }
   logger.info(
     { address: config.address, webhookPort, metricsPort, failurePolicy: config.failurePolicy },
     'digest-pinner serving',

@@ -51,6 +51,10 @@ export async function assembleService(
       '--tls-secret needs a cluster (in-cluster, --kubeconfig or KUBECONFIG)',
     ]);
   }
+  // Every input that can fail is read before anything starts running.
+  const registryCaCertificates = await Promise.all(
+    config.registryCas.map((path) => readFile(path, 'utf8')),
+  );
   // Loaded on demand: importing the Kubernetes client takes most of a second.
   const cluster = location === undefined ? undefined : await import('./cluster.js');
   const connection =
@@ -66,17 +70,21 @@ export async function assembleService(
     cluster === undefined || connection === undefined
       ? await standaloneParts(config, environment, logger)
       : cluster.clusterParts(config, connection, context);
-  const registryCaCertificates = await Promise.all(
-    config.registryCas.map((path) => readFile(path, 'utf8')),
-  );
-  const service = await startService(config, {
-    ...parts,
-    logger,
-    tls,
-    metrics,
-    registryCaCertificates,
-  });
-  return { service, logger };
+  try {
+    const service = await startService(config, {
+      ...parts,
+      logger,
+      tls,
+      metrics,
+      registryCaCertificates,
+    });
+    return { service, logger };
+  } catch (error: unknown) {
+    // Nothing started may keep the process alive: a watch or a timer would hold it open.
+    tls.close();
+    await parts.namespaces.stop();
+    throw error;
+  }
 }
 
 export interface CommonParts {

@@ -5,6 +5,8 @@ import { assembleService } from '../../src/commands/serve.js';
 import { loadConfig } from '../../src/config.js';
 import type { Environment } from '../../src/environment.js';
 import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 
 describe('serve', () => {
   let directory: string;
@@ -78,4 +80,41 @@ describe('serve', () => {
     expect(logs.join('')).toContain('"msg":"docker config"');
     expect(logs.join('')).toContain(join(directory, 'config.json'));
   });
+
+  it('closes what it started when a port is taken, so a failed start ends the process', async () => {
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const webhookPort = await freePort();
+    const { config } = loadConfig(
+      'serve',
+      [
+        '--address',
+        '127.0.0.1',
+        '--port',
+        String(webhookPort),
+        '--metrics-port',
+        String((taken.address() as AddressInfo).port),
+      ],
+      {},
+    );
+
+    await expect(assembleService(config, environment({}, []))).rejects.toThrow(/EADDRINUSE/);
+
+    const again = createServer();
+    again.listen(webhookPort, '127.0.0.1');
+    await once(again, 'listening');
+    again.close();
+    taken.close();
+  });
 });
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  probe.close();
+  await once(probe, 'close');
+  return port;
+}
