@@ -56,6 +56,7 @@ export interface RunningService {
 
 const DRAIN_MARGIN_MS = 2000;
 const IDLE_SWEEP_MS = 25;
+const KEEP_ALIVE_TIMEOUT_MS = 95_000;
 
 export async function startService(config: Config, parts: ServiceParts): Promise<RunningService> {
   const { logger } = parts;
@@ -114,6 +115,10 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     { cert: material.certPem, key: material.keyPem },
     webhookApp,
   );
+  // Longer than the API server keeps idle connections (90 s): a request sent on a connection
+  // this side is just closing is not retried, and its pod would be admitted unpinned.
+  webhookServer.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  webhookServer.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 5000;
   parts.tls.onChange((next) => {
     webhookServer.setSecureContext({ cert: next.certPem, key: next.keyPem });
     logger.info('serving certificate reloaded');
