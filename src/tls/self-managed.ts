@@ -72,7 +72,7 @@ export interface SelfManagedTlsOptions {
 }
 
 export const DEFAULT_SELF_MANAGED_TLS_TIMING: SelfManagedTlsTiming = {
-  checkIntervalMs: 3_600_000,
+  checkIntervalMs: 5 * 60_000,
   retryIntervalMs: 60_000,
   bootstrapTimeoutMs: 20_000,
   bootstrapBackoffMs: 250,
