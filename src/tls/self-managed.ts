@@ -303,7 +303,12 @@ async function reconcileSecret(parts: Parts, servedCaPem?: string): Promise<Cert
   for (let attempt = 1; ; attempt += 1) {
     const stored = await store.read();
     const now = new Date(clock.now());
-    const { set, change } = reconcileCertificates(stored?.certificates, policy, now, servedCaPem);
+    // A replica that finds no Secret (deleted, or never made) makes a new CA. Without a bundle
+    // of its own it keeps the CAs the API server trusts now, or the replicas still serving under
+    // them would lose trust until their next check.
+    const keptCaPem =
+      servedCaPem ?? (stored === undefined ? await parts.caBundle?.trustedBundle() : undefined);
+    const { set, change } = reconcileCertificates(stored?.certificates, policy, now, keptCaPem);
     if (change === undefined) return set;
     const written =
       stored === undefined ? await store.create(set) : await store.replace(stored, set);

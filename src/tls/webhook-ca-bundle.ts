@@ -70,6 +70,28 @@ export class WebhookCaBundle {
     return `MutatingWebhookConfiguration ${this.#name}`;
   }
 
+  /**
+   * The CAs the API server trusts now: every webhook's caBundle, as one PEM bundle. Best effort:
+   * `undefined` when the configuration is missing or cannot be read.
+   */
+  async trustedBundle(): Promise<string | undefined> {
+    try {
+      const configuration = await this.#call('read', [NOT_FOUND], () =>
+        this.#api.readMutatingWebhookConfiguration({ name: this.#name }),
+      );
+      if (typeof configuration === 'number') return undefined;
+      const bundles = new Set(
+        (configuration.webhooks ?? [])
+          .map((webhook) => webhook.clientConfig.caBundle)
+          .filter((caBundle): caBundle is string => caBundle !== undefined && caBundle !== '')
+          .map((caBundle) => Buffer.from(caBundle, 'base64').toString('utf8')),
+      );
+      return bundles.size === 0 ? undefined : [...bundles].join('\n');
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Makes every webhook's caBundle `caBundlePem`. */
   async sync(caBundlePem: string): Promise<CaBundleSync> {
     for (let attempt = 1; ; attempt += 1) {

@@ -320,7 +320,8 @@ describe('self-managed', () => {
       await bootstrap();
 
       expect(api.requestCount('mutatingwebhookconfigurations', 'patch')).toBe(1);
-      expect(api.requestCount('mutatingwebhookconfigurations', 'get')).toBe(3);
+      // One more on the first start, which found no Secret: the CAs trusted until then are read.
+      expect(api.requestCount('mutatingwebhookconfigurations', 'get')).toBe(4);
     });
 
     it('sets the caBundle on the next check when the webhook configuration appears after the start', async () => {
@@ -469,6 +470,24 @@ describe('self-managed', () => {
       expect(new X509Certificate(after.servingCert).checkIssued(added!)).toBe(true);
       expect(caBundles()).toEqual([after.caBundle]);
       expect(tls.current.caPem).toBe(after.caBundle);
+    });
+
+    it('keeps the trusted CA when a newly started replica is the first to find the Secret gone', async () => {
+      api.addMutatingWebhookConfiguration(manifestWebhookConfiguration());
+      const serving = await bootstrap();
+      const oldAuthority = new X509Certificate(serving.current.caPem!);
+
+      api.deleteSecret(NAMESPACE, SECRET);
+      const newcomer = await bootstrap();
+
+      const trusted = certificatesOf(caBundles()[0]!);
+      const stillServed = new X509Certificate(serving.current.certPem);
+      expect(trusted.map((certificate) => certificate.raw)).toContainEqual(oldAuthority.raw);
+      expect(
+        trusted.some((ca) => stillServed.checkIssued(ca) && stillServed.verify(ca.publicKey)),
+      ).toBe(true);
+      const fresh = new X509Certificate(newcomer.current.certPem);
+      expect(trusted.some((ca) => fresh.checkIssued(ca) && fresh.verify(ca.publicKey))).toBe(true);
     });
 
     it('keeps the CA the replicas serve under trusted when the Secret was deleted', async () => {
