@@ -20,6 +20,7 @@ import {
 } from './registry/errors.js';
 import { formatPlatform, type Platform } from './registry/platform.js';
 import type { DigestResolver, LookupResult, Resolution } from './resolver-types.js';
+import { abortable } from './abort.js';
 
 export interface ResolverObserver {
   lookup(result: LookupResult): void;
@@ -110,27 +111,6 @@ function isExpired(entry: CachedAnswer, now: number): boolean {
 
 function isAuthorizationFailure(error: unknown): boolean {
   return error instanceof RegistryUnauthorizedError || error instanceof RegistryDeniedError;
-}
-
-/** Settles with `promise`, or rejects when `signal` aborts first: each caller keeps its deadline. */
-async function untilAborted<T>(
-  promise: Promise<T>,
-  signal: AbortSignal,
-  onAbort: () => Error,
-): Promise<T> {
-  if (signal.aborted) throw onAbort();
-  let stop: () => void = () => undefined;
-  const aborted = new Promise<never>((_resolve, reject) => {
-    stop = () => {
-      reject(onAbort());
-    };
-    signal.addEventListener('abort', stop, { once: true });
-  });
-  try {
-    return await Promise.race([promise, aborted]);
-  } finally {
-    signal.removeEventListener('abort', stop);
-  }
 }
 
 export class CachingResolver implements DigestResolver {
@@ -261,7 +241,7 @@ export class CachingResolver implements DigestResolver {
     };
     let entry: CachedAnswer | undefined;
     try {
-      entry = await untilAborted(
+      entry = await abortable(
         this.#cache.fetch(key, { context, status }),
         context.signal,
         timedOut,

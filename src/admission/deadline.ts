@@ -3,6 +3,7 @@
  * but one that ignores it (or hangs) must not hold the answer past the deadline, so every wait
  * is also raced against the signal here.
  */
+import { abortable, abortReason } from '../abort.js';
 
 /** Aborts after `timeoutMs`, or as soon as `callerSignal` does. */
 export function requestDeadline(timeoutMs: number, callerSignal?: AbortSignal): AbortSignal {
@@ -12,20 +13,9 @@ export function requestDeadline(timeoutMs: number, callerSignal?: AbortSignal): 
 
 /** `work`'s result, or a rejection with the signal's reason as soon as `signal` aborts. */
 export function beforeAbort<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      reject(abortError(signal));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    // A dependency that throws synchronously rejects like one that rejects.
-    void Promise.resolve()
-      .then(work)
-      .then(resolve, reject)
-      .finally(() => {
-        signal.removeEventListener('abort', onAbort);
-      });
-  });
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  // A dependency that throws synchronously rejects like one that rejects.
+  return abortable(Promise.resolve().then(work), signal);
 }
 
 /** Whether `signal` was aborted by its timeout rather than by the caller. */
@@ -40,9 +30,4 @@ export function timedOut(signal: AbortSignal): boolean {
     'name' in reason &&
     reason.name === 'TimeoutError'
   );
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason = signal.reason as unknown;
-  return reason instanceof Error ? reason : new Error('aborted', { cause: reason });
 }

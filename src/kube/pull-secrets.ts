@@ -29,6 +29,7 @@ import {
   type KubeApiObserver,
   type KubeApiResource,
 } from './api-calls.js';
+import { abortable } from '../abort.js';
 
 export const DEFAULT_PULL_SECRET_TTL_MS = 30_000;
 const DEFAULT_MAX_CACHED_OBJECTS = 4096;
@@ -226,19 +227,4 @@ function describeOutcome(outcome: Outcome<unknown>, what: string): string {
   return outcome.kind === 'failed'
     ? `${what} could not be read: ${outcome.detail}`
     : `${what} not found`;
-}
-
-/** `promise`, or the signal's reason as soon as it aborts; the work itself goes on for others. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => {
-      signal.removeEventListener('abort', onAbort);
-    });
-  });
 }
