@@ -3,15 +3,14 @@
  * now, one line per argument, in the user's spelling. The same cache as the webhook, so
  * duplicate arguments cost one registry request.
  */
-import { readFile } from 'node:fs/promises';
 import type { Config } from '../config.js';
-import { loadDockerConfigFile } from '../credentials/docker-config.js';
-import { defaultDockerConfigPath, type Environment } from '../environment.js';
+import type { Environment } from '../environment.js';
 import { errorMessage } from '../errors.js';
 import { parseImageReference, pinnedReference } from '../reference.js';
 import { RegistryClient } from '../registry/client.js';
 import { CachingResolver } from '../resolver.js';
 import type { Keyring } from '../credentials/credential.js';
+import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
 
 export const ResolveExitCodes = { ok: 0, someFailed: 1, usage: 2 } as const;
 
@@ -25,9 +24,7 @@ export async function runResolve(
     return ResolveExitCodes.usage;
   }
   const keyring = await loadKeyring(config, environment);
-  const caCertificates = await Promise.all(
-    config.registryCas.map((path) => readFile(path, 'utf8')),
-  );
+  const caCertificates = await readRegistryCas(config);
   const client = new RegistryClient({
     insecureRegistries: config.insecureRegistries,
     caCertificates,
@@ -84,10 +81,9 @@ async function pinOne(image: string, context: PinContext): Promise<{ ok: boolean
 }
 
 async function loadKeyring(config: Config, environment: Environment): Promise<Keyring> {
-  const path = config.dockerConfig ?? defaultDockerConfigPath(environment);
-  if (path === undefined) return { lookup: () => [] };
-  const loaded = await loadDockerConfigFile(path);
-  for (const problem of loaded.problems)
+  const local = await loadLocalDockerConfig(config, environment);
+  for (const problem of local.problems) {
     environment.stderr.write(`digest-pinner: warning: ${problem}\n`);
-  return loaded.keyring;
+  }
+  return local.keyring;
 }

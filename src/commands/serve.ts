@@ -4,13 +4,13 @@
  * TLS from files, self-managed in a Secret of the cluster, or made at start — run it until
  * shutdown, then drain.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { loadDockerConfigFile } from '../credentials/docker-config.js';
 import { StaticCredentialProvider, type CredentialProvider } from '../credentials/provider.js';
-import { defaultDockerConfigPath, type Environment } from '../environment.js';
+import type { Environment } from '../environment.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { locateKubeConfig } from '../kube/kubeconfig-location.js';
 import { createLogger } from '../log.js';
@@ -22,10 +22,11 @@ import {
   type RunningService,
 } from '../service.js';
 import { ServingTls, type TlsSource } from '../tls/serving-tls.js';
+import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
 
 export async function runServe(config: Config, environment: Environment): Promise<number> {
   const { service, logger } = await assembleService(config, environment);
-  await untilAborted(environment.shutdown);
+  if (!environment.shutdown.aborted) await once(environment.shutdown, 'abort');
   logger.info('shutdown requested: draining');
   await service.close();
   return 0;
@@ -52,9 +53,7 @@ export async function assembleService(
     ]);
   }
   // Every input that can fail is read before anything starts running.
-  const registryCaCertificates = await Promise.all(
-    config.registryCas.map((path) => readFile(path, 'utf8')),
-  );
+  const registryCaCertificates = await readRegistryCas(config);
   // Loaded on demand: importing the Kubernetes client takes most of a second.
   const cluster = location === undefined ? undefined : await import('./cluster.js');
   const connection =
@@ -98,17 +97,13 @@ async function standaloneParts(
   environment: Environment,
   logger: Logger,
 ): Promise<CommonParts> {
-  const path = config.dockerConfig ?? defaultDockerConfigPath(environment);
-  const loaded = path === undefined ? undefined : await loadDockerConfigFile(path);
-  for (const problem of loaded?.problems ?? []) logger.warn({ problem }, 'docker config');
+  const local = await loadLocalDockerConfig(config, environment);
+  for (const problem of local.problems) logger.warn({ problem }, 'docker config');
   logger.info(
-    { dockerConfig: path, credentials: loaded?.entries.length ?? 0 },
+    { dockerConfig: local.path, credentials: local.credentials },
     'no cluster found: standalone mode, every namespace opted in',
   );
-  const credentials = new StaticCredentialProvider(
-    loaded?.keyring ?? { lookup: () => [] },
-    loaded?.problems ?? [],
-  );
+  const credentials = new StaticCredentialProvider(local.keyring, local.problems);
   return { credentials, namespaces: everyNamespace, ownNamespace: config.namespace };
 }
 
@@ -147,17 +142,4 @@ async function writeCa(caPem: string, tempDir: string): Promise<string> {
   const path = join(directory, 'ca.pem');
   await writeFile(path, caPem);
   return path;
-}
-
-function untilAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    signal.addEventListener(
-      'abort',
-      () => {
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
