@@ -60,6 +60,14 @@ export class ImageReference {
     return this.tag ?? DEFAULT_TAG;
   }
 
+  /**
+   * `registry/repository:tag`, `latest` when no tag was given: what a tag is resolved from, the
+   * same however the user spelled the name.
+   */
+  get taggedName(): string {
+    return `${this.name}:${this.effectiveTag}`;
+  }
+
   /** Fully qualified normalized form, e.g. `docker.io/library/nginx:1.27`. */
   toString(): string {
     const tag = this.tag === undefined ? '' : `:${this.tag}`;

@@ -99,9 +99,8 @@ const silentObserver: ResolverObserver = { lookup: () => undefined, eviction: ()
 
 function referenceLabel(reference: ImageReference, platform: Platform | undefined): string {
   const version =
-    reference.digest === undefined ? `:${reference.effectiveTag}` : `@${reference.digest}`;
-  const suffix = platform === undefined ? '' : ` platform=${formatPlatform(platform)}`;
-  return `${reference.name}${version}${suffix}`;
+    reference.digest === undefined ? reference.taggedName : `${reference.name}@${reference.digest}`;
+  return platform === undefined ? version : `${version} platform=${formatPlatform(platform)}`;
 }
 
 /** As lru-cache decides it: an entry is fresh for `ttlMs` inclusive. */
@@ -226,10 +225,8 @@ export class CachingResolver implements DigestResolver {
     // a cache key costs about 200 bytes more per entry.
     const key = [context.label, credentialIdentity(context.credential)].join(KEY_SEPARATOR);
     const status: LRUCache.Status<string, CachedAnswer, FetchContext> = {};
-    const errorContext = {
-      registry: context.reference.registry,
-      repository: context.reference.repository,
-    };
+    // A reference names its registry and repository, which is all an error needs to say where.
+    const errorContext = context.reference;
     // Made only when needed: an Error captures a stack trace, which a warm lookup cannot afford.
     let timeout: RegistryTimeoutError | undefined;
     const timedOut = (): RegistryTimeoutError => {

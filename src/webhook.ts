@@ -5,7 +5,6 @@
  */
 import type { Logger } from 'pino';
 import { mutate, type MutateDependencies, type MutationResult } from './admission/mutate.js';
-import { unexpectedErrorResult } from './admission/outcome.js';
 import { parseAdmissionReview, type AdmissionRequest } from './admission/review.js';
 import type { AdmissionObservation } from './metrics.js';
 import type { AdmissionAnswer, AdmissionHandler } from './server.js';
@@ -43,20 +42,11 @@ export class WebhookHandler implements AdmissionHandler {
       return { status: 400, body: { error: parsed.reason } };
     }
     const { request } = parsed.review;
-    const result = await this.#mutateSafely(parsed.review);
+    // mutate answers every failure of its own under the failure policy; it does not reject.
+    const result = await mutate(parsed.review, this.#mutation);
     const seconds = (this.#now() - started) / 1000;
     this.#record(request, result, seconds);
     return { status: 200, body: result.response };
-  }
-
-  async #mutateSafely(review: Parameters<typeof mutate>[0]): Promise<MutationResult> {
-    try {
-      return await mutate(review, this.#mutation);
-    } catch (error: unknown) {
-      // mutate answers its own errors; this guards the guarantee that every review is answered.
-      this.#logger.error({ err: error, uid: review.request.uid }, 'admission failed unexpectedly');
-      return unexpectedErrorResult(review.request.uid, error, this.#mutation.policy.failurePolicy);
-    }
   }
 
   #record(request: AdmissionRequest, result: MutationResult, seconds: number): void {

@@ -75,9 +75,6 @@ function stickyDigest(
 }
 
 function tryParse(text: string): ImageReference | undefined {
-  try {
-    return parseImageReference(text);
-  } catch {
-    return undefined;
-  }
+  const parsed = parse(text);
+  return 'reference' in parsed ? parsed.reference : undefined;
 }

@@ -26,7 +26,7 @@ import { buildPatch, type ImageReplacement, type PatchOperation } from './patch.
 import { credentialSubject, podCredentials } from './pod-credentials.js';
 import { containerImages, imageSites, type ImageSite, type PodSpecLocation } from './pod-specs.js';
 import { admissionScope, type MutationPolicy, type NamespacePolicy } from './policy.js';
-import { resolveAll, resolutionKey, type ResolutionOutcome } from './resolution.js';
+import { resolveAll, type ResolutionOutcome } from './resolution.js';
 import type { AdmissionRequest, AdmissionReview } from './review.js';
 import { imageWarning } from './warnings.js';
 
@@ -162,7 +162,7 @@ function pinnedImage(
     case 'pin':
       return pinnedReference(plan.reference, plan.digest, { dropTag });
     case 'resolve': {
-      const outcome = outcomes.get(resolutionKey(plan.reference)) ?? { reason: 'error' };
+      const outcome = outcomes.get(plan.reference.taggedName) ?? { reason: 'error' };
       return outcome.digest === undefined
         ? { reason: outcome.reason }
         : pinnedReference(plan.reference, outcome.digest, { dropTag });

@@ -12,11 +12,6 @@ export type ResolutionOutcome =
   | { readonly digest: string; readonly reason?: never }
   | { readonly digest?: never; readonly reason: string };
 
-/** References with the same key are the same image and tag, however they are spelled. */
-export function resolutionKey(reference: ImageReference): string {
-  return `${reference.name}:${reference.effectiveTag}`;
-}
-
 export async function resolveAll(input: {
   readonly resolver: DigestResolver;
   readonly keyring: Keyring;
@@ -25,7 +20,7 @@ export async function resolveAll(input: {
 }): Promise<ReadonlyMap<string, ResolutionOutcome>> {
   const distinct = new Map<string, ImageReference>();
   for (const reference of input.references) {
-    const key = resolutionKey(reference);
+    const key = reference.taggedName;
     if (!distinct.has(key)) distinct.set(key, reference);
   }
   const outcomes = await Promise.all(
