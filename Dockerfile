@@ -16,10 +16,8 @@ WORKDIR /app
 ENV npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 COPY package.json package-lock.json ./
 # --ignore-scripts: no dependency runs code while installing; nothing here needs a native build.
-# npm install, not npm ci: the lock file lacks other platforms' optional binaries (jest's
-# resolver), which the registry the project is developed against does not serve, and npm ci
-# refuses such a lock. Every direct dependency is an exact version and the rest follow the lock.
-RUN npm install --ignore-scripts --no-save
+# npm ci: exactly the committed lock file, or a failed build.
+RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -29,7 +27,7 @@ FROM ${NODE_IMAGE} AS production-dependencies
 WORKDIR /app
 ENV npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev --ignore-scripts --no-save && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
 # --- the runtime's root filesystem: node, the libraries it links, users, nothing else -----------
 FROM ${NODE_IMAGE} AS runtime-root

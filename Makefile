@@ -12,10 +12,10 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-# npm install, not npm ci: npm 11 leaves other platforms' optional binaries (jest's resolver)
-# out of the lock file and npm ci then refuses it. Top-level versions are exact and locked.
+# npm ci: exactly what the committed lock file says, and the lock file left as it is. The lock
+# keeps every platform's optional binaries (jest's resolver), so it is the same on any machine.
 $(NODE_MODULES_STAMP): package.json package-lock.json
-	npm install --no-audit --no-fund
+	npm ci --no-audit --no-fund
 	@touch $@
 
 .PHONY: install
