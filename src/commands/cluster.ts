@@ -17,9 +17,8 @@ import {
 import { NamespaceWatcher } from '../kube/namespaces.js';
 import { KubernetesCredentialProvider } from '../kube/pull-secrets.js';
 import type { Metrics } from '../metrics.js';
-import { everyNamespace, type NamespaceSource } from '../service.js';
 import { SelfManagedTls } from '../tls/self-managed.js';
-import type { CommonParts } from './serve.js';
+import { everyNamespace, type CommonParts, type NamespaceSource } from './common-parts.js';
 
 export interface ClusterConnection {
   readonly clients: KubeClients;

@@ -1,28 +1,30 @@
 /**
- * `digest-pinner serve`: decide the service's parts from the Config and the surroundings — a
- * cluster (pull secrets, namespace watch) or standalone (local docker config, every namespace),
- * TLS from files, self-managed in a Secret of the cluster, or made at start — run it until
- * shutdown, then drain.
+ * `digest-pinner serve`, and the one place its parts are assembled: from the Config and the
+ * surroundings — a cluster (pull secrets, namespace watch) or standalone (local docker config,
+ * every namespace), TLS from files, self-managed in a Secret of the cluster, or made at start —
+ * the registry client, the digest cache, the admission handler and the two apps; run until
+ * shutdown, then drained. The process (argv, env, signals, exit) stays in main.ts: what this
+ * needs of it is the Environment.
  */
 import { once } from 'node:events';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { MutationPolicy } from '../admission/mutate.js';
+import { AdmissionReviewHandler } from '../admission-handler.js';
 import type { Config } from '../config.js';
-import { StaticCredentialProvider, type CredentialProvider } from '../credentials/provider.js';
+import { StaticCredentialProvider } from '../credentials/provider.js';
 import type { Environment } from '../environment.js';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { startHttpServers } from '../http-servers.js';
 import { locateKubeConfig } from '../kube/kubeconfig-location.js';
 import { createLogger } from '../log.js';
 import { Metrics } from '../metrics.js';
-import {
-  everyNamespace,
-  startService,
-  type NamespaceSource,
-  type RunningService,
-} from '../service.js';
-import { ServingTls, type TlsSource } from '../tls/serving-tls.js';
+import { RegistryClient } from '../registry/client.js';
+import { CachingResolver } from '../resolver.js';
+import { createMetricsApp, createWebhookApp, type Readiness } from '../server.js';
+import type { TlsSource } from '../tls/serving-tls.js';
+import { everyNamespace, type CommonParts } from './common-parts.js';
 import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
+import { localTls } from './local-tls.js';
 
 export async function runServe(config: Config, environment: Environment): Promise<number> {
   const { service, logger } = await assembleService(config, environment);
@@ -86,12 +88,6 @@ export async function assembleService(
   }
 }
 
-export interface CommonParts {
-  readonly credentials: CredentialProvider;
-  readonly namespaces: NamespaceSource;
-  readonly ownNamespace: string | undefined;
-}
-
 async function standaloneParts(
   config: Config,
   environment: Environment,
@@ -107,39 +103,128 @@ async function standaloneParts(
   return { credentials, namespaces: everyNamespace, ownNamespace: config.namespace };
 }
 
-/** TLS without a cluster: certificate files, or a certificate made at start. */
-async function localTls(
-  config: Config,
-  environment: Environment,
-  logger: Logger,
-): Promise<TlsSource> {
-  if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
-    const tls = await ServingTls.fromFiles({ certPath: config.tlsCert, keyPath: config.tlsKey });
-    logger.info({ cert: config.tlsCert }, 'serving certificate from files, reloaded on change');
-    return tls;
-  }
-  const tls = ServingTls.selfSigned({
-    dnsNames: ['localhost', config.serviceName],
-    ipAddresses: ['127.0.0.1', '::1'],
-  });
-  const caPem = tls.current.caPem ?? '';
-  try {
-    const caFile = await writeCa(caPem, environment.tempDir);
-    logger.info({ caFile }, 'self-signed serving certificate made at start; trust this CA');
-  } catch (error: unknown) {
-    // A read-only filesystem must not stop the webhook: the CA is public, so log it instead.
-    logger.info(
-      { caPem, reason: errorMessage(error) },
-      'self-signed serving certificate made at start; trust this CA (could not write it to a file)',
-    );
-  }
-  return tls;
+/** What the service needs from its surroundings, decided by assembleService or a test. */
+export interface ServiceParts extends CommonParts {
+  readonly logger: Logger;
+  readonly tls: TlsSource;
+  /** PEM bundles of extra CAs trusted for registries (the contents of --registry-ca files). */
+  readonly registryCaCertificates: readonly string[];
+  readonly metrics?: Metrics;
 }
 
-async function writeCa(caPem: string, tempDir: string): Promise<string> {
-  const directory = join(tempDir, 'digest-pinner');
-  await mkdir(directory, { recursive: true });
-  const path = join(directory, 'ca.pem');
-  await writeFile(path, caPem);
-  return path;
+export interface RunningService {
+  readonly webhookPort: number;
+  readonly metricsPort: number;
+  readonly metrics: Metrics;
+  readonly resolver: CachingResolver;
+  readiness(): Readiness;
+  /** Stops taking requests, finishes the ones in flight (bounded), then closes everything. */
+  close(): Promise<void>;
+}
+
+/** Beyond the resolve deadline, for an admission in flight to answer once closing starts. */
+const DRAIN_MARGIN_MS = 2000;
+
+/** The registry client, the digest cache, the admission handler and both apps, serving. */
+export async function startService(config: Config, parts: ServiceParts): Promise<RunningService> {
+  const { logger } = parts;
+  const metrics = parts.metrics ?? new Metrics();
+  const client = new RegistryClient({
+    insecureRegistries: config.insecureRegistries,
+    caCertificates: parts.registryCaCertificates,
+    observer: metrics,
+  });
+  const resolver = new CachingResolver({
+    client,
+    ttlMs: config.cacheTtlMs,
+    maxEntries: config.cacheMaxEntries,
+    staleIfErrorMs: config.staleIfErrorMs,
+    notFoundTtlMs: config.notFoundTtlMs,
+    fetchTimeoutMs: config.resolveTimeoutMs,
+    observer: metrics,
+  });
+  metrics.trackCacheSize(() => resolver.size);
+
+  let draining = false;
+  const readiness = (): Readiness => {
+    const waitingFor: string[] = [];
+    if (draining) waitingFor.push('shutting down');
+    if (!parts.namespaces.synced) waitingFor.push('namespace watch to sync');
+    return { ready: waitingFor.length === 0, waitingFor };
+  };
+  const onUnexpectedError = (error: unknown): void => {
+    logger.error({ err: error }, 'unexpected error');
+  };
+  const handler = new AdmissionReviewHandler({
+    mutation: {
+      resolver,
+      credentials: parts.credentials,
+      namespaces: parts.namespaces,
+      policy: mutationPolicy(config, parts.ownNamespace),
+    },
+    logger,
+    recorder: metrics,
+  });
+
+  const servers = await startHttpServers({
+    webhookApp: createWebhookApp({
+      handler,
+      readiness,
+      bodyLimitBytes: config.bodyLimitBytes,
+      onUnexpectedError,
+    }),
+    metricsApp: createMetricsApp({
+      renderMetrics: () => metrics.render(),
+      cacheView: () => ({ size: resolver.size, entries: resolver.entries() }),
+      onUnexpectedError,
+    }),
+    tls: parts.tls,
+    address: config.address,
+    webhookPort: config.port,
+    metricsPort: config.metricsPort,
+    drainGraceMs: config.resolveTimeoutMs + DRAIN_MARGIN_MS,
+    logger,
+  }).catch(async (error: unknown) => {
+    // A port in use: close what did start, so a failed start ends the process.
+    await client.close();
+    throw error;
+  });
+  parts.tls.watch();
+  const { webhookPort, metricsPort } = servers;
+  logger.info(
+    { address: config.address, webhookPort, metricsPort, failurePolicy: config.failurePolicy },
+    'digest-pinner serving',
+  );
+
+  let closing: Promise<void> | undefined;
+  const shutdown = async (): Promise<void> => {
+    draining = true;
+    await servers.close();
+    parts.tls.close();
+    await parts.namespaces.stop();
+    await client.close();
+    logger.info('digest-pinner stopped');
+  };
+  return {
+    webhookPort,
+    metricsPort,
+    metrics,
+    resolver,
+    readiness,
+    // Idempotent: a second signal, or a caller and a signal, wait for the same shutdown.
+    close: () => {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}
+
+function mutationPolicy(config: Config, ownNamespace: string | undefined): MutationPolicy {
+  return {
+    failurePolicy: config.failurePolicy,
+    updatePolicy: config.updatePolicy,
+    dropTag: config.noTag,
+    ownNamespace,
+    resolveTimeoutMs: config.resolveTimeoutMs,
+  };
 }

@@ -8,7 +8,8 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { MatchingKeyring } from '../../src/credentials/credential-matching.js';
 import { StaticCredentialProvider } from '../../src/credentials/provider.js';
-import { everyNamespace, startService, type RunningService } from '../../src/service.js';
+import { everyNamespace } from '../../src/commands/common-parts.js';
+import { startService, type RunningService } from '../../src/commands/serve.js';
 import { ServingTls } from '../../src/tls/serving-tls.js';
 import {
   imagesOf,

@@ -66,9 +66,7 @@ describe('Dockerfile', () => {
     );
     const contextCopies = argumentsOf(runtime, 'COPY').filter((text) => !text.includes('--from='));
 
-    expect(argumentsOf(nodeModules!.stage, 'RUN').join(' ')).toMatch(
-      /npm ci [^&;]*--omit=dev/,
-    );
+    expect(argumentsOf(nodeModules!.stage, 'RUN').join(' ')).toMatch(/npm ci [^&;]*--omit=dev/);
     expect(copies.map(({ sources }) => sources).flat()).toEqual(
       expect.arrayContaining(['/app/dist']),
     );

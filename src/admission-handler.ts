@@ -13,7 +13,7 @@ export interface AdmissionRecorder {
   admission(observation: AdmissionObservation): void;
 }
 
-export interface WebhookHandlerOptions {
+export interface AdmissionReviewHandlerOptions {
   readonly mutation: MutateDependencies;
   readonly logger: Logger;
   readonly recorder?: AdmissionRecorder;
@@ -21,13 +21,13 @@ export interface WebhookHandlerOptions {
   readonly now?: () => number;
 }
 
-export class WebhookHandler implements AdmissionHandler {
+export class AdmissionReviewHandler implements AdmissionHandler {
   readonly #mutation: MutateDependencies;
   readonly #logger: Logger;
   readonly #recorder: AdmissionRecorder | undefined;
   readonly #now: () => number;
 
-  constructor(options: WebhookHandlerOptions) {
+  constructor(options: AdmissionReviewHandlerOptions) {
     this.#mutation = options.mutation;
     this.#logger = options.logger;
     this.#recorder = options.recorder;

@@ -3,15 +3,16 @@
  * (a fault a real registry cannot be made to produce).
  */
 import { pino } from 'pino';
-import { loadConfig } from '../src/config.js';
-import { emptyKeyring } from '../src/credentials/credential.js';
-import { StaticCredentialProvider } from '../src/credentials/provider.js';
-import { everyNamespace, startService, type RunningService } from '../src/service.js';
-import { ServingTls } from '../src/tls/serving-tls.js';
-import { startFaultRegistry, type FaultRegistry } from './support/fault-registry.js';
-import { HttpsTestClient } from './support/https.js';
-import { buildImageManifest } from './support/image-push.js';
-import { LOOPBACK_SERVE_FLAGS } from './support/serve-flags.js';
+import { loadConfig } from '../../src/config.js';
+import { emptyKeyring } from '../../src/credentials/credential.js';
+import { StaticCredentialProvider } from '../../src/credentials/provider.js';
+import { everyNamespace } from '../../src/commands/common-parts.js';
+import { startService, type RunningService } from '../../src/commands/serve.js';
+import { ServingTls } from '../../src/tls/serving-tls.js';
+import { startFaultRegistry, type FaultRegistry } from '../support/fault-registry.js';
+import { HttpsTestClient } from '../support/https.js';
+import { buildImageManifest } from '../support/image-push.js';
+import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
 
 interface Answer {
   response: { uid: string; allowed: boolean; patch?: string; warnings?: string[] };
@@ -37,7 +38,7 @@ function podReview(uid: string, image: string): object {
   };
 }
 
-describe('service', () => {
+describe('commands/serve: the running service', () => {
   let registry: FaultRegistry;
   let service: RunningService;
   let client: HttpsTestClient;
