@@ -1,10 +1,31 @@
 /**
- * Configuration: one table of every option (flag, environment variable, default, meaning) that
- * parses argv and env, validates every value, reports all problems at once, prints `--help`,
- * and yields one typed, frozen object. Reads nothing itself: argv and env are parameters.
+ * Configuration: one table of every option (flag, environment variable, default, meaning,
+ * help group) that parses argv and env, validates every value, reports all problems at once,
+ * prints `--help`, and yields one typed, frozen object. Reads nothing itself: argv and env are
+ * parameters. What each kind of value is lives in option-value.ts.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from './errors.js';
+import { ConfigError, errorMessage } from './errors.js';
+import {
+  ADDRESS,
+  boundedDuration,
+  BYTES,
+  COUNT,
+  DURATION,
+  FILE,
+  NAME,
+  oneOf,
+  optional,
+  PLATFORM,
+  PORT,
+  POSITIVE_DURATION,
+  REGISTRY_HOST,
+  repeatable,
+  SWITCH,
+  withDefault,
+  type OptionValue,
+} from './option-value.js';
+import type { Platform } from './registry/platform.js';
 
 export const ENV_PREFIX = 'DIGEST_PINNER_';
 
@@ -14,12 +35,6 @@ export const UpdatePolicies = ['sticky', 're-resolve'] as const;
 export type UpdatePolicy = (typeof UpdatePolicies)[number];
 export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LogLevels)[number];
-
-export interface Platform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant?: string;
-}
 
 export interface Config {
   readonly address: string;
@@ -50,263 +65,260 @@ export interface Config {
   readonly serviceName: string;
 }
 
-type OptionKind = 'string' | 'boolean' | 'list';
-
-interface OptionSpec {
-  readonly key: keyof Config;
-  readonly flag: string;
-  readonly kind: OptionKind;
-  readonly defaultText: string | undefined;
-  readonly help: string;
-  /** Turns the raw text into the typed value, or throws an Error whose message says why. */
-  readonly parse: (raw: string) => unknown;
-  readonly commands: readonly Command[];
-}
-
 export const Commands = ['serve', 'resolve'] as const;
 export type Command = (typeof Commands)[number];
 const BOTH: readonly Command[] = Commands;
 const SERVE: readonly Command[] = ['serve'];
 const RESOLVE: readonly Command[] = ['resolve'];
 
+/** The headings of `--help`, in order; each option names the one it is listed under. */
+export const OptionGroups = {
+  server: 'Serving',
+  tls: 'TLS',
+  registries: 'Registries',
+  cache: 'Cache',
+  policy: 'Policy',
+  cluster: 'Cluster',
+  logging: 'Logging',
+  output: 'Output',
+} as const;
+export type OptionGroup = keyof typeof OptionGroups;
+
+/** The option that fills the Config field `K`: its value's type is that field's type. */
+export interface OptionSpec<K extends keyof Config> {
+  readonly key: K;
+  readonly flag: string;
+  readonly group: OptionGroup;
+  readonly help: string;
+  readonly value: OptionValue<Config[K]>;
+  readonly commands: readonly Command[];
+}
+
+/** Any one option of the table: a union over every field of Config. */
+export type AnyOption = { [K in keyof Config]: OptionSpec<K> }[keyof Config];
+
 const MAX_WEBHOOK_TIMEOUT_MS = 30_000;
 
-export const OPTIONS: readonly OptionSpec[] = [
+const OPTION_LIST = [
   {
     key: 'address',
     flag: 'address',
-    kind: 'string',
-    defaultText: '0.0.0.0',
+    group: 'server',
     help: 'address the webhook and metrics servers listen on',
-    parse: parseAddress,
+    value: withDefault(ADDRESS, '0.0.0.0'),
     commands: SERVE,
   },
   {
     key: 'port',
     flag: 'port',
-    kind: 'string',
-    defaultText: '8443',
+    group: 'server',
     help: 'HTTPS port of the webhook (/mutate, /healthz, /readyz)',
-    parse: parsePort,
+    value: withDefault(PORT, '8443'),
     commands: SERVE,
   },
   {
     key: 'metricsPort',
     flag: 'metrics-port',
-    kind: 'string',
-    defaultText: '9090',
+    group: 'server',
     help: 'HTTP port of /metrics and /cache',
-    parse: parsePort,
+    value: withDefault(PORT, '9090'),
     commands: SERVE,
   },
   {
     key: 'tlsCert',
     flag: 'tls-cert',
-    kind: 'string',
-    defaultText: undefined,
+    group: 'tls',
     help: 'PEM certificate file, re-read when it changes (default: self-signed at start)',
-    parse: parseNonEmpty,
+    value: optional(FILE),
     commands: SERVE,
   },
   {
     key: 'tlsKey',
     flag: 'tls-key',
-    kind: 'string',
-    defaultText: undefined,
+    group: 'tls',
     help: 'PEM private key file for --tls-cert',
-    parse: parseNonEmpty,
+    value: optional(FILE),
     commands: SERVE,
   },
   {
     key: 'dockerConfig',
     flag: 'docker-config',
-    kind: 'string',
-    defaultText: undefined,
+    group: 'registries',
     help: 'docker config.json used without a cluster (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json)',
-    parse: parseNonEmpty,
+    value: optional(FILE),
     commands: BOTH,
   },
   {
     key: 'insecureRegistries',
     flag: 'insecure-registry',
-    kind: 'list',
-    defaultText: undefined,
-    help: 'HOST[:PORT] reached over plain http (repeatable)',
-    parse: parseRegistryHost,
+    group: 'registries',
+    help: 'registry reached over plain http (repeatable)',
+    value: repeatable(REGISTRY_HOST),
     commands: BOTH,
   },
   {
     key: 'registryCas',
     flag: 'registry-ca',
-    kind: 'list',
-    defaultText: undefined,
+    group: 'registries',
     help: 'PEM file of extra CAs trusted for registries (repeatable)',
-    parse: parseNonEmpty,
+    value: repeatable(FILE),
     commands: BOTH,
   },
   {
     key: 'cacheTtlMs',
     flag: 'cache-ttl',
-    kind: 'string',
-    defaultText: '5m',
+    group: 'cache',
     help: 'how long a resolved digest is reused',
-    parse: parsePositiveDuration,
+    value: withDefault(POSITIVE_DURATION, '5m'),
     commands: SERVE,
   },
   {
     key: 'cacheMaxEntries',
     flag: 'cache-max-entries',
-    kind: 'string',
-    defaultText: '10000',
+    group: 'cache',
     help: 'most digests kept in the cache',
-    parse: parsePositiveInteger,
+    value: withDefault(COUNT, '10000'),
     commands: SERVE,
   },
   {
     key: 'staleIfErrorMs',
     flag: 'stale-if-error',
-    kind: 'string',
-    defaultText: '1h',
+    group: 'cache',
     help: 'how long past expiry a digest may be served while its registry fails (0 disables)',
-    parse: parseDuration,
+    value: withDefault(DURATION, '1h'),
     commands: SERVE,
   },
   {
     key: 'notFoundTtlMs',
     flag: 'not-found-ttl',
-    kind: 'string',
-    defaultText: '10s',
+    group: 'cache',
     help: 'how long "tag not found" is remembered',
-    parse: parsePositiveDuration,
+    value: withDefault(POSITIVE_DURATION, '10s'),
     commands: SERVE,
   },
   {
     key: 'resolveTimeoutMs',
     flag: 'resolve-timeout',
-    kind: 'string',
-    defaultText: '3s',
+    group: 'registries',
     help: "deadline for all resolutions of one request; keep it below the webhook's timeoutSeconds",
-    parse: parseResolveTimeout,
+    value: withDefault(
+      boundedDuration(100, MAX_WEBHOOK_TIMEOUT_MS, 'the longest webhook timeoutSeconds'),
+      '3s',
+    ),
     commands: BOTH,
   },
   {
     key: 'failurePolicy',
     flag: 'failure-policy',
-    kind: 'string',
-    defaultText: 'ignore',
+    group: 'policy',
     help: 'on a registry failure: ignore (allow unpinned, with a warning) or fail (deny)',
-    parse: oneOf(FailurePolicies),
+    value: withDefault(oneOf(FailurePolicies), 'ignore'),
     commands: SERVE,
   },
   {
     key: 'updatePolicy',
     flag: 'update-policy',
-    kind: 'string',
-    defaultText: 'sticky',
+    group: 'policy',
     help: 'on UPDATE: sticky (keep the digest already pinned for the same tag) or re-resolve',
-    parse: oneOf(UpdatePolicies),
+    value: withDefault(oneOf(UpdatePolicies), 'sticky'),
     commands: SERVE,
   },
   {
     key: 'noTag',
     flag: 'no-tag',
-    kind: 'boolean',
-    defaultText: 'false',
+    group: 'policy',
     help: 'drop the tag from pinned images (name@sha256:… instead of name:tag@sha256:…)',
-    parse: parseBoolean,
+    value: SWITCH,
     commands: BOTH,
   },
   {
     key: 'kubeconfig',
     flag: 'kubeconfig',
-    kind: 'string',
-    defaultText: undefined,
+    group: 'cluster',
     help: 'kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config; none: standalone)',
-    parse: parseNonEmpty,
+    value: optional(FILE),
     commands: SERVE,
   },
   {
     key: 'allNamespaces',
     flag: 'all-namespaces',
-    kind: 'boolean',
-    defaultText: 'false',
+    group: 'policy',
     help: 'treat every namespace as opted in (always so without a cluster)',
-    parse: parseBoolean,
+    value: SWITCH,
     commands: SERVE,
   },
   {
     key: 'namespace',
     flag: 'namespace',
-    kind: 'string',
-    defaultText: undefined,
+    group: 'cluster',
     help: "the webhook's own namespace, never mutated (default: the in-cluster namespace)",
-    parse: parseNonEmpty,
+    value: optional(NAME),
     commands: SERVE,
   },
   {
     key: 'secretCacheTtlMs',
     flag: 'secret-cache-ttl',
-    kind: 'string',
-    defaultText: '30s',
+    group: 'cache',
     help: 'how long pull secrets and service accounts read from the API are reused',
-    parse: parsePositiveDuration,
+    value: withDefault(POSITIVE_DURATION, '30s'),
     commands: SERVE,
   },
   {
     key: 'bodyLimitBytes',
     flag: 'body-limit',
-    kind: 'string',
-    defaultText: '3145728',
+    group: 'server',
     help: 'largest AdmissionReview accepted, in bytes',
-    parse: parsePositiveInteger,
+    value: withDefault(BYTES, '3145728'),
     commands: SERVE,
   },
   {
     key: 'logLevel',
     flag: 'log-level',
-    kind: 'string',
-    defaultText: 'info',
-    help: `log level: ${LogLevels.join(', ')}`,
-    parse: oneOf(LogLevels),
+    group: 'logging',
+    help: 'how much to log',
+    value: withDefault(oneOf(LogLevels), 'info'),
     commands: BOTH,
   },
   {
     key: 'tlsSecret',
     flag: 'tls-secret',
-    kind: 'string',
-    defaultText: undefined,
+    group: 'tls',
     help: 'self-managed TLS: keep the CA and serving certificate in this Secret of --namespace, shared by all replicas, renewed before expiry',
-    parse: parseNonEmpty,
+    value: optional(NAME),
     commands: SERVE,
   },
   {
     key: 'webhookConfiguration',
     flag: 'webhook-configuration',
-    kind: 'string',
-    defaultText: undefined,
+    group: 'tls',
     help: 'self-managed TLS: MutatingWebhookConfiguration whose caBundle is kept in step with the CA',
-    parse: parseNonEmpty,
+    value: optional(NAME),
     commands: SERVE,
   },
   {
     key: 'serviceName',
     flag: 'service-name',
-    kind: 'string',
-    defaultText: 'digest-pinner',
+    group: 'tls',
     help: 'self-managed TLS: the Service the API server calls, for the certificate names',
-    parse: parseNonEmpty,
+    value: withDefault(NAME, 'digest-pinner'),
     commands: SERVE,
   },
   {
     key: 'platform',
     flag: 'platform',
-    kind: 'string',
-    defaultText: undefined,
-    help: "print this platform's manifest digest (OS/ARCH[/VARIANT]) instead of the index's",
-    parse: parsePlatform,
+    group: 'output',
+    help: "print this platform's manifest digest instead of the index's",
+    value: optional(PLATFORM),
     commands: RESOLVE,
   },
-];
+] satisfies readonly AnyOption[];
+
+/** `never` when every Config field has an option; else the fields that lack one. */
+type FieldsWithoutOption = Exclude<keyof Config, (typeof OPTION_LIST)[number]['key']>;
+/** `true` only when every field has an option: a missing one fails to type-check, named. */
+type EveryFieldHasAnOption = [FieldsWithoutOption] extends [never] ? true : FieldsWithoutOption;
+
+export const OPTIONS: readonly AnyOption[] = OPTION_LIST;
 
 export function envName(flag: string): string {
   return ENV_PREFIX + flag.toUpperCase().replaceAll('-', '_');
@@ -317,6 +329,8 @@ export interface ParsedCommandLine {
   readonly positionals: readonly string[];
   readonly help: boolean;
 }
+
+type ConfigFields = { -readonly [K in keyof Config]?: Config[K] };
 
 /**
  * Flags win over environment variables, which win over defaults. Every bad value is collected
@@ -332,41 +346,49 @@ export function loadConfig(
   if (values.help === true) return { config: defaultConfig(), positionals, help: true };
 
   const problems: string[] = [];
-  const config: Record<string, unknown> = { ...defaultConfig() };
+  const given: ConfigFields = {};
   for (const spec of specs) {
     const raws = rawValues(spec, values[spec.flag], env);
     if (raws.length === 0) continue;
     try {
-      const parsed = raws.map((raw) => spec.parse(raw));
-      config[spec.key] = spec.kind === 'list' ? parsed : parsed.at(-1);
+      setField(given, spec, raws);
     } catch (error: unknown) {
-      problems.push(`--${spec.flag} (${envName(spec.flag)}): ${(error as Error).message}`);
+      problems.push(`--${spec.flag} (${envName(spec.flag)}): ${errorMessage(error)}`);
     }
   }
-  problems.push(...crossChecks(config as unknown as Config));
+  const config: Config = Object.freeze({ ...defaultConfig(), ...given });
+  problems.push(...crossChecks(config));
   if (problems.length > 0) throw new ConfigError(problems);
-  return { config: Object.freeze(config) as unknown as Config, positionals, help: false };
+  return { config, positionals, help: false };
 }
 
-function parseArgv(specs: readonly OptionSpec[], argv: readonly string[]) {
+function setField<K extends keyof Config>(
+  fields: ConfigFields,
+  spec: OptionSpec<K>,
+  raws: readonly string[],
+): void {
+  fields[spec.key] = spec.value.read(raws);
+}
+
+function parseArgv(specs: readonly AnyOption[], argv: readonly string[]) {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
     help: { type: 'boolean' },
   };
   for (const spec of specs) {
     options[spec.flag] =
-      spec.kind === 'boolean'
+      spec.value.kind === 'switch'
         ? { type: 'boolean' }
-        : { type: 'string', multiple: spec.kind === 'list' };
+        : { type: 'string', multiple: spec.value.kind === 'list' };
   }
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error: unknown) {
-    throw new ConfigError([(error as Error).message]);
+    throw new ConfigError([errorMessage(error)]);
   }
 }
 
 function rawValues(
-  spec: OptionSpec,
+  spec: AnyOption,
   flagValue: string | boolean | (string | boolean)[] | undefined,
   env: Readonly<Record<string, string | undefined>>,
 ): string[] {
@@ -375,7 +397,7 @@ function rawValues(
   }
   const fromEnv = env[envName(spec.flag)];
   if (fromEnv === undefined || fromEnv === '') return [];
-  if (spec.kind !== 'list') return [fromEnv];
+  if (spec.value.kind !== 'list') return [fromEnv];
   return fromEnv
     .split(',')
     .map((item) => item.trim())
@@ -397,12 +419,17 @@ function crossChecks(config: Config): string[] {
 }
 
 export function defaultConfig(): Config {
-  const config: Record<string, unknown> = { insecureRegistries: [], registryCas: [] };
-  for (const spec of OPTIONS) {
-    if (spec.defaultText !== undefined) config[spec.key] = spec.parse(spec.defaultText);
-    else if (!(spec.key in config)) config[spec.key] = undefined;
-  }
-  return Object.freeze(config) as unknown as Config;
+  const fields: ConfigFields = {};
+  for (const spec of OPTIONS) setField(fields, spec, []);
+  return Object.freeze(complete(fields, true));
+}
+
+/**
+ * TypeScript cannot follow a loop over keys into a complete object, hence the one assertion:
+ * the second argument only type-checks when OPTIONS, which the loop walked, covers them all.
+ */
+function complete(fields: ConfigFields, _everyFieldHasAnOption: EveryFieldHasAnOption): Config {
+  return fields as Config;
 }
 
 export function helpText(command: Command): string {
@@ -412,105 +439,10 @@ export function helpText(command: Command): string {
       ? 'Usage: digest-pinner serve [options]\n\nRun the mutating admission webhook.'
       : 'Usage: digest-pinner resolve [options] IMAGE...\n\nPrint each image pinned to the digest its registry serves now, one per line.';
   const lines = specs.map((spec) => {
-    const value = spec.kind === 'boolean' ? '' : ' VALUE';
-    const defaultNote = spec.defaultText === undefined ? '' : ` (default ${spec.defaultText})`;
+    const value = spec.value.placeholder === '' ? '' : ` ${spec.value.placeholder}`;
+    const defaultText = spec.value.defaultText;
+    const defaultNote = defaultText === undefined ? '' : ` (default ${defaultText})`;
     return `  --${spec.flag}${value}\n      ${spec.help}${defaultNote}\n      env ${envName(spec.flag)}`;
   });
   return `${usage}\n\nOptions:\n${lines.join('\n')}\n  --help\n      print this help\n`;
-}
-
-const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/** `500ms`, `30s`, `5m`, `1h`; a bare number means seconds. */
-export function parseDuration(raw: string): number {
-  const match = DURATION_PATTERN.exec(raw.trim());
-  if (match === null) throw new Error(`"${raw}" is not a duration (like 500ms, 30s, 5m, 1h)`);
-  const unit = DURATION_UNITS_MS[match[2] ?? 's'] ?? 1000;
-  return Math.round(Number(match[1]) * unit);
-}
-
-/** A cache lifetime: 0 would mean "for ever" to lru-cache, the opposite of what it reads as. */
-function parsePositiveDuration(raw: string): number {
-  const ms = parseDuration(raw);
-  if (ms <= 0) throw new Error(`"${raw}" must be more than 0`);
-  return ms;
-}
-
-function parseResolveTimeout(raw: string): number {
-  const ms = parseDuration(raw);
-  if (ms < 100 || ms >= MAX_WEBHOOK_TIMEOUT_MS) {
-    throw new Error(
-      `"${raw}" must be at least 100ms and below 30s, the longest webhook timeoutSeconds`,
-    );
-  }
-  return ms;
-}
-
-function parsePort(raw: string): number {
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`"${raw}" is not a port number (0-65535)`);
-  }
-  return port;
-}
-
-function parsePositiveInteger(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new Error(`"${raw}" is not a positive whole number`);
-  }
-  return value;
-}
-
-function parseBoolean(raw: string): boolean {
-  const normalized = raw.trim().toLowerCase();
-  if (['true', '1', 'yes'].includes(normalized)) return true;
-  if (['false', '0', 'no'].includes(normalized)) return false;
-  throw new Error(`"${raw}" is not true or false`);
-}
-
-function parseNonEmpty(raw: string): string {
-  if (raw.trim().length === 0) throw new Error('must not be empty');
-  return raw;
-}
-
-function parseAddress(raw: string): string {
-  if (!/^[0-9a-fA-F.:]+$|^localhost$/.test(raw)) {
-    throw new Error(`"${raw}" is not an IP address`);
-  }
-  return raw;
-}
-
-const REGISTRY_HOST_PATTERN = /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/;
-
-function parseRegistryHost(raw: string): string {
-  if (!REGISTRY_HOST_PATTERN.test(raw)) {
-    throw new Error(`"${raw}" is not HOST or HOST:PORT (no scheme, no path)`);
-  }
-  return raw.toLowerCase();
-}
-
-function parsePlatform(raw: string): Platform {
-  const parts = raw.split('/');
-  const [os, architecture, variant] = parts;
-  if (parts.length < 2 || parts.length > 3 || parts.some((part) => part.length === 0)) {
-    throw new Error(`"${raw}" is not OS/ARCH or OS/ARCH/VARIANT (like linux/arm64)`);
-  }
-  return variant === undefined
-    ? { os: os ?? '', architecture: architecture ?? '' }
-    : { os: os ?? '', architecture: architecture ?? '', variant };
-}
-
-function oneOf<T extends string>(allowed: readonly T[]): (raw: string) => T {
-  return (raw: string) => {
-    const found = allowed.find((value) => value === raw);
-    if (found === undefined) throw new Error(`"${raw}" is not one of ${allowed.join(', ')}`);
-    return found;
-  };
 }

@@ -1,12 +1,6 @@
 import { ConfigError } from '../src/errors.js';
-import {
-  defaultConfig,
-  envName,
-  helpText,
-  loadConfig,
-  OPTIONS,
-  parseDuration,
-} from '../src/config.js';
+import { defaultConfig, envName, helpText, loadConfig, OPTIONS } from '../src/config.js';
+import { parseDuration } from '../src/option-value.js';
 
 describe('config', () => {
   it('uses the documented defaults when nothing is given', () => {
@@ -103,6 +97,25 @@ describe('config', () => {
     expect(config.platform).toEqual({ os: 'linux', architecture: 'arm', variant: 'v7' });
     expect(positionals).toEqual(['nginx:1.27']);
   });
+
+  it('reads the platform the way the registry client matches it, lowercased', () => {
+    const { config } = loadConfig('resolve', ['--platform', 'Linux/ARM64'], {});
+
+    expect(config.platform).toEqual({ os: 'linux', architecture: 'arm64' });
+  });
+
+  it.each(['::1', '127.0.0.1', '0.0.0.0', '::'])('listens on the IP address %s', (address) => {
+    expect(loadConfig('serve', ['--address', address], {}).config.address).toBe(address);
+  });
+
+  it.each(['localhost', '1.2.3', '127.0.0.1:80', '::g', 'example.com'])(
+    'refuses %j as an address to listen on',
+    (address) => {
+      expect(() => loadConfig('serve', ['--address', address], {})).toThrow(
+        `--address (DIGEST_PINNER_ADDRESS): "${address}" is not an IPv4 or IPv6 address`,
+      );
+    },
+  );
 
   it('answers --help without validating anything else', () => {
     expect(loadConfig('serve', ['--help', '--port', 'x'], {}).help).toBe(true);

@@ -3,8 +3,6 @@
  * containerd normalizes them: `arm64` means `arm64/v8` and `arm` means `arm/v7` when no variant
  * is given; any other architecture matches whatever variant when none is asked for.
  */
-import { ConfigError } from '../errors.js';
-
 export interface Platform {
   readonly os: string;
   readonly architecture: string;
@@ -14,7 +12,10 @@ export interface Platform {
 const DEFAULT_VARIANTS: Readonly<Record<string, string>> = { arm64: 'v8', arm: 'v7' };
 const PLATFORM_PART = /^[a-z0-9_.-]+$/;
 
-/** Parses `os/architecture[/variant]`, e.g. from a `--platform` flag. */
+/**
+ * Parses `os/architecture[/variant]`, e.g. from a `--platform` flag, lowercased as containerd
+ * does. Throws an Error whose message says why, for the caller to attribute.
+ */
 export function parsePlatform(text: string): Platform {
   const parts = text.trim().toLowerCase().split('/');
   const [os, architecture, variant, ...rest] = parts;
@@ -24,9 +25,7 @@ export function parsePlatform(text: string): Platform {
     rest.length === 0 &&
     parts.every((part) => PLATFORM_PART.test(part));
   if (!wellFormed) {
-    throw new ConfigError([
-      `platform "${text}" must be os/architecture[/variant], e.g. linux/arm64`,
-    ]);
+    throw new Error(`"${text}" is not OS/ARCH or OS/ARCH/VARIANT (like linux/arm64)`);
   }
   return variant === undefined ? { os, architecture } : { os, architecture, variant };
 }

@@ -53,7 +53,7 @@ describe('cli', () => {
   it('prints the options of serve, with their variables and defaults', async () => {
     const result = await cli(['serve', '--help']);
 
-    expect(result.stdout).toContain('--cache-ttl VALUE');
+    expect(result.stdout).toContain('--cache-ttl DURATION');
     expect(result.stdout).toContain('DIGEST_PINNER_CACHE_TTL');
     expect(result.stdout).toContain('(default 5m)');
   });
@@ -148,6 +148,23 @@ describe('cli', () => {
 
       const pinned = `${registry.host}/oci-index@${pushed['oci-index:1']!}`;
       expect(result.stdout).toBe(`${pinned}\n${pinned}\n`);
+    });
+
+    it('pins the arm64 manifest of an index for --platform linux/ARM64, in any case', async () => {
+      const index = await pushIndex(registry.pushTarget, { repository: 'multi', tag: '1' });
+      const arm64 = index.children.find((child) => child.platform?.architecture === 'arm64');
+
+      const result = await cli([
+        'resolve',
+        '--platform',
+        'linux/ARM64',
+        ...flags,
+        `${registry.host}/multi:1`,
+      ]);
+
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe(`${registry.host}/multi:1@${arm64!.digest}\n`);
+      expect(arm64!.digest).not.toBe(index.digest);
     });
 
     it('names an unknown tag on stderr, prints the rest, and exits 1', async () => {

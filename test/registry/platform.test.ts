@@ -1,4 +1,3 @@
-import { ConfigError } from '../../src/errors.js';
 import { findPlatformEntry, parseIndexEntries } from '../../src/registry/manifest-index.js';
 import {
   formatPlatform,
@@ -23,7 +22,9 @@ describe('platform', () => {
   it.each(['linux', 'linux/', '/amd64', 'linux/arm/v7/x', 'linux/am d64', ''])(
     'refuses %j',
     (text) => {
-      expect(() => parsePlatform(text)).toThrow(ConfigError);
+      expect(() => parsePlatform(text)).toThrow(
+        `"${text}" is not OS/ARCH or OS/ARCH/VARIANT (like linux/arm64)`,
+      );
     },
   );
 
