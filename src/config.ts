@@ -52,6 +52,7 @@ export interface Config {
   readonly resolveTimeoutMs: number;
   readonly failurePolicy: FailurePolicy;
   readonly updatePolicy: UpdatePolicy;
+  readonly podsOnly: boolean;
   readonly noTag: boolean;
   readonly kubeconfig: string | undefined;
   readonly allNamespaces: boolean;
@@ -221,6 +222,14 @@ const OPTION_LIST = [
     group: 'policy',
     help: 'on UPDATE: sticky (keep the digest already pinned for the same tag) or re-resolve',
     value: withDefault(oneOf(UpdatePolicies), 'sticky'),
+    commands: SERVE,
+  },
+  {
+    key: 'podsOnly',
+    flag: 'pods-only',
+    group: 'policy',
+    help: 'pin Pods (and ephemeral containers) only; admit workload templates as they are, so GitOps sees no drift',
+    value: SWITCH,
     commands: SERVE,
   },
   {

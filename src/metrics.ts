@@ -35,6 +35,8 @@ export interface AdmissionObservation {
   readonly kind: string;
   readonly operation: string;
   readonly outcome: string;
+  /** A dry run (`kubectl --dry-run=server`, server-side diffs) persists nothing. */
+  readonly dryRun: boolean;
   readonly seconds: number;
   readonly pinned: number;
   readonly unpinnedReasons: readonly string[];
@@ -42,7 +44,7 @@ export interface AdmissionObservation {
 
 export class Metrics {
   readonly registry: Registry;
-  readonly #admissions: Counter<'kind' | 'operation' | 'outcome'>;
+  readonly #admissions: Counter<'kind' | 'operation' | 'outcome' | 'dry_run'>;
   readonly #admissionDuration: Histogram<'kind' | 'operation'>;
   readonly #imagesPinned: Counter;
   readonly #imagesUnpinned: Counter<'reason'>;
@@ -64,8 +66,8 @@ export class Metrics {
     }
     this.#admissions = new Counter({
       name: `${METRIC_PREFIX}admission_requests_total`,
-      help: 'AdmissionReviews answered, by object kind, operation and outcome',
-      labelNames: ['kind', 'operation', 'outcome'],
+      help: 'AdmissionReviews answered, by object kind, operation, outcome and whether a dry run',
+      labelNames: ['kind', 'operation', 'outcome', 'dry_run'],
       registers,
     });
     this.#admissionDuration = new Histogram({
@@ -147,8 +149,12 @@ export class Metrics {
   admission(observation: AdmissionObservation): void {
     const kind = KNOWN_KINDS.has(observation.kind) ? observation.kind : 'other';
     const operation = observation.operation.toLowerCase();
-    this.#admissions.inc({ kind, operation, outcome: observation.outcome });
+    const dryRun = String(observation.dryRun);
+    this.#admissions.inc({ kind, operation, outcome: observation.outcome, dry_run: dryRun });
     this.#admissionDuration.observe({ kind, operation }, observation.seconds);
+    // GitOps tools dry-run every apply before (or instead of) making it: counting those images
+    // would count each pin several times, and pins that were never stored.
+    if (observation.dryRun) return;
     if (observation.pinned > 0) this.#imagesPinned.inc(observation.pinned);
     for (const reason of observation.unpinnedReasons) this.#imagesUnpinned.inc({ reason });
   }

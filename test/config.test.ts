@@ -15,6 +15,7 @@ describe('config', () => {
       resolveTimeoutMs: 3000,
       failurePolicy: 'ignore',
       updatePolicy: 'sticky',
+      podsOnly: false,
       noTag: false,
       allNamespaces: false,
       secretCacheTtlMs: 30_000,
@@ -29,12 +30,14 @@ describe('config', () => {
       DIGEST_PINNER_CACHE_TTL: '90s',
       DIGEST_PINNER_FAILURE_POLICY: 'fail',
       DIGEST_PINNER_NO_TAG: 'true',
+      DIGEST_PINNER_PODS_ONLY: 'true',
       DIGEST_PINNER_INSECURE_REGISTRY: 'localhost:5000, 127.0.0.1:5001',
     });
 
     expect(config.cacheTtlMs).toBe(90_000);
     expect(config.failurePolicy).toBe('fail');
     expect(config.noTag).toBe(true);
+    expect(config.podsOnly).toBe(true);
     expect(config.insecureRegistries).toEqual(['localhost:5000', '127.0.0.1:5001']);
   });
 

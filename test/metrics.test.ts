@@ -25,6 +25,7 @@ describe('metrics', () => {
       kind: 'Deployment',
       operation: 'CREATE',
       outcome: 'patched',
+      dryRun: false,
       seconds: 0.004,
       pinned: 2,
       unpinnedReasons: ['unauthorized', 'timeout', 'unauthorized'],
@@ -50,11 +51,40 @@ describe('metrics', () => {
     );
   });
 
+  it('counts dry runs apart, and no image of theirs as pinned or unpinned', async () => {
+    const observation = {
+      kind: 'Deployment',
+      operation: 'UPDATE',
+      outcome: 'patched',
+      seconds: 0.001,
+      pinned: 3,
+      unpinnedReasons: ['not-found'],
+    };
+    metrics.admission({ ...observation, dryRun: true });
+    metrics.admission({ ...observation, dryRun: true });
+    metrics.admission({ ...observation, dryRun: false });
+
+    const requests = (dryRun: string) =>
+      valueOf(metrics, 'digest_pinner_admission_requests_total', {
+        kind: 'Deployment',
+        operation: 'update',
+        outcome: 'patched',
+        dry_run: dryRun,
+      });
+    expect(await requests('true')).toBe(2);
+    expect(await requests('false')).toBe(1);
+    expect(await valueOf(metrics, 'digest_pinner_images_pinned_total')).toBe(3);
+    expect(
+      await valueOf(metrics, 'digest_pinner_images_unpinned_total', { reason: 'not-found' }),
+    ).toBe(1);
+  });
+
   it('labels kinds it does not know as other, so labels stay bounded', async () => {
     metrics.admission({
       kind: 'Rollout',
       operation: 'CREATE',
       outcome: 'skipped',
+      dryRun: false,
       seconds: 0,
       pinned: 0,
       unpinnedReasons: [],

@@ -67,11 +67,15 @@ export function podSpecScope(
   const templatePath = POD_TEMPLATE_PATHS.get(`${target.kind.group}/${target.kind.kind}`);
   if (templatePath === undefined) return undefined;
   if (target.subResource === undefined) return { templatePath, fields: ContainerFields };
-  const isPod = target.kind.group === '' && target.kind.kind === 'Pod';
-  if (isPod && target.subResource === EPHEMERAL_CONTAINERS_SUBRESOURCE) {
+  if (isPod(target) && target.subResource === EPHEMERAL_CONTAINERS_SUBRESOURCE) {
     return { templatePath, fields: ['ephemeralContainers'] };
   }
   return undefined;
+}
+
+/** A core Pod (or a subresource of one), not a workload that carries a pod template. */
+export function isPod(target: PodSpecTarget): boolean {
+  return target.kind.group === '' && target.kind.kind === 'Pod';
 }
 
 /** The pod spec inside `object`, or undefined when it has none where its kind keeps it. */

@@ -11,6 +11,7 @@ import {
   type JsonObject,
 } from './json-object.js';
 import {
+  isPod,
   locatePodSpec,
   podSpecScope,
   type PodSpecLocation,
@@ -27,6 +28,8 @@ export interface MutationPolicy {
   readonly failurePolicy: 'ignore' | 'fail';
   /** `sticky`: on UPDATE, an unchanged name and tag keep the digest they were pinned to. */
   readonly updatePolicy: 'sticky' | 're-resolve';
+  /** Pin Pods only (`--pods-only`): workload templates stay as Git has them. */
+  readonly podsOnly: boolean;
   /** Pin as `name@digest` instead of `name:tag@digest` (`--no-tag`). */
   readonly dropTag: boolean;
   /** The webhook's own namespace: requests from it are never mutated. */
@@ -42,6 +45,7 @@ export const PIN_DISABLED = 'disabled';
 export const SkipReasons = [
   'operation',
   'kind',
+  'pods-only',
   'subresource',
   'no-pod-spec',
   'no-namespace',
@@ -80,7 +84,9 @@ export function admissionScope(
   context: { readonly policy: MutationPolicy; readonly namespaces: NamespacePolicy },
 ): AdmissionScope {
   const target: PodSpecTarget = { kind: request.kind, subResource: request.subResource };
-  const skip = requestDecision(request, target) ?? namespaceDecision(request.namespace, context);
+  const skip =
+    requestDecision(request, target, context.policy.podsOnly) ??
+    namespaceDecision(request.namespace, context);
   if (skip !== undefined) return { skip };
   const object = request.object;
   const location = object === undefined ? undefined : locatePodSpec(object, target);
@@ -92,10 +98,16 @@ export function admissionScope(
   return { object, location, oldLocation };
 }
 
-function requestDecision(request: AdmissionRequest, target: PodSpecTarget): SkipReason | undefined {
+function requestDecision(
+  request: AdmissionRequest,
+  target: PodSpecTarget,
+  podsOnly: boolean,
+): SkipReason | undefined {
   if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return 'operation';
-  if (podSpecScope(target) !== undefined) return undefined;
-  return request.subResource === undefined ? 'kind' : 'subresource';
+  if (podSpecScope(target) === undefined) {
+    return request.subResource === undefined ? 'kind' : 'subresource';
+  }
+  return podsOnly && !isPod(target) ? 'pods-only' : undefined;
 }
 
 function namespaceDecision(

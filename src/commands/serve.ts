@@ -223,6 +223,7 @@ function mutationPolicy(config: Config, ownNamespace: string | undefined): Mutat
   return {
     failurePolicy: config.failurePolicy,
     updatePolicy: config.updatePolicy,
+    podsOnly: config.podsOnly,
     dropTag: config.noTag,
     ownNamespace,
     resolveTimeoutMs: config.resolveTimeoutMs,

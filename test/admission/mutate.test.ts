@@ -23,6 +23,7 @@ import {
   imagesOf,
   loadReview,
   mapImages,
+  ReviewFixtures,
   podTemplateOf,
   PodTemplateFixtures,
   toReview,
@@ -94,6 +95,7 @@ class FakeCredentials implements CredentialProvider {
 const POLICY: MutationPolicy = {
   failurePolicy: 'ignore',
   updatePolicy: 'sticky',
+  podsOnly: false,
   dropTag: false,
   ownNamespace: 'digest-pinner',
   resolveTimeoutMs: 2000,
@@ -863,6 +865,90 @@ describe('mutate', () => {
       const { after } = await run(document);
 
       expect(imagesOf(after).app).toBe('ghcr.io/example/web:v1.4.3');
+    });
+  });
+
+  describe('pods only', () => {
+    it.each(PodTemplateFixtures.filter(({ kind }) => kind !== 'Pod'))(
+      'admits a $kind as it is, asking no registry',
+      async ({ fixture }) => {
+        const { result, resolver } = await run(loadReview(fixture), {
+          policy: { podsOnly: true },
+        });
+
+        expect(result.outcome).toBe('skipped');
+        expect(result.skipReason).toBe('pods-only');
+        expect(result.response.response.patch).toBeUndefined();
+        expect(result.response.response.warnings).toBeUndefined();
+        expect(resolver.calls).toEqual([]);
+      },
+    );
+
+    it('pins a Pod and records the originals', async () => {
+      const document = loadReview('pod-create');
+      const before = imagesOf(document.request.object);
+
+      const { result, after } = await run(document, { policy: { podsOnly: true } });
+
+      expect(result.outcome).toBe('patched');
+      for (const [name, image] of Object.entries(before)) {
+        expect(imagesOf(after)[name]).toMatch(/@sha256:[0-9a-f]{64}$/);
+        expect(imagesOf(after)[name]?.startsWith(image)).toBe(true);
+      }
+      expect(originalsOf(after)).toEqual(before);
+    });
+
+    it('pins a new ephemeral container on the pods/ephemeralcontainers subresource', async () => {
+      const { result, resolver } = await run(loadReview('pod-ephemeralcontainers-update'), {
+        policy: { podsOnly: true },
+      });
+
+      expect(result.outcome).toBe('patched');
+      expect(resolver.calls.length).toBeGreaterThan(0);
+    });
+  });
+
+  describe('dry run', () => {
+    it.each(ReviewFixtures.map((fixture) => [fixture]))(
+      'answers a dry run of %s exactly as the real request',
+      async (fixture) => {
+        const real = loadReview(fixture);
+        real.request.dryRun = false;
+        const dry = loadReview(fixture);
+        dry.request.dryRun = true;
+
+        const { result: forReal } = await run(real);
+        const { result: forDry } = await run(dry);
+
+        expect(forDry.response).toEqual(forReal.response);
+        expect(forDry.outcome).toBe(forReal.outcome);
+        expect(forDry.pinned).toBe(forReal.pinned);
+      },
+    );
+
+    it('keeps the stored digests on a server-side apply dry run of an unchanged Deployment', async () => {
+      const document = loadReview('deployment-server-side-apply-dry-run-update');
+      const stored = document.request.oldObject!;
+
+      const { result, after, resolver } = await run(document);
+
+      expect(resolver.calls).toEqual([]);
+      expect(imagesOf(after)).toEqual(imagesOf(stored));
+      expect(originalsOf(after)).toEqual(originalsOf(stored));
+      expect(after.spec).toEqual(stored.spec);
+      expect(result.response.response.warnings).toBeUndefined();
+    });
+
+    it('keeps them also when the applier dropped the original-images annotation', async () => {
+      const document = loadReview('deployment-server-side-apply-dry-run-update');
+      delete document.request.object!.metadata!.annotations!['digest-pinner.io/original-images'];
+      const stored = document.request.oldObject!;
+
+      const { after, resolver } = await run(document);
+
+      expect(resolver.calls).toEqual([]);
+      expect(after.spec).toEqual(stored.spec);
+      expect(originalsOf(after)).toEqual(originalsOf(stored));
     });
   });
 

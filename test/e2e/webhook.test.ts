@@ -15,6 +15,7 @@ import {
   imagesOf,
   loadReview,
   mapImages,
+  withImages,
   type KubeDocument,
   type ReviewDocument,
 } from '../support/fixtures.js';
@@ -34,13 +35,60 @@ interface ReviewAnswer {
   };
 }
 
+/** Sends a review, checks the answer echoes its uid, and applies the patch to its object. */
+async function admitThrough(
+  client: HttpsTestClient,
+  document: ReviewDocument,
+): Promise<{ answer: ReviewAnswer; object: KubeDocument }> {
+  const { status, body } = await client.post('/mutate', document);
+  expect(status).toBe(200);
+  const answer = body as ReviewAnswer;
+  expect(answer.response.uid).toBe(document.request.uid);
+  const object = document.request.object!;
+  if (answer.response.patch === undefined) return { answer, object };
+  expect(answer.response.patchType).toBe('JSONPatch');
+  const operations = JSON.parse(
+    Buffer.from(answer.response.patch, 'base64').toString('utf8'),
+  ) as Operation[];
+  return { answer, object: applyPatch(structuredClone(object), operations).newDocument };
+}
+
+/** Points the named containers of the review's object at other images. */
+function pointAt(document: ReviewDocument, images: Record<string, string>): ReviewDocument {
+  return mapImages(document, ({ side, containerName }) =>
+    side === 'object' ? images[containerName] : undefined,
+  );
+}
+
+/** Starts the webhook standalone on loopback with extra serve flags and no credentials. */
+async function startWebhook(
+  flags: readonly string[],
+  registryCaCertificates: readonly string[] = [],
+  keyring = new MatchingKeyring([]),
+): Promise<{ service: RunningService; client: HttpsTestClient }> {
+  const { config } = loadConfig('serve', [...LOOPBACK_SERVE_FLAGS, ...flags], {});
+  const tls = ServingTls.selfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const service = await startService(config, {
+    logger: pino({ level: 'silent' }),
+    credentials: new StaticCredentialProvider(keyring),
+    namespaces: everyNamespace,
+    ownNamespace: 'digest-pinner-system',
+    tls,
+    registryCaCertificates: [...registryCaCertificates],
+  });
+  const client = new HttpsTestClient(
+    `https://127.0.0.1:${service.webhookPort}`,
+    tls.current.caPem!,
+  );
+  return { service, client };
+}
+
 describe('webhook end to end', () => {
   let open: TestRegistry;
   let privateRegistry: TestRegistry;
   let service: RunningService;
   let client: HttpsTestClient;
   const digests: Record<string, string> = {};
-  let serviceCa = '';
 
   beforeAll(async () => {
     open = await startRegistry({ auth: 'none' });
@@ -70,22 +118,11 @@ describe('webhook end to end', () => {
         credential: { username: user.name, password: user.password, source: 'test config' },
       },
     ]);
-    const { config } = loadConfig(
-      'serve',
-      [...LOOPBACK_SERVE_FLAGS, '--insecure-registry', open.host],
-      {},
-    );
-    const tls = ServingTls.selfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-    serviceCa = tls.current.caPem!;
-    service = await startService(config, {
-      logger: pino({ level: 'silent' }),
-      credentials: new StaticCredentialProvider(keyring),
-      namespaces: everyNamespace,
-      ownNamespace: 'digest-pinner-system',
-      tls,
-      registryCaCertificates: [privateRegistry.caPem!],
-    });
-    client = new HttpsTestClient(`https://127.0.0.1:${service.webhookPort}`, serviceCa);
+    ({ service, client } = await startWebhook(
+      ['--insecure-registry', open.host],
+      [privateRegistry.caPem!],
+      keyring,
+    ));
   });
 
   afterAll(async () => {
@@ -95,27 +132,7 @@ describe('webhook end to end', () => {
     await privateRegistry.stop();
   });
 
-  async function admit(
-    document: ReviewDocument,
-  ): Promise<{ answer: ReviewAnswer; object: KubeDocument }> {
-    const { status, body } = await client.post('/mutate', document);
-    expect(status).toBe(200);
-    const answer = body as ReviewAnswer;
-    expect(answer.response.uid).toBe(document.request.uid);
-    const object = document.request.object!;
-    if (answer.response.patch === undefined) return { answer, object };
-    expect(answer.response.patchType).toBe('JSONPatch');
-    const operations = JSON.parse(
-      Buffer.from(answer.response.patch, 'base64').toString('utf8'),
-    ) as Operation[];
-    return { answer, object: applyPatch(structuredClone(object), operations).newDocument };
-  }
-
-  function pointAt(document: ReviewDocument, images: Record<string, string>): ReviewDocument {
-    return mapImages(document, ({ side, containerName }) =>
-      side === 'object' ? images[containerName] : undefined,
-    );
-  }
+  const admit = (document: ReviewDocument) => admitThrough(client, document);
 
   it('pins every container and init container of a Pod to the pushed digests', async () => {
     const review = loadReview('pod-create');
@@ -217,20 +234,17 @@ describe('webhook end to end', () => {
   });
 
   it('counts what it did on the metrics port', async () => {
-    const scrape = async (): Promise<string> =>
-      (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
-    const before = await scrape();
+    const before = await scrape(service);
     const review = loadReview('pod-create');
     const names = Object.keys(imagesOf(review.request.object));
     await admit(
       pointAt(review, Object.fromEntries(names.map((name) => [name, `${open.host}/team/app:1.0`]))),
     );
 
-    const after = await scrape();
+    const after = await scrape(service);
 
-    const series = (text: string, pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? 0);
     const patched =
-      /digest_pinner_admission_requests_total\{kind="Pod",operation="create",outcome="patched"\} (\d+)/;
+      /digest_pinner_admission_requests_total\{kind="Pod",operation="create",outcome="patched",dry_run="false"\} (\d+)/;
     const hits = /digest_pinner_cache_lookups_total\{result="hit"\} (\d+)/;
     const pinned = /digest_pinner_images_pinned_total (\d+)/;
     expect(series(after, patched)).toBe(series(before, patched) + 1);
@@ -278,4 +292,148 @@ function ephemeralNames(object: KubeDocument): string[] {
   return (spec?.ephemeralContainers ?? [])
     .filter((container) => container.image !== undefined && !container.image.includes('@'))
     .map((container) => container.name);
+}
+
+describe('webhook end to end, with GitOps', () => {
+  let registry: TestRegistry;
+
+  beforeAll(async () => {
+    registry = await startRegistry({ auth: 'none' });
+  });
+
+  afterAll(async () => {
+    await registry.stop();
+  });
+
+  describe('a server-side apply dry run of an unchanged Deployment', () => {
+    let service: RunningService;
+    let client: HttpsTestClient;
+
+    beforeAll(async () => {
+      // A digest kept for a millisecond: what the webhook answers below comes from the registry
+      // or from the stored object, never from a cached answer.
+      ({ service, client } = await startWebhook([
+        '--insecure-registry',
+        registry.host,
+        '--cache-ttl',
+        '1ms',
+      ]));
+    });
+
+    afterAll(async () => {
+      await client.close();
+      await service.close();
+    });
+
+    it('keeps the digests pinned at the first apply after the tag moved, as the real request would', async () => {
+      const image = `${registry.host}/team/web:1.0`;
+      const first = await pushImage(registry.pushTarget, {
+        repository: 'team/web',
+        tag: '1.0',
+        seed: 'first',
+      });
+      const created = loadReview('deployment-create');
+      const names = Object.keys(imagesOf(created.request.object));
+      const tagged = Object.fromEntries(names.map((name) => [name, image]));
+      const { object: stored } = await admitThrough(client, pointAt(created, tagged));
+      expect(Object.values(imagesOf(stored))).toEqual(names.map(() => `${image}@${first.digest}`));
+
+      const moved = await pushImage(registry.pushTarget, {
+        repository: 'team/web',
+        tag: '1.0',
+        seed: 'moved',
+      });
+      expect(moved.digest).not.toBe(first.digest);
+      const reapply = (dryRun: boolean): ReviewDocument => {
+        const review = loadReview('deployment-server-side-apply-dry-run-update');
+        review.request.dryRun = dryRun;
+        const oldObject = review.request.oldObject!;
+        const storedImages = imagesOf(stored);
+        withImages(review, storedImages, 'oldObject');
+        withImages(review, tagged);
+        oldObject.metadata!.annotations!['digest-pinner.io/original-images'] =
+          JSON.stringify(tagged);
+        return review;
+      };
+
+      const dry = await admitThrough(client, reapply(true));
+      const real = await admitThrough(client, reapply(false));
+      const podReview = loadReview('pod-create');
+      const podContainer = Object.keys(imagesOf(podReview.request.object))[0]!;
+      const newPod = await admitThrough(client, pointAt(podReview, { [podContainer]: image }));
+
+      expect(Object.values(imagesOf(dry.object))).toEqual(
+        names.map(() => `${image}@${first.digest}`),
+      );
+      expect(dry.answer.response).toEqual(real.answer.response);
+      expect(imagesOf(newPod.object)[podContainer]).toBe(`${image}@${moved.digest}`);
+    });
+
+    it('counts the dry run apart from real requests', async () => {
+      const review = pointAt(loadReview('pod-create'), {});
+      review.request.dryRun = true;
+      const before = await scrape(service);
+
+      await admitThrough(client, review);
+
+      const dryRuns =
+        /digest_pinner_admission_requests_total\{kind="Pod",operation="create",outcome="[a-z]+",dry_run="true"\} (\d+)/;
+      expect(series(await scrape(service), dryRuns)).toBe(series(before, dryRuns) + 1);
+    });
+  });
+
+  describe('--pods-only', () => {
+    let service: RunningService;
+    let client: HttpsTestClient;
+    let digest: string;
+    let image: string;
+
+    beforeAll(async () => {
+      ({ service, client } = await startWebhook([
+        '--insecure-registry',
+        registry.host,
+        '--pods-only',
+      ]));
+      image = `${registry.host}/team/api:2`;
+      digest = (await pushIndex(registry.pushTarget, { repository: 'team/api', tag: '2' })).digest;
+    });
+
+    afterAll(async () => {
+      await client.close();
+      await service.close();
+    });
+
+    it('leaves a Deployment template as it is', async () => {
+      const review = loadReview('deployment-create');
+      const images = Object.fromEntries(
+        Object.keys(imagesOf(review.request.object)).map((name) => [name, image]),
+      );
+
+      const { answer, object } = await admitThrough(client, pointAt(review, images));
+
+      expect(answer.response).toEqual({ uid: review.request.uid, allowed: true });
+      expect(imagesOf(object)).toEqual(images);
+    });
+
+    it('pins the Pods it creates', async () => {
+      const review = loadReview('pod-create');
+      const images = Object.fromEntries(
+        Object.keys(imagesOf(review.request.object)).map((name) => [name, image]),
+      );
+
+      const { object } = await admitThrough(client, pointAt(review, images));
+
+      for (const name of Object.keys(images)) {
+        expect(imagesOf(object)[name]).toBe(`${image}@${digest}`);
+      }
+    });
+  });
+});
+
+async function scrape(service: RunningService): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
+}
+
+function series(text: string, pattern: RegExp): number {
+  return Number(pattern.exec(text)?.[1] ?? 0);
 }

@@ -18,7 +18,7 @@ export interface MetricDescription {
 export const DOCUMENTED_METRICS: Readonly<Record<string, MetricDescription>> = {
   digest_pinner_admission_requests_total: {
     type: 'counter',
-    labels: ['kind', 'operation', 'outcome'],
+    labels: ['kind', 'operation', 'outcome', 'dry_run'],
   },
   digest_pinner_admission_duration_seconds: { type: 'histogram', labels: ['kind', 'operation'] },
   digest_pinner_images_pinned_total: { type: 'counter', labels: [] },

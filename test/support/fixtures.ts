@@ -1,5 +1,10 @@
 /**
  * Real-shaped AdmissionReview documents (test/fixtures/admission), as the API server sends them.
+ * `deployment-server-side-apply-dry-run-update` is what `kubectl apply --server-side
+ * --dry-run=server` (and Flux's drift check) sends for an unchanged manifest: a dry-run UPDATE
+ * (PatchOptions with `dryRun: [All]`) whose object is the stored Deployment with the applied
+ * fields merged in — the images back at their tags, since the applier owns those fields — and
+ * whose oldObject holds the digests pinned at the first apply.
  * Every load returns a fresh deep clone, so a test may change what it gets. `mapImages` and
  * `withImages` substitute image references, e.g. to point every container at a test registry.
  */
@@ -10,6 +15,7 @@ export const ReviewFixtures = [
   'pod-create',
   'deployment-create',
   'deployment-update',
+  'deployment-server-side-apply-dry-run-update',
   'deployment-status-update',
   'statefulset-create',
   'daemonset-create',
