@@ -6,30 +6,22 @@
  * update when it changed since the read), and the loser re-reads and takes what the winner wrote:
  * replicas racing each other end up serving the same certificate.
  *
- * The bootstrap retries API failures for a bounded time and then fails (there is nothing to serve
- * without a certificate); after that, a failed check reports to onError and the current
+ * This module is the scheduler: when a pass of tls-reconciler.ts runs, and what is served from
+ * it. The bootstrap retries API failures for a bounded time and then fails (there is nothing to
+ * serve without a certificate); after that, a failed check reports to onError and the current
  * certificate stays.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { DigestPinnerError, ErrorCodes, errorMessage } from '../errors.js';
-import type { KubeApiObserver } from '../kube/api-calls.js';
 import type { CertificateSet } from './certificate-set.js';
-import {
-  DEFAULT_AUTHORITY_VALIDITY_DAYS,
-  DEFAULT_RENEW_BEFORE_FRACTION,
-  DEFAULT_SERVING_VALIDITY_DAYS,
-  reconcileCertificates,
-  serviceDnsNames,
-  type RenewalPolicy,
-} from './renewal.js';
 import type { TlsMaterial, TlsSource } from './serving-tls.js';
-import { TlsSecretStore, type TlsSecretApi } from './tls-secret.js';
 import {
-  WebhookCaBundle,
-  type CaBundleSync,
-  type WebhookConfigurationApi,
-} from './webhook-ca-bundle.js';
+  TlsReconciler,
+  type CaBundleState,
+  type Reconciler,
+  type TlsReconcilerOptions,
+} from './tls-reconciler.js';
 
 export interface SelfManagedTlsTiming {
   /** Between two checks. Jittered by ±10 % so that replicas do not check in step. */
@@ -45,33 +37,18 @@ export interface SelfManagedTlsTiming {
   readonly bootstrapBackoffMs: number;
 }
 
-export type SelfManagedTlsValidity = Pick<
-  RenewalPolicy,
-  'authorityValidityDays' | 'servingValidityDays' | 'renewBeforeFraction'
->;
-
-export interface SelfManagedTlsOptions {
-  readonly secrets: TlsSecretApi;
-  readonly webhookConfigurations: WebhookConfigurationApi;
-  readonly namespace: string;
-  readonly secretName: string;
-  /** Whose caBundle to keep in step; `undefined` when something else manages it. */
-  readonly webhookConfiguration: string | undefined;
-  /** The Service the API server calls: the serving certificate carries its DNS names. */
-  readonly serviceName: string;
+export interface SchedulingOptions {
   readonly logger: Pick<Logger, 'info' | 'warn'>;
-  readonly observer?: KubeApiObserver;
-  /** Wall-clock milliseconds; certificates are dated and judged by it. `Date` by default. */
-  readonly clock?: { now(): number };
   readonly timing?: Partial<SelfManagedTlsTiming>;
-  readonly validity?: Partial<SelfManagedTlsValidity>;
   /** Aborts the bootstrap's retries (shutdown). */
   readonly signal?: AbortSignal;
   /** In [0, 1): the jitter of the check interval. `Math.random` by default. */
   readonly random?: () => number;
 }
 
-export const DEFAULT_SELF_MANAGED_TLS_TIMING: SelfManagedTlsTiming = {
+export type SelfManagedTlsOptions = TlsReconcilerOptions & SchedulingOptions;
+
+const DEFAULT_SELF_MANAGED_TLS_TIMING: SelfManagedTlsTiming = {
   checkIntervalMs: 5 * 60_000,
   retryIntervalMs: 60_000,
   bootstrapTimeoutMs: 20_000,
@@ -80,39 +57,53 @@ export const DEFAULT_SELF_MANAGED_TLS_TIMING: SelfManagedTlsTiming = {
 
 const MAX_BOOTSTRAP_BACKOFF_MS = 5000;
 const JITTER = 0.1;
-/** Writes lost to other replicas in one check before it gives up until the next. */
-const MAX_WRITE_ATTEMPTS = 5;
+
+/** What the last pass found; `failed` where it could not look. */
+export interface LastPass {
+  readonly secret: 'ok' | 'failed';
+  readonly caBundle: CaBundleState | 'failed';
+}
+
+/** Until the next check: sooner when the last pass failed or found no configuration yet. */
+export function nextCheckDelayMs(
+  last: LastPass,
+  timing: SelfManagedTlsTiming,
+  random: () => number,
+): number {
+  const retry =
+    last.secret === 'failed' || last.caBundle === 'failed' || last.caBundle === 'missing';
+  const base = retry ? timing.retryIntervalMs : timing.checkIntervalMs;
+  return Math.round(base * (1 - JITTER + 2 * JITTER * random()));
+}
 
 type ChangeListener = (material: TlsMaterial) => void;
 type ErrorListener = (error: unknown) => void;
 
-/** What a check needs, fixed at bootstrap. */
-interface Parts {
-  readonly store: TlsSecretStore;
-  readonly caBundle: WebhookCaBundle | undefined;
-  readonly policy: RenewalPolicy;
+interface Scheduling {
   readonly logger: Pick<Logger, 'info' | 'warn'>;
-  readonly clock: { now(): number };
   readonly timing: SelfManagedTlsTiming;
   readonly random: () => number;
 }
 
 export class SelfManagedTls implements TlsSource {
-  readonly #parts: Parts;
+  readonly #reconciler: Reconciler;
+  readonly #scheduling: Scheduling;
   #material: TlsMaterial;
-  /** What the last look at the webhook configuration found; `failed` when it could not look. */
-  #caBundleState: CaBundleSync | 'failed' | 'unmanaged';
-  #secretFailed = false;
+  #last: LastPass;
   readonly #changeListeners: ChangeListener[] = [];
   readonly #errorListeners: ErrorListener[] = [];
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
   #closed = false;
 
-  private constructor(parts: Parts, set: CertificateSet) {
-    this.#parts = parts;
+  private constructor(reconciler: Reconciler, scheduling: Scheduling, set: CertificateSet) {
+    this.#reconciler = reconciler;
+    this.#scheduling = scheduling;
     this.#material = materialOf(set);
-    this.#caBundleState = parts.caBundle === undefined ? 'unmanaged' : 'unchanged';
+    this.#last = {
+      secret: 'ok',
+      caBundle: reconciler.caBundleDescription === undefined ? 'unmanaged' : 'unchanged',
+    };
   }
 
   /**
@@ -120,15 +111,24 @@ export class SelfManagedTls implements TlsSource {
    * Rejects when the Secret cannot be read or written within the bootstrap timeout; a caBundle
    * that cannot be set is logged and retried by the checks.
    */
-  static async bootstrap(options: SelfManagedTlsOptions): Promise<SelfManagedTls> {
-    const parts = partsOf(options);
-    const set = await retryBootstrap(parts, options.signal);
-    const tls = new SelfManagedTls(parts, set);
+  static bootstrap(options: SelfManagedTlsOptions): Promise<SelfManagedTls> {
+    return SelfManagedTls.start(new TlsReconciler(options), options);
+  }
+
+  /** The bootstrap, with the passes run by `reconciler`. */
+  static async start(reconciler: Reconciler, options: SchedulingOptions): Promise<SelfManagedTls> {
+    const scheduling: Scheduling = {
+      logger: options.logger,
+      timing: { ...DEFAULT_SELF_MANAGED_TLS_TIMING, ...options.timing },
+      random: options.random ?? Math.random,
+    };
+    const set = await retryBootstrap(reconciler, scheduling, options.signal);
+    const tls = new SelfManagedTls(reconciler, scheduling, set);
     try {
       await tls.#syncCaBundle(set);
     } catch (error: unknown) {
-      parts.logger.warn(
-        { err: error, retryInMs: parts.timing.retryIntervalMs },
+      scheduling.logger.warn(
+        { err: error, retryInMs: scheduling.timing.retryIntervalMs },
         'caBundle not set; retrying',
       );
     }
@@ -174,10 +174,10 @@ export class SelfManagedTls implements TlsSource {
   async #check(): Promise<void> {
     let set: CertificateSet;
     try {
-      set = await reconcileSecret(this.#parts, this.#material.caPem);
-      this.#secretFailed = false;
+      set = await this.#reconciler.certificates(this.#material.caPem);
+      this.#last = { ...this.#last, secret: 'ok' };
     } catch (error: unknown) {
-      this.#secretFailed = true;
+      this.#last = { ...this.#last, secret: 'failed' };
       this.#emitError(error);
       return;
     }
@@ -195,24 +195,23 @@ export class SelfManagedTls implements TlsSource {
   }
 
   async #syncCaBundle(set: CertificateSet): Promise<void> {
-    const { caBundle, logger, timing } = this.#parts;
-    if (caBundle === undefined) return;
-    let state: CaBundleSync;
+    let state: CaBundleState;
     try {
-      state = await caBundle.sync(set.trustedCaPem);
+      state = await this.#reconciler.caBundle(set);
     } catch (error: unknown) {
-      this.#caBundleState = 'failed';
+      this.#last = { ...this.#last, caBundle: 'failed' };
       throw error;
     }
-    const fields = { webhookConfiguration: caBundle.description };
-    if (state === 'patched') logger.info(fields, 'caBundle set to the CA bundle');
-    if (state === 'missing' && this.#caBundleState !== 'missing') {
-      logger.warn(
-        { ...fields, retryInMs: timing.retryIntervalMs },
+    if (state === 'missing' && this.#last.caBundle !== 'missing') {
+      this.#scheduling.logger.warn(
+        {
+          webhookConfiguration: this.#reconciler.caBundleDescription,
+          retryInMs: this.#scheduling.timing.retryIntervalMs,
+        },
         'webhook configuration not found; its caBundle is set once it exists',
       );
     }
-    this.#caBundleState = state;
+    this.#last = { ...this.#last, caBundle: state };
   }
 
   #adopt(set: CertificateSet): void {
@@ -242,11 +241,8 @@ export class SelfManagedTls implements TlsSource {
   }
 
   #schedule(): void {
-    const { timing, random } = this.#parts;
-    const retry =
-      this.#secretFailed || this.#caBundleState === 'failed' || this.#caBundleState === 'missing';
-    const base = retry ? timing.retryIntervalMs : timing.checkIntervalMs;
-    const delay = Math.round(base * (1 - JITTER + 2 * JITTER * random()));
+    const { timing, random } = this.#scheduling;
+    const delay = nextCheckDelayMs(this.#last, timing, random);
     this.#timer = setTimeout(() => {
       void this.check()
         .catch((error: unknown) => {
@@ -260,82 +256,17 @@ export class SelfManagedTls implements TlsSource {
   }
 }
 
-function partsOf(options: SelfManagedTlsOptions): Parts {
-  const { namespace, serviceName, observer } = options;
-  const dnsNames = serviceDnsNames(serviceName, namespace);
-  return {
-    store: new TlsSecretStore({
-      api: options.secrets,
-      namespace,
-      name: options.secretName,
-      observer,
-    }),
-    caBundle:
-      options.webhookConfiguration === undefined
-        ? undefined
-        : new WebhookCaBundle({
-            api: options.webhookConfigurations,
-            name: options.webhookConfiguration,
-            observer,
-          }),
-    policy: {
-      commonName: dnsNames[2] ?? serviceName,
-      dnsNames,
-      authorityValidityDays: DEFAULT_AUTHORITY_VALIDITY_DAYS,
-      servingValidityDays: DEFAULT_SERVING_VALIDITY_DAYS,
-      renewBeforeFraction: DEFAULT_RENEW_BEFORE_FRACTION,
-      ...options.validity,
-    },
-    logger: options.logger,
-    clock: options.clock ?? Date,
-    timing: { ...DEFAULT_SELF_MANAGED_TLS_TIMING, ...options.timing },
-    random: options.random ?? Math.random,
-  };
-}
-
-/**
- * The certificates to serve, from the Secret, after creating or renewing it if that is due.
- * A write another replica won is followed by a fresh read, which finds what it wrote.
- * `servedCaPem`: the CA bundle this replica serves under, kept trusted if a new CA is made.
- */
-async function reconcileSecret(parts: Parts, servedCaPem?: string): Promise<CertificateSet> {
-  const { store, policy, clock, logger } = parts;
-  for (let attempt = 1; ; attempt += 1) {
-    const stored = await store.read();
-    const now = new Date(clock.now());
-    // A replica that finds no Secret (deleted, or never made) makes a new CA. Without a bundle
-    // of its own it keeps the CAs the API server trusts now, or the replicas still serving under
-    // them would lose trust until their next check.
-    const keptCaPem =
-      servedCaPem ?? (stored === undefined ? await parts.caBundle?.trustedBundle() : undefined);
-    const { set, change } = reconcileCertificates(stored?.certificates, policy, now, keptCaPem);
-    if (change === undefined) return set;
-    const written =
-      stored === undefined ? await store.create(set) : await store.replace(stored, set);
-    if (written !== 'exists' && written !== 'conflict') {
-      logger.info({ secret: store.description, change }, 'self-managed TLS certificates written');
-      return set;
-    }
-    if (attempt >= MAX_WRITE_ATTEMPTS) {
-      throw new DigestPinnerError(
-        ErrorCodes.kubernetesApi,
-        `${store.description} kept changing: ${attempt} writes lost to other writers`,
-      );
-    }
-  }
-}
-
 async function retryBootstrap(
-  parts: Parts,
+  reconciler: Reconciler,
+  { timing, logger }: Scheduling,
   signal: AbortSignal | undefined,
 ): Promise<CertificateSet> {
-  const { timing, logger, store } = parts;
   const started = performance.now();
   let delay = timing.bootstrapBackoffMs;
   let lastError: unknown = signal?.reason;
   while (signal?.aborted !== true) {
     try {
-      return await reconcileSecret(parts);
+      return await reconciler.certificates(undefined);
     } catch (error: unknown) {
       lastError = error;
     }
@@ -347,7 +278,7 @@ async function retryBootstrap(
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   throw new DigestPinnerError(
     ErrorCodes.tlsBootstrap,
-    `self-managed TLS: no serving certificate from ${store.description} after ${seconds} s: ${errorMessage(lastError)}`,
+    `self-managed TLS: no serving certificate from ${reconciler.description} after ${seconds} s: ${errorMessage(lastError)}`,
     { cause: lastError },
   );
 }
