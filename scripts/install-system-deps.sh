@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real components the end-to-end tests start on 127.0.0.1: the CNCF distribution
-# registry, htpasswd for its Basic auth, and openssl for test certificates. Only when missing.
+# registry, htpasswd for its Basic auth, openssl for test certificates, skopeo, and zsh to check
+# the completion script. Only when missing.
 set -euo pipefail
 
 missing=()
@@ -8,6 +9,7 @@ command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v htpasswd >/dev/null || missing+=(apache2-utils)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v skopeo >/dev/null || missing+=(skopeo)
+command -v zsh >/dev/null || missing+=(zsh)
 
 install_kubectl() {
   # The manifest tests run `kubectl kustomize`. The node machines ship kubectl; where one does

@@ -5,6 +5,14 @@
  * parameters. What each kind of value is lives in option-value.ts.
  */
 import { parseArgs } from 'node:util';
+import {
+  checkCertificates,
+  checkDockerConfig,
+  checkKubeconfig,
+  checkPrivateKey,
+  keyMatchesCertificate,
+  unreadableFileProblem,
+} from './config-files.js';
 import { ConfigError, errorMessage } from './errors.js';
 import {
   ADDRESS,
@@ -12,7 +20,7 @@ import {
   BYTES,
   COUNT,
   DURATION,
-  FILE,
+  file,
   NAME,
   oneOf,
   optional,
@@ -35,6 +43,8 @@ export const UpdatePolicies = ['sticky', 're-resolve'] as const;
 export type UpdatePolicy = (typeof UpdatePolicies)[number];
 export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LogLevels)[number];
+export const OutputFormats = ['text', 'json'] as const;
+export type OutputFormat = (typeof OutputFormats)[number];
 
 export interface Config {
   readonly address: string;
@@ -61,6 +71,7 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly logLevel: LogLevel;
   readonly platform: Platform | undefined;
+  readonly output: OutputFormat;
   readonly tlsSecret: string | undefined;
   readonly webhookConfiguration: string | undefined;
   readonly serviceName: string;
@@ -89,6 +100,8 @@ export type OptionGroup = keyof typeof OptionGroups;
 export interface OptionSpec<K extends keyof Config> {
   readonly key: K;
   readonly flag: string;
+  /** A one-letter alias, `-o` for `--output`. */
+  readonly short?: string;
   readonly group: OptionGroup;
   readonly help: string;
   readonly value: OptionValue<Config[K]>;
@@ -98,6 +111,7 @@ export interface OptionSpec<K extends keyof Config> {
 /** Any one option of the table: a union over every field of Config. */
 export type AnyOption = { [K in keyof Config]: OptionSpec<K> }[keyof Config];
 
+const MIN_RESOLVE_TIMEOUT_MS = 100;
 const MAX_WEBHOOK_TIMEOUT_MS = 30_000;
 
 const OPTION_LIST = [
@@ -130,7 +144,7 @@ const OPTION_LIST = [
     flag: 'tls-cert',
     group: 'tls',
     help: 'PEM certificate file, re-read when it changes (default: self-signed at start)',
-    value: optional(FILE),
+    value: optional(file(checkCertificates)),
     commands: SERVE,
   },
   {
@@ -138,7 +152,7 @@ const OPTION_LIST = [
     flag: 'tls-key',
     group: 'tls',
     help: 'PEM private key file for --tls-cert',
-    value: optional(FILE),
+    value: optional(file(checkPrivateKey)),
     commands: SERVE,
   },
   {
@@ -146,7 +160,7 @@ const OPTION_LIST = [
     flag: 'docker-config',
     group: 'registries',
     help: 'docker config.json used without a cluster (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json)',
-    value: optional(FILE),
+    value: optional(file(checkDockerConfig)),
     commands: BOTH,
   },
   {
@@ -162,7 +176,7 @@ const OPTION_LIST = [
     flag: 'registry-ca',
     group: 'registries',
     help: 'PEM file of extra CAs trusted for registries (repeatable)',
-    value: repeatable(FILE),
+    value: repeatable(file(checkCertificates)),
     commands: BOTH,
   },
   {
@@ -203,10 +217,21 @@ const OPTION_LIST = [
     group: 'registries',
     help: "deadline for all resolutions of one request; keep it below the webhook's timeoutSeconds",
     value: withDefault(
-      boundedDuration(100, MAX_WEBHOOK_TIMEOUT_MS, 'the longest webhook timeoutSeconds'),
+      boundedDuration(MIN_RESOLVE_TIMEOUT_MS, {
+        ms: MAX_WEBHOOK_TIMEOUT_MS,
+        why: 'the longest webhook timeoutSeconds',
+      }),
       '3s',
     ),
-    commands: BOTH,
+    commands: SERVE,
+  },
+  {
+    key: 'resolveTimeoutMs',
+    flag: 'resolve-timeout',
+    group: 'registries',
+    help: 'deadline for resolving all the images given',
+    value: withDefault(boundedDuration(MIN_RESOLVE_TIMEOUT_MS), '30s'),
+    commands: RESOLVE,
   },
   {
     key: 'failurePolicy',
@@ -245,7 +270,7 @@ const OPTION_LIST = [
     flag: 'kubeconfig',
     group: 'cluster',
     help: 'kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config; none: standalone)',
-    value: optional(FILE),
+    value: optional(file(checkKubeconfig)),
     commands: SERVE,
   },
   {
@@ -320,6 +345,15 @@ const OPTION_LIST = [
     value: optional(PLATFORM),
     commands: RESOLVE,
   },
+  {
+    key: 'output',
+    flag: 'output',
+    short: 'o',
+    group: 'output',
+    help: 'text: one pinned image per line; json: one JSON object per image, errors included',
+    value: withDefault(oneOf(OutputFormats), 'text'),
+    commands: RESOLVE,
+  },
 ] satisfies readonly AnyOption[];
 
 /** `never` when every Config field has an option; else the fields that lack one. */
@@ -339,36 +373,47 @@ export interface ParsedCommandLine {
   readonly help: boolean;
 }
 
+/** Reads a file's text, throwing as node:fs does; given, the file options' files are checked. */
+export type ReadTextFile = (path: string) => string;
+
 type ConfigFields = { -readonly [K in keyof Config]?: Config[K] };
 
 /**
- * Flags win over environment variables, which win over defaults. Every bad value is collected
- * and reported in one ConfigError.
+ * Flags win over environment variables, which win over defaults. Every problem (unknown flags,
+ * bad values, and with `readFile` missing or unparsable files) is collected and reported in one
+ * ConfigError.
  */
 export function loadConfig(
   command: Command,
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  readFile?: ReadTextFile,
 ): ParsedCommandLine {
   const specs = OPTIONS.filter((option) => option.commands.includes(command));
-  const { values, positionals } = parseArgv(specs, argv);
-  if (values.help === true) return { config: defaultConfig(), positionals, help: true };
+  const { given, positionals, help, problems } = parseArgv(command, specs, argv);
+  if (help) return { config: defaultConfig(command), positionals, help: true };
 
-  const problems: string[] = [];
-  const given: ConfigFields = {};
+  const fields: ConfigFields = {};
   for (const spec of specs) {
-    const raws = rawValues(spec, values[spec.flag], env);
+    const raws = given.get(spec.flag) ?? rawsFromEnv(spec, env);
     if (raws.length === 0) continue;
     try {
-      setField(given, spec, raws);
+      setField(fields, spec, raws);
+      if (readFile !== undefined) problems.push(...fileProblems(spec, raws, readFile));
     } catch (error: unknown) {
-      problems.push(`--${spec.flag} (${envName(spec.flag)}): ${errorMessage(error)}`);
+      problems.push(`${describeFlag(spec)}: ${errorMessage(error)}`);
     }
   }
-  const config: Config = Object.freeze({ ...defaultConfig(), ...given });
+  const config: Config = Object.freeze({ ...defaultConfig(command), ...fields });
   problems.push(...crossChecks(config));
+  if (readFile !== undefined && problems.length === 0)
+    problems.push(...pairChecks(config, readFile));
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, positionals, help: false };
+}
+
+function describeFlag(spec: AnyOption): string {
+  return `--${spec.flag} (${envName(spec.flag)})`;
 }
 
 function setField<K extends keyof Config>(
@@ -379,31 +424,76 @@ function setField<K extends keyof Config>(
   fields[spec.key] = spec.value.read(raws);
 }
 
-function parseArgv(specs: readonly AnyOption[], argv: readonly string[]) {
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
-    help: { type: 'boolean' },
-  };
-  for (const spec of specs) {
-    options[spec.flag] =
-      spec.value.kind === 'switch'
-        ? { type: 'boolean' }
-        : { type: 'string', multiple: spec.value.kind === 'list' };
-  }
-  try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  } catch (error: unknown) {
-    throw new ConfigError([errorMessage(error)]);
-  }
+interface ParsedArgv {
+  /** Each flag's values as given, in order, by long name. */
+  readonly given: Map<string, string[]>;
+  readonly positionals: readonly string[];
+  readonly help: boolean;
+  readonly problems: string[];
 }
 
-function rawValues(
-  spec: AnyOption,
-  flagValue: string | boolean | (string | boolean)[] | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-): string[] {
-  if (flagValue !== undefined) {
-    return (Array.isArray(flagValue) ? flagValue : [flagValue]).map(String);
+/** Parsed leniently so that every unknown or misplaced flag is named, not only the first. */
+function parseArgv(command: Command, specs: readonly AnyOption[], argv: readonly string[]) {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const spec of specs) {
+    options[spec.flag] = {
+      type: spec.value.kind === 'switch' ? 'boolean' : 'string',
+      ...(spec.short === undefined ? {} : { short: spec.short }),
+    };
   }
+  const { positionals, tokens } = parseArgs({
+    args: [...argv],
+    options,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  const parsed: ParsedArgv = { given: new Map(), positionals, help: false, problems: [] };
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (token.name === 'help') return { ...parsed, help: true };
+    const spec = specs.find((candidate) => candidate.flag === token.name);
+    const problem =
+      spec === undefined
+        ? unknownFlagProblem(command, token.rawName)
+        : valueProblem(spec, token.rawName, token.value);
+    if (problem !== undefined) parsed.problems.push(problem);
+    else if (spec !== undefined) {
+      const values = parsed.given.get(spec.flag) ?? [];
+      values.push(token.value ?? 'true');
+      parsed.given.set(spec.flag, values);
+    }
+  }
+  return parsed;
+}
+
+function unknownFlagProblem(command: Command, rawName: string): string {
+  const seeHelp = `(see 'digest-pinner ${command} --help')`;
+  const name = rawName.replace(/^-+/, '');
+  const owners = OPTIONS.filter((option) => option.flag === name || option.short === name)
+    .flatMap((option) => option.commands)
+    .filter((owner) => owner !== command);
+  if (owners.length === 0) return `unknown flag: ${rawName} ${seeHelp}`;
+  const where = [...new Set(owners)].map((owner) => `'digest-pinner ${owner}'`).join(' and ');
+  return `${rawName} is a flag of ${where}, not of '${command}' ${seeHelp}`;
+}
+
+function valueProblem(
+  spec: AnyOption,
+  rawName: string,
+  value: string | undefined,
+): string | undefined {
+  if (spec.value.kind === 'switch') return undefined;
+  const needs = `${rawName} needs a value (${spec.value.placeholder})`;
+  if (value === undefined) return needs;
+  // "--port --metrics-port 9" would take "--metrics-port" as the port.
+  if (value.startsWith('-') && value !== '-') return `${needs}; got the flag ${value}`;
+  return undefined;
+}
+
+function rawsFromEnv(spec: AnyOption, env: Readonly<Record<string, string | undefined>>): string[] {
   const fromEnv = env[envName(spec.flag)];
   if (fromEnv === undefined || fromEnv === '') return [];
   if (spec.value.kind !== 'list') return [fromEnv];
@@ -411,6 +501,38 @@ function rawValues(
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item.length > 0);
+}
+
+/** Each file an option names: it must exist and hold what the option says. */
+function fileProblems(spec: AnyOption, paths: readonly string[], readFile: ReadTextFile): string[] {
+  const check = spec.value.checkFile;
+  if (check === undefined) return [];
+  const problems: string[] = [];
+  // A single-valued option keeps its last value: only that file is used.
+  for (const path of spec.value.kind === 'list' ? paths : paths.slice(-1)) {
+    const problem = fileProblem(path, check, readFile);
+    if (problem !== undefined) problems.push(`${describeFlag(spec)}: ${problem}`);
+  }
+  return problems;
+}
+
+function fileProblem(
+  path: string,
+  check: (text: string) => void,
+  readFile: ReadTextFile,
+): string | undefined {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error: unknown) {
+    return unreadableFileProblem(path, error);
+  }
+  try {
+    check(text);
+    return undefined;
+  } catch (error: unknown) {
+    return `${path} ${errorMessage(error)}`;
+  }
 }
 
 function crossChecks(config: Config): string[] {
@@ -427,9 +549,23 @@ function crossChecks(config: Config): string[] {
   return problems;
 }
 
-export function defaultConfig(): Config {
+/** Checks across files, once each file is known to be readable and well-formed. */
+function pairChecks(config: Config, readFile: ReadTextFile): string[] {
+  if (config.tlsCert === undefined || config.tlsKey === undefined) return [];
+  if (keyMatchesCertificate(readFile(config.tlsCert), readFile(config.tlsKey))) return [];
+  return [`--tls-key ${config.tlsKey} is not the private key of --tls-cert ${config.tlsCert}`];
+}
+
+/**
+ * Every field at its default for `command`: a field with an option per command (the resolve
+ * deadline) takes that command's default.
+ */
+export function defaultConfig(command: Command = 'serve'): Config {
   const fields: ConfigFields = {};
-  for (const spec of OPTIONS) setField(fields, spec, []);
+  const ours = (spec: AnyOption): boolean => spec.commands.includes(command);
+  for (const spec of [...OPTIONS.filter((spec) => !ours(spec)), ...OPTIONS.filter(ours)]) {
+    setField(fields, spec, []);
+  }
   return Object.freeze(complete(fields, true));
 }
 
@@ -441,17 +577,79 @@ function complete(fields: ConfigFields, _everyFieldHasAnOption: EveryFieldHasAnO
   return fields as Config;
 }
 
+/** What `--help` says about a command besides its options. */
+export interface CommandHelp {
+  readonly summary: string;
+  readonly usage: string;
+  readonly description: string;
+  readonly examples: readonly (readonly [comment: string, commandLine: string])[];
+}
+
+export const COMMAND_HELP: Readonly<Record<Command, CommandHelp>> = {
+  serve: {
+    summary: 'run the Kubernetes mutating admission webhook',
+    usage: 'digest-pinner serve [options]',
+    description:
+      'Run the mutating admission webhook. Without a cluster (no kubeconfig, not in a pod) it runs\nstandalone: self-signed TLS, credentials from the local docker config, every namespace pinned.',
+    examples: [
+      [
+        'On this machine, trusting a local plain-http registry',
+        'digest-pinner serve --address 127.0.0.1 --insecure-registry localhost:5000',
+      ],
+      [
+        'In a cluster, keeping its own CA and the webhook caBundle in step',
+        'digest-pinner serve --tls-secret digest-pinner-tls --webhook-configuration digest-pinner',
+      ],
+      [
+        'Deny pods whose images cannot be pinned, and re-pin on every update',
+        'digest-pinner serve --failure-policy fail --update-policy re-resolve',
+      ],
+    ],
+  },
+  resolve: {
+    summary: 'print images pinned to their digests (IMAGE... or - for stdin)',
+    usage: 'digest-pinner resolve [options] IMAGE... | -',
+    description:
+      "Print each image pinned to the digest its registry serves now, one per line, in the order\ngiven. '-' reads images from stdin, one per line (blank lines and # comments skipped).",
+    examples: [
+      ['Pin one image', 'digest-pinner resolve nginx:1.27'],
+      [
+        'The arm64 image of a multi-platform tag, as JSON',
+        'digest-pinner resolve --platform linux/arm64 -o json nginx:1.27',
+      ],
+      [
+        'Every image a manifest names',
+        "grep -ho 'image: .*' *.yaml | cut -d' ' -f2 | digest-pinner resolve -",
+      ],
+    ],
+  },
+};
+
 export function helpText(command: Command): string {
+  const { usage, description, examples } = COMMAND_HELP[command];
   const specs = OPTIONS.filter((option) => option.commands.includes(command));
-  const usage =
-    command === 'serve'
-      ? 'Usage: digest-pinner serve [options]\n\nRun the mutating admission webhook.'
-      : 'Usage: digest-pinner resolve [options] IMAGE...\n\nPrint each image pinned to the digest its registry serves now, one per line.';
-  const lines = specs.map((spec) => {
-    const value = spec.value.placeholder === '' ? '' : ` ${spec.value.placeholder}`;
-    const defaultText = spec.value.defaultText;
-    const defaultNote = defaultText === undefined ? '' : ` (default ${defaultText})`;
-    return `  --${spec.flag}${value}\n      ${spec.help}${defaultNote}\n      env ${envName(spec.flag)}`;
+  const sections = Object.entries(OptionGroups).flatMap(([group, title]) => {
+    const inGroup = specs.filter((spec) => spec.group === group);
+    return inGroup.length === 0 ? [] : [`${title}:\n${inGroup.map(optionHelp).join('\n')}`];
   });
-  return `${usage}\n\nOptions:\n${lines.join('\n')}\n  --help\n      print this help\n`;
+  const other = 'Other:\n  -h, --help\n      print this help';
+  const exampleLines = examples.map(([comment, line]) => `  # ${comment}\n  ${line}`);
+  return [
+    `Usage: ${usage}`,
+    description,
+    ...sections,
+    other,
+    `Examples:\n${exampleLines.join('\n\n')}`,
+    'Every option can also be set as the environment variable shown (flags win).',
+  ]
+    .join('\n\n')
+    .concat('\n');
+}
+
+function optionHelp(spec: AnyOption): string {
+  const names = spec.short === undefined ? `--${spec.flag}` : `-${spec.short}, --${spec.flag}`;
+  const value = spec.value.placeholder === '' ? '' : ` ${spec.value.placeholder}`;
+  const defaultText = spec.value.kind === 'switch' ? undefined : spec.value.defaultText;
+  const defaultNote = defaultText === undefined ? '' : ` (default ${defaultText})`;
+  return `  ${names}${value}\n      ${spec.help}${defaultNote}\n      env ${envName(spec.flag)}`;
 }

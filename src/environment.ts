@@ -11,6 +11,8 @@ export interface OutputStream {
 export interface Environment {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly homeDir: string | undefined;
+  /** Read only by commands given `-` for it. */
+  readonly stdin: AsyncIterable<string | Uint8Array>;
   readonly stdout: OutputStream;
   readonly stderr: OutputStream;
   readonly fileExists: (path: string) => boolean;

@@ -17,6 +17,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 const exitCode = await runCli(process.argv.slice(2), {
   env: process.env,
   homeDir: homedir(),
+  stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
   fileExists: existsSync,

@@ -16,6 +16,8 @@ export interface ValueType<T> {
   /** Turns the text into the value, or throws an Error whose message says why. */
   readonly parse: (raw: string) => T;
   readonly completion: Completion;
+  /** For a file: what its text must be, throwing an Error that says what is wrong. */
+  readonly checkFile?: (text: string) => void;
 }
 
 export type OptionKind = 'single' | 'switch' | 'list';
@@ -27,6 +29,7 @@ export interface OptionValue<T> {
   readonly placeholder: string;
   readonly defaultText: string | undefined;
   readonly completion: Completion;
+  readonly checkFile?: ((text: string) => void) | undefined;
   /** The field from the texts given, in order (none given: the default); throws like parse. */
   readonly read: (raws: readonly string[]) => T;
 }
@@ -46,6 +49,7 @@ export function withDefault<T>(type: ValueType<T>, defaultText: string): OptionV
     placeholder: type.placeholder,
     defaultText,
     completion: type.completion,
+    checkFile: type.checkFile,
     read: (raws) => type.parse(raws.at(-1) ?? defaultText),
   };
 }
@@ -57,6 +61,7 @@ export function optional<T>(type: ValueType<T>): OptionValue<T | undefined> {
     placeholder: type.placeholder,
     defaultText: undefined,
     completion: type.completion,
+    checkFile: type.checkFile,
     read: (raws) => {
       const last = raws.at(-1);
       return last === undefined ? undefined : type.parse(last);
@@ -71,6 +76,7 @@ export function repeatable<T>(type: ValueType<T>): OptionValue<readonly T[]> {
     placeholder: type.placeholder,
     defaultText: undefined,
     completion: type.completion,
+    checkFile: type.checkFile,
     read: (raws) => raws.map((raw) => type.parse(raw)),
   };
 }
@@ -155,20 +161,28 @@ export const PORT = valueType('PORT', parsePort);
 export const COUNT = valueType('N', parsePositiveInteger);
 export const BYTES = valueType('BYTES', parsePositiveInteger);
 export const ADDRESS = valueType('IP', parseAddress);
-export const FILE = valueType('FILE', parseNonEmpty, 'file');
+/** A file that must exist when the option is given, and whose text `check` accepts. */
+export function file(check: (text: string) => void): ValueType<string> {
+  return { ...valueType('FILE', parseNonEmpty, 'file'), checkFile: check };
+}
+
 export const NAME = valueType('NAME', parseNonEmpty);
 export const REGISTRY_HOST = valueType('HOST[:PORT]', parseRegistryHost);
 export const PLATFORM = valueType<Platform>('OS/ARCH[/VARIANT]', parsePlatform);
 
-/** A duration within [minMs, belowMs), saying why the bounds are what they are. */
-export function boundedDuration(minMs: number, belowMs: number, why: string): ValueType<number> {
+/** A duration of at least `minMs` and, when `below` is given, less than its `ms`. */
+export function boundedDuration(
+  minMs: number,
+  below?: { readonly ms: number; readonly why: string },
+): ValueType<number> {
   return valueType('DURATION', (raw) => {
     const ms = parseDuration(raw);
-    if (ms < minMs || ms >= belowMs) {
+    if (below !== undefined && (ms < minMs || ms >= below.ms)) {
       throw new Error(
-        `"${raw}" must be at least ${formatMs(minMs)} and below ${formatMs(belowMs)}, ${why}`,
+        `"${raw}" must be at least ${formatMs(minMs)} and below ${formatMs(below.ms)}, ${below.why}`,
       );
     }
+    if (ms < minMs) throw new Error(`"${raw}" must be at least ${formatMs(minMs)}`);
     return ms;
   });
 }

@@ -84,13 +84,15 @@ describe('config', () => {
     [['--cache-ttl', '0'], /must be more than 0/],
     [['--not-found-ttl', '0s'], /must be more than 0/],
     [['--secret-cache-ttl', '0ms'], /must be more than 0/],
-    [['--no-such-flag'], /Unknown option/],
+    [['--no-such-flag'], /unknown flag: --no-such-flag/],
   ])('rejects %p', (argv, reason) => {
     expect(() => loadConfig('serve', argv, {})).toThrow(reason);
   });
 
   it('keeps resolve-only flags out of serve and parses the platform for resolve', () => {
-    expect(() => loadConfig('serve', ['--platform', 'linux/arm64'], {})).toThrow(/Unknown option/);
+    expect(() => loadConfig('serve', ['--platform', 'linux/arm64'], {})).toThrow(
+      "--platform is a flag of 'digest-pinner resolve', not of 'serve'",
+    );
 
     const { config, positionals } = loadConfig(
       'resolve',
@@ -119,6 +121,41 @@ describe('config', () => {
       );
     },
   );
+
+  it('bounds the resolve deadline by the webhook timeout for serve only', () => {
+    expect(
+      loadConfig('resolve', ['--resolve-timeout', '2m', 'x'], {}).config.resolveTimeoutMs,
+    ).toBe(120_000);
+    expect(() => loadConfig('serve', ['--resolve-timeout', '2m'], {})).toThrow(/below 30s/);
+    expect(() => loadConfig('resolve', ['--resolve-timeout', '10ms'], {})).toThrow(
+      '"10ms" must be at least 100ms',
+    );
+  });
+
+  it('gives each command its own default for a field with an option per command', () => {
+    expect(loadConfig('serve', [], {}).config.resolveTimeoutMs).toBe(3000);
+    expect(loadConfig('resolve', [], {}).config.resolveTimeoutMs).toBe(30_000);
+  });
+
+  it('takes -o as --output, and a switch written --flag=false', () => {
+    const { config } = loadConfig('resolve', ['-o', 'json', '--no-tag=false', 'x'], {});
+
+    expect(config.output).toBe('json');
+    expect(config.noTag).toBe(false);
+  });
+
+  it('reads no file unless given a reader, and then only the files given', () => {
+    const read: string[] = [];
+    const readFile = (path: string): string => {
+      read.push(path);
+      return '{}';
+    };
+
+    loadConfig('serve', ['--docker-config', 'a.json'], {});
+    loadConfig('serve', ['--docker-config', 'a.json', '--docker-config', 'b.json'], {}, readFile);
+
+    expect(read).toEqual(['b.json']);
+  });
 
   it('answers --help without validating anything else', () => {
     expect(loadConfig('serve', ['--help', '--port', 'x'], {}).help).toBe(true);

@@ -1,26 +1,54 @@
 /**
- * `digest-pinner resolve IMAGE...`: print each image pinned to the digest its registry serves
- * now, one line per argument, in the user's spelling. The same cache as the webhook, so
- * duplicate arguments cost one registry request.
+ * `digest-pinner resolve IMAGE... | -`: print each image pinned to the digest its registry serves
+ * now, in the order given and in the user's spelling, as text lines or one JSON object per image.
+ * The same cache as the webhook, so duplicates cost one registry request.
  */
 import type { Config } from '../config.js';
+import type { Keyring } from '../credentials/credential.js';
 import type { Environment } from '../environment.js';
-import { errorMessage } from '../errors.js';
-import { parseImageReference, pinnedReference } from '../reference.js';
+import { DigestPinnerError, ErrorCodes, errorMessage } from '../errors.js';
+import { parseImageReference, pinnedReference, type ImageReference } from '../reference.js';
 import { RegistryClient } from '../registry/client.js';
 import { CachingResolver } from '../resolver.js';
-import type { Keyring } from '../credentials/credential.js';
 import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
 
-export const ResolveExitCodes = { ok: 0, someFailed: 1, usage: 2 } as const;
+/**
+ * 0 every image pinned; 1 a registry failed for some image (the rest are printed); 2 the command
+ * line is wrong; 3 some image is not a valid reference (this wins over 1).
+ */
+export const ResolveExitCodes = {
+  ok: 0,
+  registryFailed: 1,
+  usage: 2,
+  invalidReference: 3,
+} as const;
+
+/** The argument that stands for "read images from stdin". */
+export const STDIN_ARGUMENT = '-';
+
+/** One line of `-o json`. */
+export interface ResolveResult {
+  readonly input: string;
+  readonly pinned: string | null;
+  readonly digest: string | null;
+  readonly registry: string | null;
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+/** The code of a failure that is not one of digest-pinner's own errors. */
+const UNEXPECTED_ERROR_CODE = 'RESOLVE_FAILED';
 
 export async function runResolve(
   config: Config,
-  images: readonly string[],
+  args: readonly string[],
   environment: Environment,
 ): Promise<number> {
+  const images = await imagesToResolve(args, environment);
   if (images.length === 0) {
-    environment.stderr.write('digest-pinner resolve: name at least one IMAGE (see --help)\n');
+    const where = args.includes(STDIN_ARGUMENT) ? ' (stdin had none)' : '';
+    environment.stderr.write(
+      `digest-pinner resolve: name at least one IMAGE, or - for stdin${where} (see 'digest-pinner resolve --help')\n`,
+    );
     return ResolveExitCodes.usage;
   }
   const keyring = await loadKeyring(config, environment);
@@ -35,21 +63,33 @@ export async function runResolve(
       AbortSignal.timeout(config.resolveTimeoutMs),
       environment.shutdown,
     ]);
-    const lines = await Promise.all(
+    const results = await Promise.all(
       images.map((image) => pinOne(image, { config, keyring, resolver, deadline })),
     );
-    let failed = false;
-    for (const line of lines) {
-      if (line.ok) environment.stdout.write(`${line.text}\n`);
-      else {
-        failed = true;
-        environment.stderr.write(`digest-pinner: ${line.text}\n`);
-      }
-    }
-    return failed ? ResolveExitCodes.someFailed : ResolveExitCodes.ok;
+    for (const result of results) writeResult(result, config, environment);
+    return exitCode(results);
   } finally {
     await client.close();
   }
+}
+
+/** The arguments, with `-` replaced by stdin's lines (blank lines and `#` comments skipped). */
+async function imagesToResolve(
+  args: readonly string[],
+  environment: Environment,
+): Promise<string[]> {
+  if (!args.includes(STDIN_ARGUMENT)) return [...args];
+  const fromStdin = (await readAll(environment.stdin))
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !line.startsWith('#'));
+  return args.flatMap((arg) => (arg === STDIN_ARGUMENT ? fromStdin : [arg]));
+}
+
+async function readAll(input: AsyncIterable<string | Uint8Array>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 interface PinContext {
@@ -59,11 +99,12 @@ interface PinContext {
   readonly deadline: AbortSignal;
 }
 
-async function pinOne(image: string, context: PinContext): Promise<{ ok: boolean; text: string }> {
+async function pinOne(image: string, context: PinContext): Promise<ResolveResult> {
+  let reference: ImageReference | undefined;
   try {
-    const reference = parseImageReference(image);
+    reference = parseImageReference(image);
     if (reference.digest !== undefined) {
-      return { ok: true, text: image };
+      return success(image, reference, image, reference.digest);
     }
     const { digest } = await context.resolver.resolve(
       reference,
@@ -71,13 +112,45 @@ async function pinOne(image: string, context: PinContext): Promise<{ ok: boolean
       context.deadline,
       context.config.platform === undefined ? {} : { platform: context.config.platform },
     );
-    return {
-      ok: true,
-      text: pinnedReference(reference, digest, { dropTag: context.config.noTag }),
-    };
+    const pinned = pinnedReference(reference, digest, { dropTag: context.config.noTag });
+    return success(image, reference, pinned, digest);
   } catch (error: unknown) {
-    return { ok: false, text: `${image}: ${errorMessage(error)}` };
+    const code = error instanceof DigestPinnerError ? error.code : UNEXPECTED_ERROR_CODE;
+    return {
+      input: image,
+      pinned: null,
+      digest: null,
+      registry: reference?.registry ?? null,
+      error: { code, message: errorMessage(error) },
+    };
   }
+}
+
+function success(
+  input: string,
+  reference: ImageReference,
+  pinned: string,
+  digest: string,
+): ResolveResult {
+  return { input, pinned, digest, registry: reference.registry, error: null };
+}
+
+function writeResult(result: ResolveResult, config: Config, environment: Environment): void {
+  if (config.output === 'json') {
+    environment.stdout.write(`${JSON.stringify(result)}\n`);
+  } else if (result.pinned !== null) {
+    environment.stdout.write(`${result.pinned}\n`);
+  } else {
+    environment.stderr.write(`digest-pinner: ${result.input}: ${result.error?.message ?? ''}\n`);
+  }
+}
+
+function exitCode(results: readonly ResolveResult[]): number {
+  if (results.some((result) => result.error?.code === ErrorCodes.imageReferenceInvalid)) {
+    return ResolveExitCodes.invalidReference;
+  }
+  if (results.some((result) => result.error !== null)) return ResolveExitCodes.registryFailed;
+  return ResolveExitCodes.ok;
 }
 
 async function loadKeyring(config: Config, environment: Environment): Promise<Keyring> {

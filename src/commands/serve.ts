@@ -22,6 +22,7 @@ import { RegistryClient } from '../registry/client.js';
 import { CachingResolver } from '../resolver.js';
 import { createMetricsApp, createWebhookApp, type Readiness } from '../server.js';
 import type { TlsSource } from '../tls/serving-tls.js';
+import { packageVersion } from '../version.js';
 import { everyNamespace, type CommonParts } from './common-parts.js';
 import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
 import { localTls } from './local-tls.js';
@@ -192,7 +193,13 @@ export async function startService(config: Config, parts: ServiceParts): Promise
   parts.tls.watch();
   const { webhookPort, metricsPort } = servers;
   logger.info(
-    { address: config.address, webhookPort, metricsPort, failurePolicy: config.failurePolicy },
+    {
+      version: packageVersion(),
+      address: config.address,
+      webhookPort,
+      metricsPort,
+      failurePolicy: config.failurePolicy,
+    },
     'digest-pinner serving',
   );
 

@@ -7,6 +7,7 @@ import type { Environment } from '../../src/environment.js';
 import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 
 describe('serve', () => {
   let directory: string;
@@ -23,6 +24,7 @@ describe('serve', () => {
     return {
       env: {},
       homeDir: directory,
+      stdin: Readable.from([]),
       stdout: { write: (text: string) => logs.push(text) },
       stderr: { write: (text: string) => logs.push(text) },
       fileExists: () => false,

@@ -2,39 +2,50 @@
  * The built command line (`dist/main.js`, as `npx digest-pinner` runs it) against the three real
  * registries: plain http, TLS with Basic auth, and token auth. `make test` builds first.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { writeServingCertificate } from '../support/certificates.js';
 import { HttpsTestClient } from '../support/https.js';
 import { pushImage, pushIndex } from '../support/image-push.js';
 import { startRegistry, type RegistryAuthMode, type TestRegistry } from '../support/registry.js';
 import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
 
-const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const DIST_INDEX = new URL('../../dist/index.js', import.meta.url);
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 interface CliResult {
-  readonly code: number;
+  readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
 }
 
-async function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error: unknown) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
+/** Runs the built CLI with `input` on its stdin (empty by default). */
+async function cli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  input = '',
+): Promise<CliResult> {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(input);
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
 }
 
 beforeAll(() => {
@@ -66,6 +77,227 @@ describe('cli', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--port (DIGEST_PINNER_PORT): "x" is not a port number');
     expect(result.stderr).toContain('"sometimes" is not one of ignore, fail');
+  });
+
+  it.each([[['--version']], [['version']]])('prints the version for %p', async (args) => {
+    const result = await cli(args);
+
+    expect(result).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+  });
+
+  it('shows the version and every command in --help', async () => {
+    const result = await cli(['--help']);
+
+    expect(result.stdout.split('\n')[0]).toBe(
+      `digest-pinner ${VERSION}: pins container images to the digest their registry serves now.`,
+    );
+    for (const command of ['serve', 'resolve', 'completion', 'version']) {
+      expect(result.stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'));
+    }
+  });
+
+  it('groups the serve options under headings, with placeholders and examples', async () => {
+    const { stdout } = await cli(['serve', '--help']);
+
+    const headings = stdout.split('\n').filter((line) => /^[A-Z][A-Za-z]*:$/.test(line));
+    expect(headings).toEqual([
+      'Serving:',
+      'TLS:',
+      'Registries:',
+      'Cache:',
+      'Policy:',
+      'Cluster:',
+      'Logging:',
+      'Other:',
+      'Examples:',
+    ]);
+    for (const usage of [
+      '--port PORT',
+      '--cache-ttl DURATION',
+      '--tls-cert FILE',
+      '--insecure-registry HOST[:PORT]',
+      '--failure-policy ignore|fail',
+    ]) {
+      expect(stdout).toContain(`\n  ${usage}\n`);
+    }
+    expect(stdout).toContain('\n  digest-pinner serve --address 127.0.0.1 ');
+  });
+
+  it.each<[string, string[], string]>([
+    [
+      'an unknown flag',
+      ['serve', '--bogus'],
+      "digest-pinner serve: unknown flag: --bogus (see 'digest-pinner serve --help')\n",
+    ],
+    [
+      'an unknown short flag',
+      ['resolve', '-x', 'nginx'],
+      "digest-pinner resolve: unknown flag: -x (see 'digest-pinner resolve --help')\n",
+    ],
+    [
+      'a flag of resolve given to serve',
+      ['serve', '--platform', 'linux/arm64'],
+      "digest-pinner serve: --platform is a flag of 'digest-pinner resolve', not of 'serve' (see 'digest-pinner serve --help')\n",
+    ],
+    [
+      'a flag of serve given to resolve',
+      ['resolve', '--failure-policy', 'fail', 'nginx'],
+      "digest-pinner resolve: --failure-policy is a flag of 'digest-pinner serve', not of 'resolve' (see 'digest-pinner resolve --help')\n",
+    ],
+    [
+      'a flag without its value',
+      ['serve', '--port'],
+      'digest-pinner serve: --port needs a value (PORT)\n',
+    ],
+    [
+      'a flag taken for a value',
+      ['serve', '--cache-ttl', '--no-tag'],
+      'digest-pinner serve: --cache-ttl needs a value (DURATION); got the flag --no-tag\n',
+    ],
+    [
+      'an argument to serve',
+      ['serve', 'nginx'],
+      `digest-pinner serve: serve takes no arguments, got "nginx" (see 'digest-pinner serve --help')\n`,
+    ],
+    [
+      'a resolve deadline the webhook could not keep, given to serve',
+      ['serve', '--resolve-timeout', '45s'],
+      'digest-pinner serve: --resolve-timeout (DIGEST_PINNER_RESOLVE_TIMEOUT): "45s" must be at least 100ms and below 30s, the longest webhook timeoutSeconds\n',
+    ],
+    [
+      'an unknown command',
+      ['pin'],
+      'digest-pinner: unknown command "pin" (see \'digest-pinner --help\')\n',
+    ],
+    [
+      'completion without a shell',
+      ['completion'],
+      'digest-pinner completion: name one shell: bash or zsh (e.g. source <(digest-pinner completion bash))\n',
+    ],
+    [
+      'resolve without images',
+      ['resolve'],
+      "digest-pinner resolve: name at least one IMAGE, or - for stdin (see 'digest-pinner resolve --help')\n",
+    ],
+    [
+      'resolve - with an empty stdin',
+      ['resolve', '-'],
+      "digest-pinner resolve: name at least one IMAGE, or - for stdin (stdin had none) (see 'digest-pinner resolve --help')\n",
+    ],
+  ])('names %s and exits 2', async (_name, args, message) => {
+    const result = await cli(args);
+
+    expect(result).toEqual({ code: 2, stdout: '', stderr: message });
+  });
+
+  it('reports unknown flags, missing values and bad values all at once', async () => {
+    const result = await cli(['serve', '--bogus', '--port', 'x', '--tls-cert'], {
+      DIGEST_PINNER_FAILURE_POLICY: 'sometimes',
+    });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      [
+        'digest-pinner serve: invalid configuration:',
+        "  unknown flag: --bogus (see 'digest-pinner serve --help')",
+        '  --tls-cert needs a value (FILE)',
+        '  --port (DIGEST_PINNER_PORT): "x" is not a port number (0-65535)',
+        '  --failure-policy (DIGEST_PINNER_FAILURE_POLICY): "sometimes" is not one of ignore, fail',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  describe('file flags', () => {
+    let directory: string;
+
+    beforeAll(async () => {
+      directory = await mkdtemp(join(tmpdir(), 'digest-pinner-files-'));
+      await writeFile(join(directory, 'not-json'), 'auths: {}\n');
+      await writeFile(join(directory, 'array.json'), '[]');
+      await writeFile(join(directory, 'not-pem'), 'hello\n');
+      await writeFile(join(directory, 'kubeconfig'), 'apiVersion: v1\nkind: Config\n');
+    });
+
+    afterAll(async () => {
+      await rm(directory, { recursive: true, force: true });
+    });
+
+    it('checks every file at start, naming flag, path and problem, all at once', async () => {
+      const path = (name: string): string => join(directory, name);
+
+      const result = await cli(
+        [
+          'serve',
+          '--docker-config',
+          path('not-json'),
+          '--tls-cert',
+          path('missing.crt'),
+          '--tls-key',
+          directory,
+          '--registry-ca',
+          path('not-pem'),
+          '--kubeconfig',
+          path('kubeconfig'),
+        ],
+        { DIGEST_PINNER_REGISTRY_CA: 'ignored-when-the-flag-is-given' },
+      );
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(
+        [
+          'digest-pinner serve: invalid configuration:',
+          `  --tls-cert (DIGEST_PINNER_TLS_CERT): ${path('missing.crt')} does not exist`,
+          `  --tls-key (DIGEST_PINNER_TLS_KEY): ${directory} is a directory, not a file`,
+          `  --docker-config (DIGEST_PINNER_DOCKER_CONFIG): ${path('not-json')} is not JSON (a docker config.json is expected)`,
+          `  --registry-ca (DIGEST_PINNER_REGISTRY_CA): ${path('not-pem')} holds no PEM certificate`,
+          `  --kubeconfig (DIGEST_PINNER_KUBECONFIG): ${path('kubeconfig')} is not a kubeconfig (no list of clusters)`,
+          '',
+        ].join('\n'),
+      );
+    });
+
+    it('refuses a docker config that is JSON but not an object, for resolve too', async () => {
+      const file = join(directory, 'array.json');
+
+      const result = await cli(['resolve', '--docker-config', file, 'nginx']);
+
+      expect(result).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `digest-pinner resolve: --docker-config (DIGEST_PINNER_DOCKER_CONFIG): ${file} is not a JSON object (a docker config.json is expected)\n`,
+      });
+    });
+
+    it('refuses a key that is not the certificate’s', async () => {
+      const first = await writeServingCertificate(await mkdtemp(join(directory, 'a-')));
+      const second = await writeServingCertificate(await mkdtemp(join(directory, 'b-')));
+
+      const result = await cli([
+        'serve',
+        '--tls-cert',
+        first.certFile,
+        '--tls-key',
+        second.keyFile,
+      ]);
+
+      expect(result).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `digest-pinner serve: --tls-key ${second.keyFile} is not the private key of --tls-cert ${first.certFile}\n`,
+      });
+    });
+
+    it('refuses a key file that holds no key', async () => {
+      const pair = await writeServingCertificate(await mkdtemp(join(directory, 'c-')));
+
+      const result = await cli(['serve', '--tls-cert', pair.certFile, '--tls-key', pair.certFile]);
+
+      expect(result.stderr).toBe(
+        `digest-pinner serve: --tls-key (DIGEST_PINNER_TLS_KEY): ${pair.certFile} is not a PEM private key (or it is encrypted)\n`,
+      );
+      expect(result.code).toBe(2);
+    });
   });
 
   it('exports parseImageReference from the built package', async () => {
@@ -167,6 +399,101 @@ describe('cli', () => {
       expect(arm64!.digest).not.toBe(index.digest);
     });
 
+    it('reads images from stdin for -, in order, skipping blank lines and comments', async () => {
+      const image = `${registry.host}/oci-image:1`;
+      const index = `${registry.host}/oci-index:1`;
+
+      const result = await cli(
+        ['resolve', ...flags, index, '-'],
+        {},
+        `# images of the release\n${image}\n\n  ${registry.host}/docker-image:1  \n`,
+      );
+
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(
+        [
+          `${index}@${pushed['oci-index:1']!}`,
+          `${image}@${pushed['oci-image:1']!}`,
+          `${registry.host}/docker-image:1@${pushed['docker-image:1']!}`,
+          '',
+        ].join('\n'),
+      );
+    });
+
+    it('prints one JSON object per image with -o json, failures included', async () => {
+      const image = `${registry.host}/oci-image:1`;
+      const missing = `${registry.host}/oci-image:no-such-tag`;
+
+      const result = await cli(['resolve', '-o', 'json', ...flags, image, missing]);
+
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(1);
+      const lines = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown);
+      expect(lines).toEqual([
+        {
+          input: image,
+          pinned: `${image}@${pushed['oci-image:1']!}`,
+          digest: pushed['oci-image:1'],
+          registry: registry.host,
+          error: null,
+        },
+        {
+          input: missing,
+          pinned: null,
+          digest: null,
+          registry: registry.host,
+          error: {
+            code: 'REGISTRY_MANIFEST_UNKNOWN',
+            message: expect.stringContaining('not found') as string,
+          },
+        },
+      ]);
+    });
+
+    it('exits 3, not 1, when an image is not a valid reference, and says which', async () => {
+      const image = `${registry.host}/oci-image:1`;
+
+      const text = await cli(['resolve', ...flags, 'Not/Valid', image]);
+      const json = await cli(['resolve', '--output=json', ...flags, 'Not/Valid']);
+
+      expect(text.code).toBe(3);
+      expect(text.stdout).toBe(`${image}@${pushed['oci-image:1']!}\n`);
+      expect(text.stderr).toMatch(
+        /^digest-pinner: Not\/Valid: invalid image reference "Not\/Valid": .+\n$/,
+      );
+      expect(json.code).toBe(3);
+      expect(JSON.parse(json.stdout)).toEqual({
+        input: 'Not/Valid',
+        pinned: null,
+        digest: null,
+        registry: null,
+        error: {
+          code: 'IMAGE_REFERENCE_INVALID',
+          message: expect.stringContaining('Not/Valid') as string,
+        },
+      });
+    });
+
+    it('takes a --resolve-timeout longer than any webhook may wait', async () => {
+      const result = await cli([
+        'resolve',
+        '--resolve-timeout',
+        '2m',
+        ...flags,
+        `${registry.host}/oci-image:1`,
+      ]);
+
+      expect(result).toEqual({
+        code: 0,
+        stdout: `${registry.host}/oci-image:1@${pushed['oci-image:1']!}\n`,
+        stderr: '',
+      });
+    });
+
     it('names an unknown tag on stderr, prints the rest, and exits 1', async () => {
       const result = await cli([
         'resolve',
@@ -196,7 +523,7 @@ describe('serve, as make run starts it', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  it('answers the sample review with a patch, and exits cleanly on SIGTERM', async () => {
+  it('logs its version, answers the sample review with a patch, and exits cleanly on SIGTERM', async () => {
     const pushed = await pushImage(registry.pushTarget, {
       repository: 'library/nginx',
       tag: '1.27',
@@ -216,7 +543,8 @@ describe('serve, as make run starts it', () => {
     );
     const exited = once(server, 'exit');
     try {
-      const port = await servingPort(server);
+      const { webhookPort: port, version } = await servingLine(server);
+      expect(version).toBe(VERSION);
       const sample = JSON.parse(await readFile(EXAMPLE, 'utf8')) as {
         request: {
           uid: string;
@@ -261,14 +589,14 @@ describe('serve, as make run starts it', () => {
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/pod-review.json', import.meta.url));
 
-/** The webhook's port, from the log line it writes once it listens; the log keeps draining. */
-function servingPort(server: ChildProcess): Promise<number> {
+/** The log line serve writes once it listens (the log keeps draining). */
+function servingLine(server: ChildProcess): Promise<{ webhookPort: number; version: string }> {
   return new Promise((resolve, reject) => {
     let output = '';
     server.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /"webhookPort":(\d+)/.exec(output);
-      if (match?.[1] !== undefined) resolve(Number(match[1]));
+      const line = output.split('\n').find((text) => text.includes('"webhookPort":'));
+      if (line !== undefined) resolve(JSON.parse(line) as { webhookPort: number; version: string });
     });
     server.once('exit', () => {
       reject(new Error(`serve exited before listening:\n${output}`));

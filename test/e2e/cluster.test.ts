@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { applyPatch, type Operation } from 'fast-json-patch';
 import { loadConfig } from '../../src/config.js';
 import { assembleService, type RunningService } from '../../src/commands/serve.js';
@@ -121,6 +122,7 @@ describe('cluster mode end to end', () => {
     ({ service } = await assembleService(config, {
       env,
       homeDir: directory,
+      stdin: Readable.from([]),
       stdout: { write: (text: string) => logLines.push(text) },
       stderr: { write: (text: string) => logLines.push(text) },
       fileExists: existsSync,

@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type PeerCertificate } from 'node:tls';
+import { Readable } from 'node:stream';
 import { parse } from 'yaml';
 import { runCli } from '../../src/cli.js';
 import { assembleService } from '../../src/commands/serve.js';
@@ -68,6 +69,7 @@ describe('serve with self-managed TLS', () => {
     environment = {
       env: { KUBECONFIG: await api.writeKubeconfig(directory) },
       homeDir: undefined,
+      stdin: Readable.from([]),
       stdout: { write: (text: string) => output.push(text) },
       stderr: { write: (text: string) => output.push(text) },
       fileExists: existsSync,
