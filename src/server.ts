@@ -75,28 +75,60 @@ function mutateRoute(
   };
 }
 
-interface BodyParserError {
-  readonly type: string;
-  readonly status?: number;
+/** body-parser's failures are http-errors: a status, and a `type` for the kinds it names. */
+interface BodyReadError {
+  readonly status: number;
+  readonly type?: unknown;
   readonly message: string;
+  /** zlib's, e.g. `Z_DATA_ERROR`. */
+  readonly code?: unknown;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError {
-  return typeof error === 'object' && error !== null && 'type' in error && 'message' in error;
+function isBodyReadError(error: unknown): error is BodyReadError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'status' in error &&
+    typeof error.status === 'number' &&
+    'message' in error &&
+    typeof error.message === 'string'
+  );
+}
+
+interface BodyRefusal {
+  readonly status: number;
+  readonly error: string;
+}
+
+/**
+ * What the client is told about a body it sent that could not be read, or undefined when the
+ * failure is not the client's. Every 4xx body-parser reports is the client's: a body over the
+ * limit, not JSON, in a charset or content-encoding it does not speak, or one that does not
+ * decode (zlib's errors arrive with a status but no `type` of body-parser's own).
+ */
+function bodyRefusal(error: unknown, contentEncoding: string | undefined): BodyRefusal | undefined {
+  if (!isBodyReadError(error) || error.status < 400 || error.status >= 500) return undefined;
+  if (error.type === 'entity.too.large') {
+    return { status: 413, error: 'AdmissionReview is larger than the body limit' };
+  }
+  if (error.type === 'entity.parse.failed') {
+    return { status: 400, error: `body is not valid JSON: ${error.message}` };
+  }
+  if (error.type === undefined && contentEncoding !== undefined) {
+    const code = typeof error.code === 'string' ? ` (${error.code})` : '';
+    return {
+      status: error.status,
+      error: `body is not valid content-encoding ${contentEncoding}: ${error.message}${code}`,
+    };
+  }
+  return { status: error.status, error: error.message };
 }
 
 function bodyErrorHandler(onUnexpectedError: (error: unknown) => void): ErrorRequestHandler {
-  return (error: unknown, _request, response, _next) => {
-    if (isBodyParserError(error) && error.type === 'entity.too.large') {
-      response.status(413).json({ error: 'AdmissionReview is larger than the body limit' });
-      return;
-    }
-    if (isBodyParserError(error) && error.type === 'entity.parse.failed') {
-      response.status(400).json({ error: `body is not valid JSON: ${error.message}` });
-      return;
-    }
-    if (isBodyParserError(error) && error.status !== undefined && error.status < 500) {
-      response.status(error.status).json({ error: error.message });
+  return (error: unknown, request, response, _next) => {
+    const refusal = bodyRefusal(error, request.headers['content-encoding']);
+    if (refusal !== undefined) {
+      response.status(refusal.status).json({ error: refusal.error });
       return;
     }
     onUnexpectedError(error);

@@ -1,3 +1,4 @@
+import { deflateSync, gzipSync } from 'node:zlib';
 import {
   createWebhookApp,
   type AdmissionAnswer,
@@ -73,6 +74,71 @@ describe('server', () => {
 
     expect(answer.status).toBe(413);
     expect(answer.body).toEqual({ error: expect.stringContaining('body limit') as unknown });
+  });
+
+  it('reads a gzip-encoded body', async () => {
+    const answer = await running.client.postRaw('/mutate', gzipSync('{"hello":"gzip"}'), {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
+
+    expect(answer.status).toBe(200);
+    expect(handler.bodies).toEqual([{ hello: 'gzip' }]);
+  });
+
+  const json = '{"hello":"world"}';
+  it.each([
+    [
+      'gzip that is not gzip',
+      'gzip',
+      Buffer.from(json),
+      400,
+      /content-encoding gzip.*Z_DATA_ERROR/,
+    ],
+    ['truncated gzip', 'gzip', gzipSync(json).subarray(0, 12), 400, /content-encoding gzip/],
+    ['truncated deflate', 'deflate', deflateSync(json).subarray(0, 6), 400, /deflate/],
+    ['brotli that is not brotli', 'br', Buffer.from('\xff'.repeat(64)), 400, /br/],
+    ['an unsupported encoding', 'compress', Buffer.from(json), 415, /unsupported.*compress/],
+  ])(
+    'answers %s with its 4xx status and the reason, never a 500',
+    async (_case, encoding, body, status, reason) => {
+      const answer = await running.client.postRaw('/mutate', body, {
+        'content-type': 'application/json',
+        'content-encoding': encoding,
+      });
+
+      expect(answer).toMatchObject({
+        status,
+        body: { error: expect.stringMatching(reason) as unknown },
+      });
+      expect(handler.bodies).toHaveLength(0);
+      expect(unexpected).toEqual([]);
+    },
+  );
+
+  it('answers 413 when a compressed body inflates past the limit', async () => {
+    const bomb = gzipSync(JSON.stringify({ padding: ' '.repeat(64 * 1024) }));
+
+    const answer = await running.client.postRaw('/mutate', bomb, {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
+
+    expect(bomb.length).toBeLessThan(1024);
+    expect(answer.status).toBe(413);
+  });
+
+  it.each([
+    ['a charset JSON does not allow', 'application/json; charset=latin1', 415, /charset/],
+    ['a charset nobody knows', 'application/json; charset=utf-nothing', 415, /charset/],
+  ])('answers %s with its status and the reason', async (_case, contentType, status, reason) => {
+    const answer = await running.client.postRaw('/mutate', json, { 'content-type': contentType });
+
+    expect(answer).toMatchObject({
+      status,
+      body: { error: expect.stringMatching(reason) as unknown },
+    });
+    expect(unexpected).toEqual([]);
   });
 
   it('passes the handler’s 400 answer through', async () => {

@@ -74,6 +74,15 @@ export class HttpsTestClient {
     return this.#send('POST', path, payload);
   }
 
+  /** Bytes as given, with these headers instead of the JSON content type. */
+  async postRaw(
+    path: string,
+    payload: string | Buffer,
+    headers: Readonly<Record<string, string>>,
+  ): Promise<JsonAnswer> {
+    return this.#send('POST', path, payload, headers);
+  }
+
   async get(path: string): Promise<JsonAnswer> {
     return this.#send('GET', path, undefined);
   }
@@ -81,12 +90,13 @@ export class HttpsTestClient {
   async #send(
     method: 'GET' | 'POST',
     path: string,
-    payload: string | undefined,
+    payload: string | Buffer | undefined,
+    headers: Readonly<Record<string, string>> = { 'content-type': 'application/json' },
   ): Promise<JsonAnswer> {
     const response = await request(`${this.baseUrl}${path}`, {
       method,
       body: payload,
-      headers: { 'content-type': 'application/json' },
+      headers,
       dispatcher: this.#agent,
     });
     const text = await response.body.text();
