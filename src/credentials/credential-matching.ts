@@ -22,6 +22,12 @@ const DOCKER_HUB_FALLBACK_KEY = 'index.docker.io';
 const SCHEME_PATTERN = /^https?:\/\//;
 const API_VERSION_PREFIX_PATTERN = /^\/v[12]\//;
 const PORT_PATTERN = /^[0-9]*$/;
+/**
+ * The longest host a name can resolve to (RFC 1035: 253 characters of text). The image
+ * reference grammar puts no bound on a domain, and glob matching costs up to the product of the
+ * pattern's and the host's lengths: a longer host, which no registry can have, matches nothing.
+ */
+const HOST_MAX_LENGTH = 253;
 
 /**
  * The key the kubelet indexes an entry under: `https://quay.io/v2/` → `quay.io`,
@@ -40,6 +46,7 @@ export function normalizeCredentialKey(key: string): string | undefined {
 }
 
 interface SchemelessUrl {
+  readonly host: string;
   readonly hostParts: readonly string[];
   readonly port: string;
   readonly path: string;
@@ -49,7 +56,7 @@ function parseSchemeless(text: string): SchemelessUrl {
   const slash = text.indexOf('/');
   const authority = slash < 0 ? text : text.slice(0, slash);
   const { host, port } = splitHostPort(authority);
-  return { hostParts: host.split('.'), port, path: slash < 0 ? '' : text.slice(slash) };
+  return { host, hostParts: host.split('.'), port, path: slash < 0 ? '' : text.slice(slash) };
 }
 
 /** Like Go's net.SplitHostPort, where anything it rejects counts as a host without a port. */
@@ -83,11 +90,12 @@ function compileKeyMatcher(normalizedKey: string): (imageName: string) => boolea
   if (globs.some((glob) => glob === undefined)) return () => false;
   return (imageName) => {
     const image = parseSchemeless(imageName);
+    if (image.host.length > HOST_MAX_LENGTH) return false;
     if (key.port !== image.port) return false;
     if (globs.length !== image.hostParts.length) return false;
     if (!image.path.startsWith(key.path)) return false;
     return globs.every((glob, index) =>
-      glob === undefined ? false : matchTokens(glob, image.hostParts[index] ?? ''),
+      glob === undefined ? false : matchGlob(glob, image.hostParts[index] ?? ''),
     );
   };
 }
@@ -95,23 +103,35 @@ function compileKeyMatcher(normalizedKey: string): (imageName: string) => boolea
 /**
  * Go's filepath.Match for one host component: `*` any run of characters, `?` one character,
  * `[a-z]` / `[^0-9]` classes, `\` escapes. A malformed pattern matches nothing, as the kubelet
- * ignores the error it gets.
+ * ignores the error it gets; nor does a text longer than any host.
  */
 export function globMatches(pattern: string, text: string): boolean {
   const glob = compileGlob(pattern);
-  return glob !== undefined && matchTokens(glob, text);
+  return glob !== undefined && text.length <= HOST_MAX_LENGTH && matchGlob(glob, text);
 }
 
 /** One position of a glob: a star, or a test of exactly one character. */
 type GlobToken =
   { readonly star: true } | { readonly star: false; readonly matches: (char: string) => boolean };
 
+interface Glob {
+  /** No two stars in a row: `**` means what `*` means, and only costs more to match. */
+  readonly tokens: readonly GlobToken[];
+  /** How many characters a match takes at least: one per token that is not a star. */
+  readonly minLength: number;
+}
+
+function matchGlob(glob: Glob, text: string): boolean {
+  return text.length >= glob.minLength && matchTokens(glob.tokens, text);
+}
+
 const STAR: GlobToken = { star: true };
 const ANY_CHARACTER: GlobToken = { star: false, matches: () => true };
 
 /**
  * Matching a star by backtracking (a regular expression of `.*`s) takes exponential time on a
- * pattern like `*a*a*a*…b`, which any tenant can put in a pull secret; this walk is O(n·m).
+ * pattern like `*a*a*a*…b`, which any tenant can put in a pull secret; this walk is O(n·m), and
+ * its callers bound n (a host's length) and, through `minLength`, m.
  */
 function matchTokens(tokens: readonly GlobToken[], text: string): boolean {
   let tokenIndex = 0;
@@ -139,16 +159,24 @@ function matchTokens(tokens: readonly GlobToken[], text: string): boolean {
   return tokenIndex === tokens.length;
 }
 
-function compileGlob(pattern: string): GlobToken[] | undefined {
+/**
+ * The glob of one host component, or undefined when it matches nothing: a malformed pattern, or
+ * one that needs more characters than any host has (which also keeps what a huge key compiles
+ * to small).
+ */
+function compileGlob(pattern: string): Glob | undefined {
   const tokens: GlobToken[] = [];
+  let minLength = 0;
   let index = 0;
   while (index < pattern.length) {
     const read = readToken(pattern, index);
     if (read === undefined) return undefined;
-    tokens.push(read.token);
+    if (!read.token.star) minLength += 1;
+    if (minLength > HOST_MAX_LENGTH) return undefined;
+    if (!read.token.star || tokens.at(-1)?.star !== true) tokens.push(read.token);
     index = read.next;
   }
-  return tokens;
+  return { tokens, minLength };
 }
 
 function readToken(pattern: string, index: number): { token: GlobToken; next: number } | undefined {
