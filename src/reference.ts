@@ -18,7 +18,11 @@ const DOMAIN_PATTERN = new RegExp(
 );
 const PATH_COMPONENT_PATTERN = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const DIGEST_HEX_LENGTHS: Readonly<Record<string, number>> = { sha256: 64, sha512: 128 };
+/** A Map, not an object: an algorithm named `constructor` or `__proto__` must find nothing. */
+const DIGEST_HEX_LENGTHS: ReadonlyMap<string, number> = new Map([
+  ['sha256', 64],
+  ['sha512', 128],
+]);
 const LOWER_HEX_PATTERN = /^[a-f0-9]+$/;
 const BARE_IDENTIFIER_PATTERN = /^[a-f0-9]{64}$/;
 
@@ -98,7 +102,7 @@ export function pinnedReference(
 export function isDigest(text: string): boolean {
   const colon = text.indexOf(':');
   if (colon < 0) return false;
-  const expectedLength = DIGEST_HEX_LENGTHS[text.slice(0, colon)];
+  const expectedLength = DIGEST_HEX_LENGTHS.get(text.slice(0, colon));
   const hex = text.slice(colon + 1);
   return expectedLength === hex.length && LOWER_HEX_PATTERN.test(hex);
 }
@@ -131,7 +135,7 @@ function checkDigest(text: string, digest: string, offset: number): void {
     throw new InvalidImageReferenceError(text, 'digest must be algorithm:hex', offset);
   }
   const algorithm = digest.slice(0, colon);
-  const expectedLength = DIGEST_HEX_LENGTHS[algorithm];
+  const expectedLength = DIGEST_HEX_LENGTHS.get(algorithm);
   if (expectedLength === undefined) {
     throw new InvalidImageReferenceError(
       text,
