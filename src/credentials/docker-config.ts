@@ -19,10 +19,11 @@ export const DockerSecretTypes = {
   dockercfg: 'kubernetes.io/dockercfg',
 } as const;
 
-const DATA_KEYS: Readonly<Record<string, string>> = {
-  [DockerSecretTypes.dockerConfigJson]: '.dockerconfigjson',
-  [DockerSecretTypes.dockercfg]: '.dockercfg',
-};
+/** A Map, not an object: a secret of type `constructor` or `hasOwnProperty` must find nothing. */
+const DATA_KEYS: ReadonlyMap<string, string> = new Map([
+  [DockerSecretTypes.dockerConfigJson, '.dockerconfigjson'],
+  [DockerSecretTypes.dockercfg, '.dockercfg'],
+]);
 
 /** The parts of a core/v1 Secret a docker config is read from; client-node's V1Secret fits. */
 export interface DockerConfigSecret {
@@ -58,7 +59,7 @@ export function secretSource(secret: DockerConfigSecret): string {
 export function parseDockerConfigSecret(secret: DockerConfigSecret): DockerConfigEntries {
   const source = secretSource(secret);
   const type = secret.type ?? 'Opaque';
-  const dataKey = DATA_KEYS[type];
+  const dataKey = DATA_KEYS.get(type);
   if (dataKey === undefined) {
     return problem(
       `${source} has type ${type}, not ${DockerSecretTypes.dockerConfigJson} or ${DockerSecretTypes.dockercfg}; ignored`,
