@@ -86,6 +86,9 @@ export function credentialKeyMatches(normalizedKey: string, imageName: string): 
 /** `credentialKeyMatches` for one key, with its globs compiled once. */
 function compileKeyMatcher(normalizedKey: string): (imageName: string) => boolean {
   const key = parseSchemeless(normalizedKey);
+  // A host has at most one component more than it has characters (dots): a key with more
+  // components matches nothing, and is not worth compiling.
+  if (key.hostParts.length > HOST_MAX_LENGTH + 1) return () => false;
   const globs = key.hostParts.map(compileGlob);
   if (globs.some((glob) => glob === undefined)) return () => false;
   return (imageName) => {

@@ -11,7 +11,7 @@ export const LINEAR_GROWTH_LIMIT = 8;
 
 const GROWTH_FACTOR = 4;
 const ROUNDS = 5;
-const ATTEMPTS = 3;
+const ATTEMPTS = 4;
 /** A round of the smaller input lasts at least this long, so the timer's resolution is noise. */
 const ROUND_MIN_MS = 2;
 const REPETITIONS_MAX = 2000;
@@ -46,7 +46,7 @@ function measureGrowth(small: () => unknown, large: () => unknown): number {
 
 /**
  * How many times longer `work` takes on `input(4 × size)` than on `input(size)`: the lowest
- * ratio of up to three measurements, stopping at the first within `LINEAR_GROWTH_LIMIT`.
+ * ratio of up to four measurements, stopping at the first within `LINEAR_GROWTH_LIMIT`.
  */
 export function timeGrowth<T>(
   input: (size: number) => T,
