@@ -5,6 +5,7 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
+import { parseCredentialProviderConfig } from './credentials/plugins/provider-config.js';
 import { parsePemCertificates } from './tls/certificate-set.js';
 
 /** Whether reading a file failed for a reason worth its own words. */
@@ -71,4 +72,10 @@ export function checkKubeconfig(text: string): void {
   if (!('clusters' in document) || !Array.isArray(document.clusters)) {
     throw new Error('is not a kubeconfig (no list of clusters)');
   }
+}
+
+/** The kubelet's CredentialProviderConfig; its executables are checked once the bin dir is known. */
+export function checkCredentialProviderConfig(text: string): void {
+  const { problems } = parseCredentialProviderConfig(text, '.');
+  if (problems.length > 0) throw new Error(problems.join('; '));
 }

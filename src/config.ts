@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import {
   checkCertificates,
+  checkCredentialProviderConfig,
   checkDockerConfig,
   checkKubeconfig,
   checkPrivateKey,
@@ -20,6 +21,7 @@ import {
   BYTES,
   COUNT,
   DURATION,
+  DIRECTORY,
   file,
   NAME,
   oneOf,
@@ -55,6 +57,8 @@ export interface Config {
   readonly dockerConfig: string | undefined;
   readonly insecureRegistries: readonly string[];
   readonly registryCas: readonly string[];
+  readonly imageCredentialProviderConfig: string | undefined;
+  readonly imageCredentialProviderBinDir: string | undefined;
   readonly cacheTtlMs: number;
   readonly cacheMaxEntries: number;
   readonly staleIfErrorMs: number;
@@ -177,6 +181,22 @@ const OPTION_LIST = [
     group: 'registries',
     help: 'PEM file of extra CAs trusted for registries (repeatable)',
     value: repeatable(file(checkCertificates)),
+    commands: BOTH,
+  },
+  {
+    key: 'imageCredentialProviderConfig',
+    flag: 'image-credential-provider-config',
+    group: 'registries',
+    help: "the kubelet's CredentialProviderConfig file: credential provider plugins asked after the pod's pull secrets",
+    value: optional(file(checkCredentialProviderConfig)),
+    commands: BOTH,
+  },
+  {
+    key: 'imageCredentialProviderBinDir',
+    flag: 'image-credential-provider-bin-dir',
+    group: 'registries',
+    help: 'directory holding the credential provider plugins named in --image-credential-provider-config',
+    value: optional(DIRECTORY),
     commands: BOTH,
   },
   {
@@ -542,6 +562,14 @@ function crossChecks(config: Config): string[] {
   }
   if (config.tlsSecret !== undefined && config.tlsCert !== undefined) {
     problems.push('--tls-secret (self-managed TLS) and --tls-cert/--tls-key exclude each other');
+  }
+  if (
+    (config.imageCredentialProviderConfig === undefined) !==
+    (config.imageCredentialProviderBinDir === undefined)
+  ) {
+    problems.push(
+      '--image-credential-provider-config and --image-credential-provider-bin-dir go together: give both or neither',
+    );
   }
   if (config.port !== 0 && config.port === config.metricsPort) {
     problems.push(`--port and --metrics-port must differ (both ${config.port})`);

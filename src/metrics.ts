@@ -55,6 +55,8 @@ export class Metrics {
   readonly #rateLimitRemaining: Gauge<'registry'>;
   readonly #tokenCache: Counter<'result'>;
   readonly #kubernetesRequests: Counter<'resource' | 'status'>;
+  readonly #pluginExecs: Counter<'provider' | 'outcome'>;
+  readonly #pluginDuration: Histogram<'provider'>;
   #cacheSize: () => number = () => 0;
   readonly #registryLabels = new Set<string>();
 
@@ -139,6 +141,19 @@ export class Metrics {
       labelNames: ['resource', 'status'],
       registers,
     });
+    this.#pluginExecs = new Counter({
+      name: `${METRIC_PREFIX}credential_provider_execs_total`,
+      help: 'Credential provider plugin runs, by provider and outcome',
+      labelNames: ['provider', 'outcome'],
+      registers,
+    });
+    this.#pluginDuration = new Histogram({
+      name: `${METRIC_PREFIX}credential_provider_exec_duration_seconds`,
+      help: 'How long credential provider plugin runs took',
+      labelNames: ['provider'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
   }
 
   /** Where the cache_entries gauge reads its value at scrape time. */
@@ -191,6 +206,12 @@ export class Metrics {
   // Kubernetes API observer
   apiCall(resource: string, status: number | 'error'): void {
     this.#kubernetesRequests.inc({ resource, status: String(status) });
+  }
+
+  // PluginObserver: provider names come from the operator's config, so the label is bounded.
+  pluginExec(event: { provider: string; outcome: string; seconds: number }): void {
+    this.#pluginExecs.inc({ provider: event.provider, outcome: event.outcome });
+    this.#pluginDuration.observe({ provider: event.provider }, event.seconds);
   }
 
   #registryLabel(registry: string): string {

@@ -166,6 +166,7 @@ export function file(check: (text: string) => void): ValueType<string> {
   return { ...valueType('FILE', parseNonEmpty, 'file'), checkFile: check };
 }
 
+export const DIRECTORY = valueType('DIR', parseNonEmpty, 'file');
 export const NAME = valueType('NAME', parseNonEmpty);
 export const REGISTRY_HOST = valueType('HOST[:PORT]', parseRegistryHost);
 export const PLATFORM = valueType<Platform>('OS/ARCH[/VARIANT]', parsePlatform);

@@ -4,7 +4,7 @@
  * patch, warnings or a denial. Never throws for a valid review: an unexpected error becomes an
  * answer under the failure policy.
  */
-import type { CredentialProvider } from '../credentials/provider.js';
+import type { CredentialProvider, ImageCredentialSource } from '../credentials/provider.js';
 import { pinnedReference, type ImageReference } from '../reference.js';
 import type { DigestResolver } from '../resolver-types.js';
 import { requestDeadline } from './deadline.js';
@@ -28,7 +28,7 @@ import { containerImages, imageSites, type ImageSite, type PodSpecLocation } fro
 import { admissionScope, type MutationPolicy, type NamespacePolicy } from './policy.js';
 import { resolveAll, type ResolutionOutcome } from './resolution.js';
 import type { AdmissionRequest, AdmissionReview } from './review.js';
-import { imageWarning } from './warnings.js';
+import { boundWarning, imageWarning } from './warnings.js';
 
 export type { MutationPolicy, NamespacePolicy } from './policy.js';
 export { Outcomes, type MutationResult, type Outcome, type UnpinnedImage } from './outcome.js';
@@ -36,6 +36,8 @@ export { Outcomes, type MutationResult, type Outcome, type UnpinnedImage } from 
 export interface MutateDependencies {
   readonly resolver: DigestResolver;
   readonly credentials: CredentialProvider;
+  /** Node-level credentials for each image, tried after the pod's (plugins, fallback config). */
+  readonly imageCredentials?: ImageCredentialSource;
   readonly namespaces: NamespacePolicy;
   readonly policy: MutationPolicy;
 }
@@ -102,7 +104,10 @@ async function pinPlanned(
   work: PinningWork,
 ): Promise<MutationResult> {
   const { policy } = work.deps;
-  const { outcomes, credentialProblems } = await resolvePlanned(planned, work);
+  const { outcomes, credentialProblems, nodeCredentialProblems } = await resolvePlanned(
+    planned,
+    work,
+  );
   const pins: Pin[] = [];
   const unpinned = new Map<string, UnpinnedImage>();
   for (const { site, plan } of planned) {
@@ -125,9 +130,13 @@ async function pinPlanned(
     pinned: pins.length,
     unpinned: [...unpinned.values()],
     credentialProblems,
-    warnings: planned.flatMap(({ site, plan }) =>
-      plan.action === 'invalid' ? [imageWarning(site.image, `left unchanged: ${plan.why}`)] : [],
-    ),
+    warnings: [
+      ...planned.flatMap(({ site, plan }) =>
+        plan.action === 'invalid' ? [imageWarning(site.image, `left unchanged: ${plan.why}`)] : [],
+      ),
+      // A warning of their own: appended to each image's, they would not fit its length.
+      ...nodeCredentialProblems.map(boundWarning),
+    ],
   });
 }
 
@@ -138,18 +147,35 @@ async function resolvePlanned(
 ): Promise<{
   outcomes: ReadonlyMap<string, ResolutionOutcome>;
   credentialProblems: readonly string[];
+  /** Why node-level credentials (plugins) were missing for images that then failed. */
+  nodeCredentialProblems: readonly string[];
 }> {
   const references = planned.flatMap(({ plan }): ImageReference[] =>
     plan.action === 'resolve' ? [plan.reference] : [],
   );
-  if (references.length === 0) return { outcomes: new Map(), credentialProblems: [] };
+  if (references.length === 0) {
+    return { outcomes: new Map(), credentialProblems: [], nodeCredentialProblems: [] };
+  }
   const { deps, request } = work;
   const signal = requestDeadline(deps.policy.resolveTimeoutMs, work.signal);
   // admissionScope skips requests without a namespace, so there always is one here.
   const subject = credentialSubject(request.namespace ?? '', work.location.spec);
   const { keyring, problems } = await podCredentials(deps.credentials, subject, signal);
-  const outcomes = await resolveAll({ resolver: deps.resolver, keyring, references, signal });
-  return { outcomes, credentialProblems: problems };
+  const outcomes = await resolveAll({
+    resolver: deps.resolver,
+    keyring,
+    imageCredentials: deps.imageCredentials,
+    references,
+    signal,
+  });
+  const nodeProblems = [...outcomes.values()].flatMap(
+    (outcome) => (outcome.digest === undefined ? outcome.credentialProblems : undefined) ?? [],
+  );
+  return {
+    outcomes,
+    credentialProblems: problems,
+    nodeCredentialProblems: [...new Set(nodeProblems)],
+  };
 }
 
 /** The new image for a site, why it could not get one, or undefined when it stays as it is. */

@@ -10,6 +10,8 @@ import { DigestPinnerError, ErrorCodes, errorMessage } from '../errors.js';
 import { parseImageReference, pinnedReference, type ImageReference } from '../reference.js';
 import { RegistryClient } from '../registry/client.js';
 import { CachingResolver } from '../resolver.js';
+import type { ImageCredentialSource } from '../credentials/provider.js';
+import { loadPluginCredentials } from './image-credentials.js';
 import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
 
 /**
@@ -53,6 +55,15 @@ export async function runResolve(
   }
   const keyring = await loadKeyring(config, environment);
   const caCertificates = await readRegistryCas(config);
+  const plugins = await loadPluginCredentials(config, environment.env, {
+    pluginExec: (event) => {
+      if (event.outcome !== 'success') {
+        environment.stderr.write(
+          `digest-pinner: warning: credential provider ${event.provider} ${event.reason ?? 'failed'}\n`,
+        );
+      }
+    },
+  });
   const client = new RegistryClient({
     insecureRegistries: config.insecureRegistries,
     caCertificates,
@@ -64,7 +75,9 @@ export async function runResolve(
       environment.shutdown,
     ]);
     const results = await Promise.all(
-      images.map((image) => pinOne(image, { config, keyring, resolver, deadline })),
+      images.map((image) =>
+        pinOne(image, { config, keyring, imageCredentials: plugins.source, resolver, deadline }),
+      ),
     );
     for (const result of results) writeResult(result, config, environment);
     return exitCode(results);
@@ -95,6 +108,7 @@ async function readAll(input: AsyncIterable<string | Uint8Array>): Promise<strin
 interface PinContext {
   readonly config: Config;
   readonly keyring: Keyring;
+  readonly imageCredentials: ImageCredentialSource;
   readonly resolver: CachingResolver;
   readonly deadline: AbortSignal;
 }
@@ -106,9 +120,10 @@ async function pinOne(image: string, context: PinContext): Promise<ResolveResult
     if (reference.digest !== undefined) {
       return success(image, reference, image, reference.digest);
     }
+    const nodeLevel = await context.imageCredentials.credentialsFor(reference, context.deadline);
     const { digest } = await context.resolver.resolve(
       reference,
-      context.keyring.lookup(reference),
+      [...context.keyring.lookup(reference), ...nodeLevel.credentials],
       context.deadline,
       context.config.platform === undefined ? {} : { platform: context.config.platform },
     );

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { MutationPolicy } from '../admission/mutate.js';
 import { AdmissionReviewHandler } from '../admission-handler.js';
 import type { Config } from '../config.js';
-import { StaticCredentialProvider } from '../credentials/provider.js';
+import { StaticCredentialProvider, type ImageCredentialSource } from '../credentials/provider.js';
 import type { Environment } from '../environment.js';
 import { ConfigError } from '../errors.js';
 import { startHttpServers } from '../http-servers.js';
@@ -24,6 +24,7 @@ import { createMetricsApp, createWebhookApp, type Readiness } from '../server.js
 import type { TlsSource } from '../tls/serving-tls.js';
 import { packageVersion } from '../version.js';
 import { everyNamespace, type CommonParts } from './common-parts.js';
+import { loadPluginCredentials } from './image-credentials.js';
 import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
 import { localTls } from './local-tls.js';
 
@@ -57,6 +58,7 @@ export async function assembleService(
   }
   // Every input that can fail is read before anything starts running.
   const registryCaCertificates = await readRegistryCas(config);
+  const imageCredentials = await pluginCredentials(config, environment, { metrics, logger });
   // Loaded on demand: importing the Kubernetes client takes most of a second.
   const cluster = location === undefined ? undefined : await import('./cluster.js');
   const connection =
@@ -75,6 +77,7 @@ export async function assembleService(
   try {
     const service = await startService(config, {
       ...parts,
+      imageCredentials,
       logger,
       tls,
       metrics,
@@ -104,9 +107,31 @@ async function standaloneParts(
   return { credentials, namespaces: everyNamespace, ownNamespace: config.namespace };
 }
 
+/** Credential provider plugins, their runs counted and their failures logged with the reason. */
+async function pluginCredentials(
+  config: Config,
+  environment: Environment,
+  context: { metrics: Metrics; logger: Logger },
+): Promise<ImageCredentialSource> {
+  const { metrics, logger } = context;
+  const plugins = await loadPluginCredentials(config, environment.env, {
+    pluginExec: (event) => {
+      metrics.pluginExec(event);
+      if (event.outcome === 'success') logger.debug(event, 'credential provider answered');
+      else logger.warn(event, 'credential provider failed');
+    },
+  });
+  if (plugins.providers.length > 0) {
+    logger.info({ providers: plugins.providers }, 'credential provider plugins configured');
+  }
+  return plugins.source;
+}
+
 /** What the service needs from its surroundings, decided by assembleService or a test. */
 export interface ServiceParts extends CommonParts {
   readonly logger: Logger;
+  /** Node-level credentials tried after the pod's: plugins, a cluster-wide docker config. */
+  readonly imageCredentials?: ImageCredentialSource;
   readonly tls: TlsSource;
   /** PEM bundles of extra CAs trusted for registries (the contents of --registry-ca files). */
   readonly registryCaCertificates: readonly string[];
@@ -160,6 +185,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     mutation: {
       resolver,
       credentials: parts.credentials,
+      ...(parts.imageCredentials === undefined ? {} : { imageCredentials: parts.imageCredentials }),
       namespaces: parts.namespaces,
       policy: mutationPolicy(config, parts.ownNamespace),
     },

@@ -2,7 +2,8 @@
  * The credentials one admission may use. In a cluster they come from the pod's and its service
  * account's imagePullSecrets; standalone, from a local docker config.
  */
-import type { Keyring } from './credential.js';
+import type { ImageReference } from '../reference.js';
+import type { Keyring, RegistryCredential } from './credential.js';
 
 /** The parts of a pod spec that decide which credentials a pod may use. */
 export interface PodCredentialSubject {
@@ -32,4 +33,50 @@ export class StaticCredentialProvider implements CredentialProvider {
   credentialsFor(): Promise<PodCredentials> {
     return Promise.resolve(this.#credentials);
   }
+}
+
+/** What the credentials of one image that are not the pod's (node-level credentials) gave. */
+export interface ImageCredentials {
+  readonly credentials: readonly RegistryCredential[];
+  /** Why some source gave nothing (a plugin that failed), for warnings. */
+  readonly problems: readonly string[];
+}
+
+/**
+ * Credentials the nodes would use for an image whatever the pod: kubelet credential provider
+ * plugins, then a cluster-wide docker config. Tried after the pod's own, as the kubelet does.
+ */
+export interface ImageCredentialSource {
+  credentialsFor(reference: ImageReference, signal: AbortSignal): Promise<ImageCredentials>;
+}
+
+export const noImageCredentials: ImageCredentialSource = {
+  credentialsFor: () => Promise.resolve({ credentials: [], problems: [] }),
+};
+
+/** One keyring for every image: a docker config mounted for the whole cluster. */
+export function keyringCredentials(keyring: Keyring): ImageCredentialSource {
+  return {
+    credentialsFor: (reference) =>
+      Promise.resolve({ credentials: keyring.lookup(reference), problems: [] }),
+  };
+}
+
+/** Each source's credentials in turn, the first source's first. */
+export function chainImageCredentials(
+  sources: readonly ImageCredentialSource[],
+): ImageCredentialSource {
+  if (sources.length === 0) return noImageCredentials;
+  if (sources.length === 1 && sources[0] !== undefined) return sources[0];
+  return {
+    async credentialsFor(reference, signal) {
+      const found = await Promise.all(
+        sources.map((source) => source.credentialsFor(reference, signal)),
+      );
+      return {
+        credentials: found.flatMap((one) => one.credentials),
+        problems: found.flatMap((one) => one.problems),
+      };
+    },
+  };
 }

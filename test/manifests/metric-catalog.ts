@@ -40,6 +40,14 @@ export const DOCUMENTED_METRICS: Readonly<Record<string, MetricDescription>> = {
     type: 'counter',
     labels: ['resource', 'status'],
   },
+  digest_pinner_credential_provider_execs_total: {
+    type: 'counter',
+    labels: ['provider', 'outcome'],
+  },
+  digest_pinner_credential_provider_exec_duration_seconds: {
+    type: 'histogram',
+    labels: ['provider'],
+  },
 };
 
 /**

@@ -18,7 +18,7 @@ import {
   Role,
   RoleBinding,
 } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { ManifestObject, ModelClass } from './kustomize.js';
 
 interface Validatable {
@@ -27,6 +27,7 @@ interface Validatable {
 
 const MODELS: readonly ModelClass<Validatable>[] = [
   Namespace,
+  ConfigMap,
   ServiceAccount,
   Service,
   Deployment,
