@@ -4,6 +4,7 @@
  * reconnects when a stream ends, but after any other failure (a refused connection, a 500, a
  * failed list) it reports an error and stops for good; this class restarts it with backoff.
  */
+import { EventEmitter, once } from 'node:events';
 import {
   makeInformer,
   type CoreV1Api,
@@ -12,12 +13,14 @@ import {
   type V1Namespace,
   type V1NamespaceList,
 } from '@kubernetes/client-node';
+import { abortReason } from '../abort.js';
+import { Backoff, type BackoffPolicy } from '../backoff.js';
 import { apiErrorStatus, ignoreKubeApiCalls, type KubeApiObserver } from './api-calls.js';
 
 export const PIN_ANNOTATION = 'digest-pinner.io/pin';
 export const PIN_ENABLED = 'enabled';
 const NAMESPACES_PATH = '/api/v1/namespaces';
-const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 } as const;
+const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000, jitter: 0.2 };
 
 export interface NamespaceWatcherOptions {
   /** Where the watch connects; the same cluster `core` talks to. */
@@ -26,22 +29,22 @@ export interface NamespaceWatcherOptions {
   readonly observer?: KubeApiObserver;
   /** Each list or watch failure, for logs; the watcher recovers by itself. */
   readonly onError?: (error: unknown) => void;
-  /** Delay before restarting after a failure, doubling up to `maxMs`. */
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Delay before restarting after a failure, doubling up to `maxMs`, jittered. */
+  readonly backoff?: Partial<BackoffPolicy>;
 }
 
 export class NamespaceWatcher {
   readonly #informer: Informer<V1Namespace>;
   readonly #observer: KubeApiObserver;
   readonly #onError: (error: unknown) => void;
-  readonly #backoff: { readonly initialMs: number; readonly maxMs: number };
+  readonly #backoff: Backoff;
   readonly #optedIn = new Set<string>();
-  readonly #syncWaiters = new Set<{ resolve: () => void; reject: (error: Error) => void }>();
+  /** `synced` once the first list is in; `error` when stopped first. */
+  readonly #events = new EventEmitter<{ synced: []; error: [Error] }>();
+  readonly #stopping = new AbortController();
   #synced = false;
   #started = false;
-  #stopped = false;
-  #delayMs: number;
-  #retryTimer: NodeJS.Timeout | undefined;
+  #retrying = false;
   #running: Promise<void> | undefined;
   /** A failed list reaches the error callback too; it was already counted as a call. */
   #lastListError: unknown;
@@ -49,8 +52,7 @@ export class NamespaceWatcher {
   constructor(options: NamespaceWatcherOptions) {
     this.#observer = options.observer ?? ignoreKubeApiCalls;
     this.#onError = options.onError ?? (() => undefined);
-    this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.#delayMs = this.#backoff.initialMs;
+    this.#backoff = new Backoff({ ...DEFAULT_BACKOFF, ...options.backoff });
     const list = () => this.#list(options.core);
     this.#informer = makeInformer(options.kubeConfig, NAMESPACES_PATH, list);
     this.#informer.on('add', (namespace) => {
@@ -61,7 +63,7 @@ export class NamespaceWatcher {
     });
     this.#informer.on('delete', (namespace) => {
       this.#optedIn.delete(namespace.metadata?.name ?? '');
-      this.#delayMs = this.#backoff.initialMs;
+      this.#backoff.reset();
     });
     this.#informer.on('error', (error: unknown) => {
       this.#failed(error);
@@ -85,38 +87,25 @@ export class NamespaceWatcher {
   }
 
   /** Resolves once synced; rejects when `signal` aborts or the watcher stops first. */
-  waitForSync(signal?: AbortSignal): Promise<void> {
-    if (this.#synced) return Promise.resolve();
-    if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (error: Error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
-      const onAbort = (): void => {
-        this.#syncWaiters.delete(waiter);
-        reject(signal?.reason as Error);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#syncWaiters.add(waiter);
-    });
+  async waitForSync(signal?: AbortSignal): Promise<void> {
+    if (this.#synced) return;
+    if (this.#stopping.signal.aborted) throw new Error('namespace watcher stopped');
+    try {
+      await once(this.#events, 'synced', { signal });
+    } catch (error: unknown) {
+      throw signal?.aborted === true ? abortReason(signal) : error;
+    }
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#retryTimer);
+    this.#stopping.abort();
     await this.#informer.stop();
     // A start in progress opens its watch once its list returns, whatever stop() said meanwhile;
     // that watch is closed as soon as it opens, without holding stop() up for a slow list.
     void this.#running?.then(() => this.#informer.stop());
-    for (const waiter of this.#syncWaiters) waiter.reject(new Error('namespace watcher stopped'));
-    this.#syncWaiters.clear();
+    if (this.#events.listenerCount('error') > 0) {
+      this.#events.emit('error', new Error('namespace watcher stopped'));
+    }
   }
 
   #run(): void {
@@ -147,8 +136,7 @@ export class NamespaceWatcher {
     this.#optedIn.clear();
     for (const namespace of namespaces) this.#apply(namespace);
     this.#synced = true;
-    for (const waiter of this.#syncWaiters) waiter.resolve();
-    this.#syncWaiters.clear();
+    this.#events.emit('synced');
   }
 
   #apply(namespace: V1Namespace): void {
@@ -156,20 +144,19 @@ export class NamespaceWatcher {
     if (name === undefined) return;
     if (namespace.metadata?.annotations?.[PIN_ANNOTATION] === PIN_ENABLED) this.#optedIn.add(name);
     else this.#optedIn.delete(name);
-    this.#delayMs = this.#backoff.initialMs;
+    this.#backoff.reset();
   }
 
   #failed(error: unknown): void {
-    if (this.#stopped) return;
+    if (this.#stopping.signal.aborted) return;
     if (error !== this.#lastListError) this.#observer.apiCall('namespaces', apiErrorStatus(error));
     this.#lastListError = undefined;
     this.#onError(error);
-    if (this.#retryTimer !== undefined) return;
-    const delay = this.#delayMs;
-    this.#delayMs = Math.min(delay * 2, this.#backoff.maxMs);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      if (!this.#stopped) this.#run();
-    }, delay);
+    if (this.#retrying) return;
+    this.#retrying = true;
+    void this.#backoff.wait(this.#stopping.signal).then((waited) => {
+      this.#retrying = false;
+      if (waited) this.#run();
+    });
   }
 }

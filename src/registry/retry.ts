@@ -4,7 +4,7 @@
  * when its Retry-After fits both the policy and the caller's deadline, and otherwise surfaces as
  * RegistryRateLimitedError at once, so an admission never waits out a limit it cannot outlast.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, pause } from '../backoff.js';
 import { RegistryError, RegistryRateLimitedError, RegistryTimeoutError } from './errors.js';
 
 export interface RetryPolicy {
@@ -53,8 +53,8 @@ function delayBeforeRetry(
     return waitMs <= policy.maxRetryAfterMs && fitsDeadline(waitMs, context) ? waitMs : undefined;
   }
   if (!error.temporary || error instanceof RegistryTimeoutError) return undefined;
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  const waitMs = Math.floor(context.random() * ceiling);
+  const backoff = { initialMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, jitter: 1 };
+  const waitMs = backoffDelay(backoff, attempt, context.random);
   return fitsDeadline(waitMs, context) ? waitMs : undefined;
 }
 
@@ -66,12 +66,8 @@ export async function withRetry<T>(operation: () => Promise<T>, context: RetryCo
     } catch (error) {
       const waitMs = delayBeforeRetry(error, attempt, context);
       if (waitMs === undefined) throw error;
-      try {
-        await sleep(waitMs, undefined, { signal: context.signal });
-      } catch {
-        // The deadline fell during the wait: the failure that made us wait is the real answer.
-        throw error;
-      }
+      // The deadline fell during the wait: the failure that made us wait is the real answer.
+      if (!(await pause(waitMs, context.signal))) throw error;
     }
   }
 }

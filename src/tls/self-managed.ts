@@ -11,8 +11,8 @@
  * serve without a certificate); after that, a failed check reports to onError and the current
  * certificate stays.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { Backoff, pause } from '../backoff.js';
 import { DigestPinnerError, ErrorCodes, errorMessage } from '../errors.js';
 import type { CertificateSet } from './certificate-set.js';
 import type { TlsMaterial, TlsSource } from './serving-tls.js';
@@ -33,7 +33,7 @@ export interface SelfManagedTlsTiming {
    * does not listen for ~30 s, and restarts back off on their own: fail before that, clearly.
    */
   readonly bootstrapTimeoutMs: number;
-  /** The bootstrap's first retry delay, doubled after each failure up to 5 s. */
+  /** The bootstrap's first retry delay, doubled after each failure up to 5 s, jittered. */
   readonly bootstrapBackoffMs: number;
 }
 
@@ -258,11 +258,14 @@ export class SelfManagedTls implements TlsSource {
 
 async function retryBootstrap(
   reconciler: Reconciler,
-  { timing, logger }: Scheduling,
+  { timing, logger, random }: Scheduling,
   signal: AbortSignal | undefined,
 ): Promise<CertificateSet> {
   const started = performance.now();
-  let delay = timing.bootstrapBackoffMs;
+  const backoff = new Backoff(
+    { initialMs: timing.bootstrapBackoffMs, maxMs: MAX_BOOTSTRAP_BACKOFF_MS, jitter: JITTER },
+    random,
+  );
   let lastError: unknown = signal?.reason;
   while (signal?.aborted !== true) {
     try {
@@ -270,10 +273,10 @@ async function retryBootstrap(
     } catch (error: unknown) {
       lastError = error;
     }
+    const delay = backoff.next();
     if (performance.now() - started + delay > timing.bootstrapTimeoutMs) break;
     logger.warn({ err: lastError, retryInMs: delay }, 'self-managed TLS not ready; retrying');
-    await sleep(delay, undefined, { signal }).catch(() => undefined);
-    delay = Math.min(delay * 2, MAX_BOOTSTRAP_BACKOFF_MS);
+    await pause(delay, signal);
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   throw new DigestPinnerError(
