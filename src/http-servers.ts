@@ -12,7 +12,7 @@ import {
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { TlsSource } from './tls/serving-tls.js';
+import type { TlsSource } from './tls/tls-source.js';
 
 export interface HttpServersOptions {
   readonly webhookApp: RequestListener;

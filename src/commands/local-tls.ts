@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Environment } from '../environment.js';
 import { errorMessage } from '../errors.js';
-import { ServingTls, type TlsSource } from '../tls/serving-tls.js';
+import { ServingTls } from '../tls/serving-tls.js';
+import type { TlsSource } from '../tls/tls-source.js';
 
 export async function localTls(
   config: Config,

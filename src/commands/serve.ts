@@ -21,7 +21,7 @@ import { Metrics } from '../metrics.js';
 import { RegistryClient } from '../registry/client.js';
 import { CachingResolver } from '../resolver.js';
 import { createMetricsApp, createWebhookApp, type Readiness } from '../server.js';
-import type { TlsSource } from '../tls/serving-tls.js';
+import type { TlsSource } from '../tls/tls-source.js';
 import { packageVersion } from '../version.js';
 import { everyNamespace, type CommonParts } from './common-parts.js';
 import { loadPluginCredentials } from './image-credentials.js';

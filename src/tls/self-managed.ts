@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { Backoff, pause } from '../backoff.js';
 import { DigestPinnerError, ErrorCodes, errorMessage } from '../errors.js';
 import type { CertificateSet } from './certificate-set.js';
-import type { TlsMaterial, TlsSource } from './serving-tls.js';
+import { TlsEvents, type TlsMaterial, type TlsSource } from './tls-source.js';
 import {
   TlsReconciler,
   type CaBundleState,
@@ -76,9 +76,6 @@ export function nextCheckDelayMs(
   return Math.round(base * (1 - JITTER + 2 * JITTER * random()));
 }
 
-type ChangeListener = (material: TlsMaterial) => void;
-type ErrorListener = (error: unknown) => void;
-
 interface Scheduling {
   readonly logger: Pick<Logger, 'info' | 'warn'>;
   readonly timing: SelfManagedTlsTiming;
@@ -90,8 +87,7 @@ export class SelfManagedTls implements TlsSource {
   readonly #scheduling: Scheduling;
   #material: TlsMaterial;
   #last: LastPass;
-  readonly #changeListeners: ChangeListener[] = [];
-  readonly #errorListeners: ErrorListener[] = [];
+  readonly #events = new TlsEvents();
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
   #closed = false;
@@ -139,12 +135,12 @@ export class SelfManagedTls implements TlsSource {
     return this.#material;
   }
 
-  onChange(listener: ChangeListener): void {
-    this.#changeListeners.push(listener);
+  onChange(listener: (material: TlsMaterial) => void): void {
+    this.#events.onChange(listener);
   }
 
-  onError(listener: ErrorListener): void {
-    this.#errorListeners.push(listener);
+  onError(listener: (error: unknown) => void): void {
+    this.#events.onError(listener);
   }
 
   /** Checks every checkIntervalMs (retryIntervalMs after a failure) until closed. */
@@ -178,7 +174,7 @@ export class SelfManagedTls implements TlsSource {
       this.#last = { ...this.#last, secret: 'ok' };
     } catch (error: unknown) {
       this.#last = { ...this.#last, secret: 'failed' };
-      this.#emitError(error);
+      this.#events.failed(error);
       return;
     }
     let caBundleError: unknown;
@@ -191,7 +187,7 @@ export class SelfManagedTls implements TlsSource {
     // replica serves the certificate. Adopted even when the caBundle failed, so that a
     // configuration this replica cannot patch never leaves it serving an expiring certificate.
     this.#adopt(set);
-    if (caBundleError !== undefined) this.#emitError(caBundleError);
+    if (caBundleError !== undefined) this.#events.failed(caBundleError);
   }
 
   async #syncCaBundle(set: CertificateSet): Promise<void> {
@@ -219,25 +215,7 @@ export class SelfManagedTls implements TlsSource {
     const previous = this.#material;
     this.#material = next;
     if (next.certPem === previous.certPem && next.keyPem === previous.keyPem) return;
-    for (const listener of this.#changeListeners) {
-      // A listener that refuses the certificate (OpenSSL rejects what X509Certificate accepts,
-      // a 512-bit key say) must not end the renewal loop, nor the process.
-      try {
-        listener(next);
-      } catch (error: unknown) {
-        this.#emitError(error);
-      }
-    }
-  }
-
-  #emitError(error: unknown): void {
-    for (const listener of this.#errorListeners) {
-      try {
-        listener(error);
-      } catch {
-        // An error listener that throws has nowhere left to report to.
-      }
-    }
+    this.#events.changed(next);
   }
 
   #schedule(): void {
@@ -246,7 +224,7 @@ export class SelfManagedTls implements TlsSource {
     this.#timer = setTimeout(() => {
       void this.check()
         .catch((error: unknown) => {
-          this.#emitError(error);
+          this.#events.failed(error);
         })
         .finally(() => {
           if (!this.#closed) this.#schedule();

@@ -5,30 +5,11 @@
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import { createSelfSignedServingCertificate } from './certificates.js';
-
-export interface TlsMaterial {
-  readonly certPem: string;
-  readonly keyPem: string;
-  /** The CA to trust, when we made the certificate ourselves. */
-  readonly caPem: string | undefined;
-}
+import { TlsEvents, type TlsMaterial, type TlsSource } from './tls-source.js';
 
 export interface TlsFiles {
   readonly certPath: string;
   readonly keyPath: string;
-}
-
-type ChangeListener = (material: TlsMaterial) => void;
-type ErrorListener = (error: unknown) => void;
-
-/** Where the webhook's serving certificate comes from, and how it tells of a new one. */
-export interface TlsSource {
-  readonly current: TlsMaterial;
-  onChange(listener: ChangeListener): void;
-  onError(listener: ErrorListener): void;
-  /** Starts noticing changes (file polling, renewal checks). */
-  watch(): void;
-  close(): void;
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 2000;
@@ -36,8 +17,7 @@ const DEFAULT_POLL_INTERVAL_MS = 2000;
 export class ServingTls implements TlsSource {
   #material: TlsMaterial;
   readonly #files: TlsFiles | undefined;
-  readonly #changeListeners: ChangeListener[] = [];
-  readonly #errorListeners: ErrorListener[] = [];
+  readonly #events = new TlsEvents();
   #timer: NodeJS.Timeout | undefined;
 
   private constructor(material: TlsMaterial, files: TlsFiles | undefined) {
@@ -70,12 +50,12 @@ export class ServingTls implements TlsSource {
     return this.#files !== undefined;
   }
 
-  onChange(listener: ChangeListener): void {
-    this.#changeListeners.push(listener);
+  onChange(listener: (material: TlsMaterial) => void): void {
+    this.#events.onChange(listener);
   }
 
-  onError(listener: ErrorListener): void {
-    this.#errorListeners.push(listener);
+  onError(listener: (error: unknown) => void): void {
+    this.#events.onError(listener);
   }
 
   /** Polls the files; a pair that does not load (half written, mismatched) keeps the old one. */
@@ -94,12 +74,12 @@ export class ServingTls implements TlsSource {
         return false;
       }
       this.#material = next;
-      for (const listener of this.#changeListeners) listener(next);
-      return true;
     } catch (error: unknown) {
-      for (const listener of this.#errorListeners) listener(error);
+      this.#events.failed(error);
       return false;
     }
+    this.#events.changed(this.#material);
+    return true;
   }
 
   close(): void {

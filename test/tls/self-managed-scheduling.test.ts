@@ -11,7 +11,7 @@ import {
   type LastPass,
   type SelfManagedTlsTiming,
 } from '../../src/tls/self-managed.js';
-import type { TlsMaterial } from '../../src/tls/serving-tls.js';
+import type { TlsMaterial } from '../../src/tls/tls-source.js';
 import { eventually } from '../support/eventually.js';
 import type { CaBundleState, Reconciler } from '../../src/tls/tls-reconciler.js';
 

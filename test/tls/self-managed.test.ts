@@ -14,7 +14,7 @@ import type { KubeApiObserver, KubeApiResource } from '../../src/kube/api-calls.
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../src/kube/client.js';
 import { createLogger } from '../../src/log.js';
 import { SelfManagedTls, type SelfManagedTlsOptions } from '../../src/tls/self-managed.js';
-import type { TlsMaterial } from '../../src/tls/serving-tls.js';
+import type { TlsMaterial } from '../../src/tls/tls-source.js';
 import { kustomizeBuild } from '../manifests/kustomize.js';
 import { isAllowed, type ResourceRequest } from '../manifests/rbac.js';
 import { eventually } from '../support/eventually.js';
