@@ -34,7 +34,7 @@ export class AdmissionReviewHandler implements AdmissionHandler {
     this.#now = options.now ?? (() => performance.now());
   }
 
-  async handle(body: unknown): Promise<AdmissionAnswer> {
+  async handle(body: unknown, signal?: AbortSignal): Promise<AdmissionAnswer> {
     const started = this.#now();
     const parsed = parseAdmissionReview(body);
     if (!parsed.ok) {
@@ -43,7 +43,7 @@ export class AdmissionReviewHandler implements AdmissionHandler {
     }
     const { request } = parsed.review;
     // mutate answers every failure of its own under the failure policy; it does not reject.
-    const result = await mutate(parsed.review, this.#mutation);
+    const result = await mutate(parsed.review, this.#mutation, { signal });
     const seconds = (this.#now() - started) / 1000;
     this.#record(request, result, seconds);
     return { status: 200, body: result.response };

@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export const METRIC_PREFIX = 'digest_pinner_';
+const METRIC_PREFIX = 'digest_pinner_';
 
 const KNOWN_KINDS = new Set([
   'Pod',

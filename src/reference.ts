@@ -129,6 +129,16 @@ export function parseImageReference(text: string): ImageReference {
   return new ImageReference({ registry, repository, tag, digest, spelledName, original: text });
 }
 
+/** The reference `text` spells, or `undefined` when it spells none. */
+export function tryParseImageReference(text: string): ImageReference | undefined {
+  try {
+    return parseImageReference(text);
+  } catch (error: unknown) {
+    if (error instanceof InvalidImageReferenceError) return undefined;
+    throw error;
+  }
+}
+
 function checkDigest(text: string, digest: string, offset: number): void {
   const colon = digest.indexOf(':');
   if (colon < 0) {

@@ -11,8 +11,11 @@ export type AdmissionAnswer =
   | { readonly status: 400 | 413 | 500; readonly body: { readonly error: string } };
 
 export interface AdmissionHandler {
-  /** Never rejects: every failure is an answer. */
-  handle(body: unknown): Promise<AdmissionAnswer>;
+  /**
+   * Never rejects: every failure is an answer. `signal` aborts when the caller closed the request
+   * before it was answered (the API server gave up at its timeout): the work for it may stop.
+   */
+  handle(body: unknown, signal: AbortSignal): Promise<AdmissionAnswer>;
 }
 
 export interface Readiness {
@@ -63,8 +66,14 @@ function mutateRoute(
   onUnexpectedError: (error: unknown) => void,
 ): RequestHandler {
   return (request, response) => {
+    const abandoned = new AbortController();
+    response.on('close', () => {
+      if (!response.writableFinished) {
+        abandoned.abort(new Error('the caller closed the request before it was answered'));
+      }
+    });
     handler
-      .handle(request.body as unknown)
+      .handle(request.body as unknown, abandoned.signal)
       .then((answer) => {
         response.status(answer.status).json(answer.body);
       })

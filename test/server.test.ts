@@ -5,14 +5,18 @@ import {
   type AdmissionHandler,
   type Readiness,
 } from '../src/server.js';
+import { eventually } from './support/eventually.js';
 import { serveHttps, type RunningHttpsServer } from './support/https.js';
 
 class RecordingHandler implements AdmissionHandler {
   readonly bodies: unknown[] = [];
-  answer: AdmissionAnswer | Error = { status: 200, body: { ok: true } };
+  readonly signals: AbortSignal[] = [];
+  answer: AdmissionAnswer | Error | 'never' = { status: 200, body: { ok: true } };
 
-  handle(body: unknown): Promise<AdmissionAnswer> {
+  handle(body: unknown, signal: AbortSignal): Promise<AdmissionAnswer> {
     this.bodies.push(body);
+    this.signals.push(signal);
+    if (this.answer === 'never') return new Promise(() => undefined);
     return this.answer instanceof Error
       ? Promise.reject(this.answer)
       : Promise.resolve(this.answer);
@@ -43,6 +47,7 @@ describe('server', () => {
 
   beforeEach(() => {
     handler.bodies.length = 0;
+    handler.signals.length = 0;
     handler.answer = { status: 200, body: { ok: true } };
     readiness = { ready: true, waitingFor: [] };
     unexpected.length = 0;
@@ -59,6 +64,21 @@ describe('server', () => {
     expect(handler.bodies).toEqual([{ hello: 'world' }]);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' });
+  });
+
+  it('aborts the handler’s signal when the caller closes the request before the answer, only then', async () => {
+    await running.client.post('/mutate', {});
+    const answered = handler.signals[0]!;
+    handler.answer = 'never';
+    const caller = new AbortController();
+
+    const abandoned = running.client.post('/mutate', {}, caller.signal);
+    await eventually(() => handler.signals.length === 2, 'the second request');
+    caller.abort();
+    await expect(abandoned).rejects.toThrow();
+
+    await eventually(() => handler.signals[1]!.aborted, 'the handler signal aborted');
+    expect(answered.aborted).toBe(false);
   });
 
   it('answers 400 with a reason when the body is not JSON', async () => {

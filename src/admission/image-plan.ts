@@ -3,7 +3,7 @@
  * reference, pin it to the digest it already had (sticky UPDATE), or resolve it.
  */
 import { InvalidImageReferenceError } from '../errors.js';
-import { parseImageReference, type ImageReference } from '../reference.js';
+import { parseImageReference, tryParseImageReference, type ImageReference } from '../reference.js';
 import { describesImage } from './original-images.js';
 import type { ImageSite } from './pod-specs.js';
 import type { MutationPolicy } from './policy.js';
@@ -14,7 +14,7 @@ import type { MutationPolicy } from './policy.js';
  * before parsing: pinning it would hide the placeholder from the injector. No warning is given:
  * a Deployment keeps its placeholder for good, and every apply would warn about it.
  */
-export const PLACEHOLDER_IMAGES: ReadonlySet<string> = new Set(['auto']);
+const PLACEHOLDER_IMAGES: ReadonlySet<string> = new Set(['auto']);
 
 export type ImagePlan =
   | { readonly action: 'keep'; readonly why: 'placeholder' | 'digested' | 'unchanged' }
@@ -66,15 +66,10 @@ function stickyDigest(
   oldImage: string,
   oldOriginal: string | undefined,
 ): string | undefined {
-  const old = tryParse(oldImage);
+  const old = tryParseImageReference(oldImage);
   if (old?.digest === undefined || old.name !== reference.name) return undefined;
   if (old.tag !== undefined) return old.tag === reference.effectiveTag ? old.digest : undefined;
   if (oldOriginal === undefined || !describesImage(oldOriginal, oldImage)) return undefined;
-  const original = tryParse(oldOriginal);
+  const original = tryParseImageReference(oldOriginal);
   return original?.effectiveTag === reference.effectiveTag ? old.digest : undefined;
-}
-
-function tryParse(text: string): ImageReference | undefined {
-  const parsed = parse(text);
-  return 'reference' in parsed ? parsed.reference : undefined;
 }

@@ -8,7 +8,7 @@ import type { CredentialProvider, ImageCredentialSource } from '../credentials/p
 import { pinnedReference, type ImageReference } from '../reference.js';
 import type { DigestResolver } from '../resolver-types.js';
 import { requestDeadline } from './deadline.js';
-import type { JsonObject } from './json-object.js';
+import type { JsonObject } from '../json-object.js';
 import { planImage, type ImagePlan, type PlanContext } from './image-plan.js';
 import {
   mergeOriginalImages,
@@ -43,7 +43,10 @@ export interface MutateDependencies {
 }
 
 export interface MutateOptions {
-  /** Aborts the work early, e.g. when the API server has gone away. */
+  /**
+   * Aborts the work early: the webhook passes its request's, which aborts when the API server
+   * closed the request before the answer (see server.ts).
+   */
   readonly signal?: AbortSignal;
 }
 

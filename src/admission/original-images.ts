@@ -3,8 +3,8 @@
  * wrote before it was pinned. It lets a later UPDATE recognise an unchanged tag even when the
  * pinned image no longer shows it (`--no-tag`), and tells people what was asked for.
  */
-import { parseImageReference, type ImageReference } from '../reference.js';
-import { annotationsOf, isJsonObject, type JsonObject } from './json-object.js';
+import { tryParseImageReference } from '../reference.js';
+import { annotationsOf, parseJsonObject, type JsonObject } from '../json-object.js';
 
 export const ORIGINAL_IMAGES_ANNOTATION = 'digest-pinner.io/original-images';
 
@@ -12,8 +12,8 @@ export const ORIGINAL_IMAGES_ANNOTATION = 'digest-pinner.io/original-images';
 export function readOriginalImages(object: JsonObject | undefined): ReadonlyMap<string, string> {
   const text = annotationsOf(object)[ORIGINAL_IMAGES_ANNOTATION];
   const entries = new Map<string, string>();
-  const parsed = text === undefined ? undefined : parseJson(text);
-  if (!isJsonObject(parsed)) return entries;
+  const parsed = text === undefined ? undefined : parseJsonObject(text);
+  if (parsed === undefined) return entries;
   for (const [name, original] of Object.entries(parsed)) {
     if (typeof original === 'string') entries.set(name, original);
   }
@@ -26,8 +26,8 @@ export function readOriginalImages(object: JsonObject | undefined): ReadonlyMap<
  * user has since set another image) and must not be trusted.
  */
 export function describesImage(original: string, image: string): boolean {
-  const from = tryParse(original);
-  const to = tryParse(image);
+  const from = tryParseImageReference(original);
+  const to = tryParseImageReference(image);
   if (from === undefined || to === undefined) return false;
   if (from.digest !== undefined || to.digest === undefined) return false;
   return from.name === to.name && (to.tag === undefined || to.tag === from.effectiveTag);
@@ -53,20 +53,4 @@ export function mergeOriginalImages(options: {
   for (const [name, original] of options.pinned) merged.set(name, original);
   const sorted = [...merged].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify(Object.fromEntries(sorted));
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function tryParse(text: string): ImageReference | undefined {
-  try {
-    return parseImageReference(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -4,6 +4,7 @@
  * be pinned become warnings (`ignore`) or a denial naming them (`fail`).
  */
 import { errorMessage } from '../errors.js';
+import { PIN_ANNOTATION, PinAnnotationValues } from '../pin-annotation.js';
 import type { PatchOperation } from './patch.js';
 import type { MutationPolicy, SkipReason } from './policy.js';
 import { allowUnchanged, allowWithPatch, deny } from './response.js';
@@ -44,8 +45,7 @@ const DENIAL_MESSAGE_MAX_LENGTH = 1000;
  * Pods inherit their template's annotations, not their owner's: an opt-out on a workload alone
  * leaves its pods to be pinned one by one, which the person who wrote it will not expect.
  */
-export const WORKLOAD_OPT_OUT_WARNING =
-  'digest-pinner.io/pin: disabled on a workload does not reach its pods: set it on spec.template too';
+const WORKLOAD_OPT_OUT_WARNING = `${PIN_ANNOTATION}: ${PinAnnotationValues.disabled} on a workload does not reach its pods: set it on spec.template too`;
 
 export function skippedResult(
   uid: string,

@@ -6,7 +6,7 @@
  * by diffing a clone: a clone of a large object costs more than the rest of an admission.
  */
 import jsonPatch from 'fast-json-patch';
-import type { JsonObject } from './json-object.js';
+import { isJsonObject, type JsonObject } from '../json-object.js';
 
 export interface PatchOperation {
   readonly op: 'add' | 'remove' | 'replace';
@@ -49,11 +49,11 @@ function annotationOperations(
   annotations: Readonly<Record<string, string>>,
 ): PatchOperation[] {
   const metadata = object.metadata;
-  if (!isObject(metadata)) {
+  if (!isJsonObject(metadata)) {
     return [{ op: 'add', path: '/metadata', value: { annotations: { ...annotations } } }];
   }
   const existing = metadata.annotations;
-  if (!isObject(existing)) {
+  if (!isJsonObject(existing)) {
     return [{ op: 'add', path: '/metadata/annotations', value: { ...annotations } }];
   }
   return Object.entries(annotations)
@@ -73,12 +73,8 @@ function valueAt(root: JsonObject, path: readonly (string | number)[]): unknown 
   let current: unknown = root;
   for (const segment of path) {
     if (Array.isArray(current) && typeof segment === 'number') current = current[segment];
-    else if (isObject(current) && typeof segment === 'string') current = current[segment];
+    else if (isJsonObject(current) && typeof segment === 'string') current = current[segment];
     else return undefined;
   }
   return current;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -4,10 +4,16 @@
  * `request.resource`: a subresource request such as `deployments/scale` names the deployments
  * resource but carries a Scale, which has no pod spec.
  */
-import { arrayField, isJsonObject, objectAt, stringField, type JsonObject } from './json-object.js';
+import {
+  arrayField,
+  isJsonObject,
+  objectAt,
+  stringField,
+  type JsonObject,
+} from '../json-object.js';
 import type { GroupVersionKind } from './review.js';
 
-export const ContainerFields = ['initContainers', 'containers', 'ephemeralContainers'] as const;
+const ContainerFields = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 export type ContainerField = (typeof ContainerFields)[number];
 
 const EPHEMERAL_CONTAINERS_SUBRESOURCE = 'ephemeralcontainers';

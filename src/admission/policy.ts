@@ -3,13 +3,14 @@
  * opt-in, per-object opt-out, and objects whose pod template belongs to a controller above them.
  * Answers either why it skips or where the pod spec to work on is.
  */
+import { PIN_ANNOTATION, PinAnnotationValues } from '../pin-annotation.js';
 import {
   annotationsOf,
   arrayField,
   isJsonObject,
   stringField,
   type JsonObject,
-} from './json-object.js';
+} from '../json-object.js';
 import {
   isPod,
   locatePodSpec,
@@ -37,9 +38,6 @@ export interface MutationPolicy {
   /** One deadline for all the work on one request: credentials and every resolution. */
   readonly resolveTimeoutMs: number;
 }
-
-export const PIN_ANNOTATION = 'digest-pinner.io/pin';
-export const PIN_DISABLED = 'disabled';
 
 /** Why a request was not looked at; bounded, so usable as a metric label. */
 export const SkipReasons = [
@@ -121,8 +119,9 @@ function namespaceDecision(
 }
 
 function optOut(object: JsonObject, location: PodSpecLocation): SkipReason | undefined {
-  if (annotationsOf(object)[PIN_ANNOTATION] === PIN_DISABLED) return 'object-opted-out';
-  if (annotationsOf(location.template)[PIN_ANNOTATION] === PIN_DISABLED)
+  if (annotationsOf(object)[PIN_ANNOTATION] === PinAnnotationValues.disabled)
+    return 'object-opted-out';
+  if (annotationsOf(location.template)[PIN_ANNOTATION] === PinAnnotationValues.disabled)
     return 'template-opted-out';
   return undefined;
 }

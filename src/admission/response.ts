@@ -16,8 +16,8 @@ import { boundWarning } from './warnings.js';
  * would raise any code below 400 to 400 anyway). The message is what `kubectl` prints after
  * `admission webhook "…" denied the request:`.
  */
-export const DENIAL_CODE = 403;
-export const DENIAL_REASON = 'Forbidden';
+const DENIAL_CODE = 403;
+const DENIAL_REASON = 'Forbidden';
 
 export function allowUnchanged(
   uid: string,

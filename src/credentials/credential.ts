@@ -21,7 +21,7 @@ export interface Keyring {
   lookup(reference: ImageReference): readonly RegistryCredential[];
 }
 
-export const ANONYMOUS_IDENTITY = 'anonymous';
+const ANONYMOUS_IDENTITY = 'anonymous';
 
 /**
  * A stable, non-reversible identity for a credential, used in cache keys so that a digest

@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
+import { isJsonObject, parseJsonObject } from '../json-object.js';
 import type { Keyring, RegistryCredential } from './credential.js';
 import {
   MatchingKeyring,
@@ -139,7 +140,7 @@ function parseAuths(
 ): DockerConfigEntries {
   const auths = document.auths;
   if (auths === undefined && options.authsOptional === true) return { entries: [], problems: [] };
-  if (!isRecord(auths)) return problem(`${source}: ${where} has no "auths" object; ignored`);
+  if (!isJsonObject(auths)) return problem(`${source}: ${where} has no "auths" object; ignored`);
   return parseEntries(auths, source);
 }
 
@@ -148,7 +149,7 @@ function parseLegacyDockercfg(
   source: string,
   where: string,
 ): DockerConfigEntries {
-  if (isRecord(document.auths)) {
+  if (isJsonObject(document.auths)) {
     return problem(
       `${source}: ${where} holds the .dockerconfigjson layout ("auths"), not the legacy .dockercfg one; ignored`,
     );
@@ -179,7 +180,7 @@ function parseEntry(
 ): RegistryCredential | string | undefined {
   const where = `${source}: entry "${key}"`;
   if (normalizeCredentialKey(key) === undefined) return `${where} is not a registry host; ignored`;
-  if (!isRecord(value)) return `${where} is not an object; ignored`;
+  if (!isJsonObject(value)) return `${where} is not an object; ignored`;
   const fields = stringFields(value);
   if (typeof fields === 'string') return `${where}: ${fields} is not a string; ignored`;
   let { username, password } = fields;
@@ -241,18 +242,4 @@ function decodeBase64(encoded: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  return isRecord(parsed) ? parsed : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

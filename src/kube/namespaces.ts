@@ -15,10 +15,9 @@ import {
 } from '@kubernetes/client-node';
 import { abortReason } from '../abort.js';
 import { Backoff, type BackoffPolicy } from '../backoff.js';
+import { PIN_ANNOTATION, PinAnnotationValues } from '../pin-annotation.js';
 import { apiErrorStatus, ignoreKubeApiCalls, type KubeApiObserver } from './api-calls.js';
 
-export const PIN_ANNOTATION = 'digest-pinner.io/pin';
-export const PIN_ENABLED = 'enabled';
 const NAMESPACES_PATH = '/api/v1/namespaces';
 const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000, jitter: 0.2 };
 
@@ -142,7 +141,8 @@ export class NamespaceWatcher {
   #apply(namespace: V1Namespace): void {
     const name = namespace.metadata?.name;
     if (name === undefined) return;
-    if (namespace.metadata?.annotations?.[PIN_ANNOTATION] === PIN_ENABLED) this.#optedIn.add(name);
+    if (namespace.metadata?.annotations?.[PIN_ANNOTATION] === PinAnnotationValues.enabled)
+      this.#optedIn.add(name);
     else this.#optedIn.delete(name);
     this.#backoff.reset();
   }

@@ -31,7 +31,7 @@ import {
 } from './api-calls.js';
 import { abortable } from '../abort.js';
 
-export const DEFAULT_PULL_SECRET_TTL_MS = 30_000;
+const DEFAULT_PULL_SECRET_TTL_MS = 30_000;
 const DEFAULT_MAX_CACHED_OBJECTS = 4096;
 const DEFAULT_SERVICE_ACCOUNT = 'default';
 const NOT_FOUND = 404;

@@ -2,6 +2,7 @@
  * Reading an image index / manifest list: registry JSON is untrusted, so it is validated here
  * and only the fields needed to pick a platform's manifest come out.
  */
+import { isJsonObject } from '../json-object.js';
 import { isDigest } from '../reference.js';
 import { platformMatches, type Platform } from './platform.js';
 
@@ -11,16 +12,12 @@ export interface IndexEntry {
   readonly platform: Platform | undefined;
 }
 
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
 function toPlatform(value: unknown): Platform | undefined {
-  if (!isRecord(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   const { os, architecture, variant } = value;
   if (typeof os !== 'string' || typeof architecture !== 'string') return undefined;
   const variantText = optionalString(variant);
@@ -30,7 +27,7 @@ function toPlatform(value: unknown): Platform | undefined {
 }
 
 function toEntry(value: unknown): IndexEntry | undefined {
-  if (!isRecord(value) || typeof value.digest !== 'string' || !isDigest(value.digest)) {
+  if (!isJsonObject(value) || typeof value.digest !== 'string' || !isDigest(value.digest)) {
     return undefined;
   }
   return {
@@ -46,7 +43,7 @@ function toEntry(value: unknown): IndexEntry | undefined {
  */
 export function parseIndexEntries(body: Buffer): readonly IndexEntry[] | undefined {
   const document: unknown = JSON.parse(body.toString('utf8'));
-  if (!isRecord(document)) throw new Error('manifest is not a JSON object');
+  if (!isJsonObject(document)) throw new Error('manifest is not a JSON object');
   if (!Array.isArray(document.manifests)) return undefined;
   return document.manifests.map((value: unknown, index) => {
     const entry = toEntry(value);

@@ -5,14 +5,12 @@
  * linux/amd64 child; with no Accept at all a Docker v2 manifest is down-converted to schema 1.
  */
 
-export const MediaTypes = {
+const MediaTypes = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
   dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
 } as const;
-
-export type ManifestMediaType = (typeof MediaTypes)[keyof typeof MediaTypes];
 
 export const MANIFEST_ACCEPT = [
   MediaTypes.ociIndex,

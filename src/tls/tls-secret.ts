@@ -17,7 +17,7 @@ import type { CertificateSet, StoredCertificates } from './certificate-set.js';
 
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 
-export const TlsSecretKeys = {
+const TlsSecretKeys = {
   servingCert: 'tls.crt',
   servingKey: 'tls.key',
   trustedCas: 'ca.crt',

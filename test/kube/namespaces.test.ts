@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeApiResource } from '../../src/kube/api-calls.js';
 import { createKubeClients, loadKubeConfig } from '../../src/kube/client.js';
-import { NamespaceWatcher, PIN_ANNOTATION } from '../../src/kube/namespaces.js';
+import { NamespaceWatcher } from '../../src/kube/namespaces.js';
+import { PIN_ANNOTATION } from '../../src/pin-annotation.js';
 import { eventually } from '../support/eventually.js';
 import { KubeApiDouble } from '../support/kube-api.js';
 

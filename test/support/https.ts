@@ -69,9 +69,10 @@ export class HttpsTestClient {
     this.#agent = new Agent({ connect: { ca: caPem } });
   }
 
-  async post(path: string, body: string | object): Promise<JsonAnswer> {
+  /** `signal` abandons the request, closing it before the answer if it has not come yet. */
+  async post(path: string, body: string | object, signal?: AbortSignal): Promise<JsonAnswer> {
     const payload = typeof body === 'string' ? body : JSON.stringify(body);
-    return this.#send('POST', path, payload);
+    return this.#send('POST', path, payload, undefined, signal);
   }
 
   /** Bytes as given, with these headers instead of the JSON content type. */
@@ -92,9 +93,11 @@ export class HttpsTestClient {
     path: string,
     payload: string | Buffer | undefined,
     headers: Readonly<Record<string, string>> = { 'content-type': 'application/json' },
+    signal?: AbortSignal,
   ): Promise<JsonAnswer> {
     const response = await request(`${this.baseUrl}${path}`, {
       method,
+      signal,
       body: payload,
       headers,
       dispatcher: this.#agent,

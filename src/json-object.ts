@@ -1,12 +1,24 @@
 /**
- * Reading untrusted JSON objects (the admitted Kubernetes object) without trusting their shape:
- * every accessor answers `undefined` where the shape is not the expected one.
+ * Reading untrusted JSON (the admitted Kubernetes object, docker configs, registry answers)
+ * without trusting its shape: every accessor answers `undefined` where the shape is not the
+ * expected one.
  */
 
 export type JsonObject = { readonly [key: string]: unknown };
 
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `text` parsed, when it is JSON and an object. */
+export function parseJsonObject(text: string): JsonObject | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return isJsonObject(parsed) ? parsed : undefined;
 }
 
 /** The object at `path` below `root`, or undefined when any step is missing or not an object. */
