@@ -81,7 +81,8 @@ export class AdmissionReviewHandler implements AdmissionHandler {
   }
 }
 
-function objectName(request: AdmissionRequest): string | undefined {
+/** The object's name for logs: its name, or `generateName*` before the API server picks one. */
+export function objectName(request: AdmissionRequest): string | undefined {
   if (request.name !== undefined && request.name !== '') return request.name;
   const metadata = request.object?.metadata;
   if (typeof metadata !== 'object' || metadata === null) return undefined;

@@ -23,6 +23,7 @@ import {
   DURATION,
   DIRECTORY,
   file,
+  IMAGE_PATTERN,
   NAME,
   oneOf,
   optional,
@@ -35,6 +36,7 @@ import {
   withDefault,
   type OptionValue,
 } from './option-value.js';
+import type { ImagePattern } from './image-patterns.js';
 import type { Platform } from './registry/platform.js';
 
 export const ENV_PREFIX = 'DIGEST_PINNER_';
@@ -43,6 +45,8 @@ export const FailurePolicies = ['ignore', 'fail'] as const;
 export type FailurePolicy = (typeof FailurePolicies)[number];
 export const UpdatePolicies = ['sticky', 're-resolve'] as const;
 export type UpdatePolicy = (typeof UpdatePolicies)[number];
+export const EnforceModes = ['off', 'warn', 'deny'] as const;
+export type EnforceMode = (typeof EnforceModes)[number];
 export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LogLevels)[number];
 export const OutputFormats = ['text', 'json'] as const;
@@ -67,6 +71,8 @@ export interface Config {
   readonly failurePolicy: FailurePolicy;
   readonly updatePolicy: UpdatePolicy;
   readonly podsOnly: boolean;
+  readonly enforce: EnforceMode;
+  readonly skipImages: readonly ImagePattern[];
   readonly noTag: boolean;
   readonly kubeconfig: string | undefined;
   readonly allNamespaces: boolean;
@@ -78,6 +84,7 @@ export interface Config {
   readonly output: OutputFormat;
   readonly tlsSecret: string | undefined;
   readonly webhookConfiguration: string | undefined;
+  readonly validatingWebhookConfiguration: string | undefined;
   readonly serviceName: string;
 }
 
@@ -278,6 +285,22 @@ const OPTION_LIST = [
     commands: SERVE,
   },
   {
+    key: 'enforce',
+    flag: 'enforce',
+    group: 'policy',
+    help: 'POST /validate: off (allow all), warn (allow, warning per image without a digest) or deny',
+    value: withDefault(oneOf(EnforceModes), 'off'),
+    commands: SERVE,
+  },
+  {
+    key: 'skipImages',
+    flag: 'skip-image',
+    group: 'policy',
+    help: 'images neither pinned nor enforced: exact, or * for any text (repeatable)',
+    value: repeatable(IMAGE_PATTERN),
+    commands: SERVE,
+  },
+  {
     key: 'noTag',
     flag: 'no-tag',
     group: 'policy',
@@ -346,6 +369,14 @@ const OPTION_LIST = [
     flag: 'webhook-configuration',
     group: 'tls',
     help: 'self-managed TLS: MutatingWebhookConfiguration whose caBundle is kept in step with the CA',
+    value: optional(NAME),
+    commands: SERVE,
+  },
+  {
+    key: 'validatingWebhookConfiguration',
+    flag: 'validating-webhook-configuration',
+    group: 'tls',
+    help: 'self-managed TLS: ValidatingWebhookConfiguration (of --enforce) whose caBundle is kept in step too',
     value: optional(NAME),
     commands: SERVE,
   },

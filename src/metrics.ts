@@ -42,12 +42,23 @@ export interface AdmissionObservation {
   readonly unpinnedReasons: readonly string[];
 }
 
+export interface EnforcementObservation {
+  readonly kind: string;
+  readonly operation: string;
+  /** allowed, warned, denied, skipped or error. */
+  readonly decision: string;
+  /** One per image without a digest: `no-digest` or `invalid-reference`. */
+  readonly reasons: readonly string[];
+}
+
 export class Metrics {
   readonly registry: Registry;
   readonly #admissions: Counter<'kind' | 'operation' | 'outcome' | 'dry_run'>;
   readonly #admissionDuration: Histogram<'kind' | 'operation'>;
   readonly #imagesPinned: Counter;
   readonly #imagesUnpinned: Counter<'reason'>;
+  readonly #enforcementDecisions: Counter<'kind' | 'operation' | 'decision'>;
+  readonly #enforcementViolations: Counter<'decision' | 'reason'>;
   readonly #cacheLookups: Counter<'result'>;
   readonly #cacheEvictions: Counter;
   readonly #registryRequests: Counter<'registry' | 'method' | 'status'>;
@@ -88,6 +99,18 @@ export class Metrics {
       name: `${METRIC_PREFIX}images_unpinned_total`,
       help: 'Images left unpinned, by reason',
       labelNames: ['reason'],
+      registers,
+    });
+    this.#enforcementDecisions = new Counter({
+      name: `${METRIC_PREFIX}enforcement_decisions_total`,
+      help: 'Reviews answered on /validate, by object kind, operation and decision',
+      labelNames: ['kind', 'operation', 'decision'],
+      registers,
+    });
+    this.#enforcementViolations = new Counter({
+      name: `${METRIC_PREFIX}enforcement_violations_total`,
+      help: 'Images without a digest found on /validate, by decision (warned, denied) and reason',
+      labelNames: ['decision', 'reason'],
       registers,
     });
     this.#cacheLookups = new Counter({
@@ -172,6 +195,14 @@ export class Metrics {
     if (observation.dryRun) return;
     if (observation.pinned > 0) this.#imagesPinned.inc(observation.pinned);
     for (const reason of observation.unpinnedReasons) this.#imagesUnpinned.inc({ reason });
+  }
+
+  enforcement(observation: EnforcementObservation): void {
+    const kind = KNOWN_KINDS.has(observation.kind) ? observation.kind : 'other';
+    const operation = observation.operation.toLowerCase();
+    const { decision } = observation;
+    this.#enforcementDecisions.inc({ kind, operation, decision });
+    for (const reason of observation.reasons) this.#enforcementViolations.inc({ decision, reason });
   }
 
   // ResolverObserver

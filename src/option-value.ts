@@ -5,6 +5,7 @@
  * switch, so its type is exactly that of the Config field it fills.
  */
 import { isIP } from 'node:net';
+import { ImagePattern } from './image-patterns.js';
 import { parsePlatform, type Platform } from './registry/platform.js';
 
 /** What a shell offers for a value: file names, a fixed list of words, or nothing. */
@@ -170,6 +171,7 @@ export const DIRECTORY = valueType('DIR', parseNonEmpty, 'file');
 export const NAME = valueType('NAME', parseNonEmpty);
 export const REGISTRY_HOST = valueType('HOST[:PORT]', parseRegistryHost);
 export const PLATFORM = valueType<Platform>('OS/ARCH[/VARIANT]', parsePlatform);
+export const IMAGE_PATTERN = valueType('PATTERN', (raw) => ImagePattern.parse(raw));
 
 /** A duration of at least `minMs` and, when `below` is given, less than its `ms`. */
 export function boundedDuration(

@@ -1,5 +1,5 @@
 /**
- * The HTTP surface. The webhook app (HTTPS): POST /mutate, GET /healthz, GET /readyz. The
+ * The HTTP surface. The webhook app (HTTPS): POST /mutate, POST /validate, GET /healthz, GET /readyz. The
  * metrics app (plain HTTP, its own port): GET /metrics and the read-only GET /cache view. The
  * apps know nothing of registries or Kubernetes: they call the handler and the probes they get.
  */
@@ -25,7 +25,10 @@ export interface Readiness {
 }
 
 export interface WebhookAppOptions {
+  /** POST /mutate. */
   readonly handler: AdmissionHandler;
+  /** POST /validate. */
+  readonly validator: AdmissionHandler;
   readonly readiness: () => Readiness;
   readonly bodyLimitBytes: number;
   /** Called with errors that escaped everything else, so they are logged, never swallowed. */
@@ -47,21 +50,19 @@ export function createWebhookApp(options: WebhookAppOptions): Express {
       waitingFor: readiness.waitingFor,
     });
   });
-  app.post(
-    '/mutate',
-    express.json({ limit: options.bodyLimitBytes, type: () => true, strict: true }),
-    mutateRoute(options.handler, options.onUnexpectedError),
-  );
+  const body = express.json({ limit: options.bodyLimitBytes, type: () => true, strict: true });
+  app.post('/mutate', body, admissionRoute(options.handler, options.onUnexpectedError));
+  app.post('/validate', body, admissionRoute(options.validator, options.onUnexpectedError));
   app.use((_request, response) => {
     response
       .status(404)
-      .json({ error: 'not found: use POST /mutate, GET /healthz or GET /readyz' });
+      .json({ error: 'not found: use POST /mutate, POST /validate, GET /healthz or GET /readyz' });
   });
   app.use(bodyErrorHandler(options.onUnexpectedError));
   return app;
 }
 
-function mutateRoute(
+function admissionRoute(
   handler: AdmissionHandler,
   onUnexpectedError: (error: unknown) => void,
 ): RequestHandler {

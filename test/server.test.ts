@@ -25,15 +25,18 @@ class RecordingHandler implements AdmissionHandler {
 
 describe('server', () => {
   let handler: RecordingHandler;
+  let validator: RecordingHandler;
   let readiness: Readiness;
   let unexpected: unknown[];
   let running: RunningHttpsServer;
 
   beforeAll(async () => {
     handler = new RecordingHandler();
+    validator = new RecordingHandler();
     unexpected = [];
     const app = createWebhookApp({
       handler,
+      validator,
       readiness: () => readiness,
       bodyLimitBytes: 1024,
       onUnexpectedError: (error) => unexpected.push(error),
@@ -48,6 +51,7 @@ describe('server', () => {
   beforeEach(() => {
     handler.bodies.length = 0;
     handler.signals.length = 0;
+    validator.bodies.length = 0;
     handler.answer = { status: 200, body: { ok: true } };
     readiness = { ready: true, waitingFor: [] };
     unexpected.length = 0;
@@ -79,6 +83,23 @@ describe('server', () => {
 
     await eventually(() => handler.signals[1]!.aborted, 'the handler signal aborted');
     expect(answered.aborted).toBe(false);
+  });
+
+  it('passes a body sent to /validate to the validating handler only', async () => {
+    validator.answer = { status: 200, body: { validated: true } };
+
+    const answer = await running.client.post('/validate', { hello: 'validation' });
+
+    expect(validator.bodies).toEqual([{ hello: 'validation' }]);
+    expect(handler.bodies).toEqual([]);
+    expect(answer.body).toEqual({ validated: true });
+  });
+
+  it('answers 413 on /validate too when the body is over the limit', async () => {
+    const answer = await running.client.post('/validate', { padding: 'x'.repeat(2048) });
+
+    expect(answer.status).toBe(413);
+    expect(validator.bodies).toEqual([]);
   });
 
   it('answers 400 with a reason when the body is not JSON', async () => {

@@ -3,6 +3,7 @@
  * reference, pin it to the digest it already had (sticky UPDATE), or resolve it.
  */
 import { InvalidImageReferenceError } from '../errors.js';
+import { isSkippedImage, type ImagePattern } from '../image-patterns.js';
 import { parseImageReference, tryParseImageReference, type ImageReference } from '../reference.js';
 import { describesImage } from './original-images.js';
 import type { ImageSite } from './pod-specs.js';
@@ -14,10 +15,13 @@ import type { MutationPolicy } from './policy.js';
  * before parsing: pinning it would hide the placeholder from the injector. No warning is given:
  * a Deployment keeps its placeholder for good, and every apply would warn about it.
  */
-const PLACEHOLDER_IMAGES: ReadonlySet<string> = new Set(['auto']);
+export const PLACEHOLDER_IMAGES: ReadonlySet<string> = new Set(['auto']);
 
 export type ImagePlan =
-  | { readonly action: 'keep'; readonly why: 'placeholder' | 'digested' | 'unchanged' }
+  | {
+      readonly action: 'keep';
+      readonly why: 'placeholder' | 'skipped' | 'digested' | 'unchanged';
+    }
   | { readonly action: 'invalid'; readonly why: string }
   | { readonly action: 'pin'; readonly reference: ImageReference; readonly digest: string }
   | { readonly action: 'resolve'; readonly reference: ImageReference };
@@ -28,10 +32,13 @@ export interface PlanContext {
   /** The stored object's original-images annotation. */
   readonly oldOriginals: ReadonlyMap<string, string>;
   readonly updatePolicy: MutationPolicy['updatePolicy'];
+  /** `--skip-image`: images neither resolved nor enforced. */
+  readonly skipImages: readonly ImagePattern[];
 }
 
 export function planImage(site: ImageSite, context: PlanContext): ImagePlan {
   if (PLACEHOLDER_IMAGES.has(site.image)) return { action: 'keep', why: 'placeholder' };
+  if (isSkippedImage(context.skipImages, site.image)) return { action: 'keep', why: 'skipped' };
   const oldImage = context.oldImages.get(site.containerName);
   // An UPDATE that leaves an image as it was changes nothing the container runs: pinning it now
   // would restart a Pod's container, roll out a Deployment, or be refused on a Job's immutable

@@ -68,6 +68,7 @@ export async function mutate(
         request.operation === 'UPDATE' ? request.oldObject : undefined,
       ),
       updatePolicy: deps.policy.updatePolicy,
+      skipImages: deps.policy.skipImages,
     };
     const planned = sites.map((site) => ({ site, plan: planImage(site, context) }));
     const work = {

@@ -3,6 +3,7 @@
  * opt-in, per-object opt-out, and objects whose pod template belongs to a controller above them.
  * Answers either why it skips or where the pod spec to work on is.
  */
+import type { ImagePattern } from '../image-patterns.js';
 import { PIN_ANNOTATION, PinAnnotationValues } from '../pin-annotation.js';
 import {
   annotationsOf,
@@ -37,6 +38,8 @@ export interface MutationPolicy {
   readonly ownNamespace: string | undefined;
   /** One deadline for all the work on one request: credentials and every resolution. */
   readonly resolveTimeoutMs: number;
+  /** `--skip-image`: images left as they are, never resolved. */
+  readonly skipImages: readonly ImagePattern[];
 }
 
 /** Why a request was not looked at; bounded, so usable as a metric label. */
@@ -77,9 +80,29 @@ const TEMPLATE_OWNERS: readonly { owned: string; owner: string; reason: SkipReas
   { owned: 'batch/Job', owner: 'batch/CronJob', reason: 'controlled-by-cronjob' },
 ];
 
-export function admissionScope(
+export interface ScopeContext {
+  readonly policy: Pick<MutationPolicy, 'ownNamespace' | 'podsOnly'>;
+  readonly namespaces: NamespacePolicy;
+}
+
+/** What pinning looks at. */
+export function admissionScope(request: AdmissionRequest, context: ScopeContext): AdmissionScope {
+  return scopeOf(request, context, { honourOptOut: true });
+}
+
+/**
+ * What enforcement looks at: the same objects as pinning, except that an opt-out of pinning is
+ * not an exemption from enforcement (a team that pins its own images opts out of the rewriting,
+ * not out of the rule; `--skip-image` exempts images).
+ */
+export function enforcementScope(request: AdmissionRequest, context: ScopeContext): AdmissionScope {
+  return scopeOf(request, context, { honourOptOut: false });
+}
+
+function scopeOf(
   request: AdmissionRequest,
-  context: { readonly policy: MutationPolicy; readonly namespaces: NamespacePolicy },
+  context: ScopeContext,
+  rules: { readonly honourOptOut: boolean },
 ): AdmissionScope {
   const target: PodSpecTarget = { kind: request.kind, subResource: request.subResource };
   const skip =
@@ -89,7 +112,8 @@ export function admissionScope(
   const object = request.object;
   const location = object === undefined ? undefined : locatePodSpec(object, target);
   if (object === undefined || location === undefined) return { skip: 'no-pod-spec' };
-  const objectSkip = optOut(object, location) ?? controlledTemplate(request, object);
+  const optedOut = rules.honourOptOut ? optOut(object, location) : undefined;
+  const objectSkip = optedOut ?? controlledTemplate(request, object);
   if (objectSkip !== undefined) return { skip: objectSkip };
   const oldObject = request.operation === 'UPDATE' ? request.oldObject : undefined;
   const oldLocation = oldObject === undefined ? undefined : locatePodSpec(oldObject, target);
@@ -110,7 +134,7 @@ function requestDecision(
 
 function namespaceDecision(
   namespace: string | undefined,
-  context: { readonly policy: MutationPolicy; readonly namespaces: NamespacePolicy },
+  context: ScopeContext,
 ): SkipReason | undefined {
   if (namespace === undefined) return 'no-namespace';
   if (namespace === context.policy.ownNamespace) return 'own-namespace';

@@ -13,6 +13,7 @@ import { AdmissionReviewHandler } from '../admission-handler.js';
 import type { Config } from '../config.js';
 import { StaticCredentialProvider, type ImageCredentialSource } from '../credentials/provider.js';
 import type { Environment } from '../environment.js';
+import { EnforcementHandler } from '../enforcement-webhook.js';
 import { ConfigError } from '../errors.js';
 import { startHttpServers } from '../http-servers.js';
 import { locateKubeConfig } from '../kube/kubeconfig-location.js';
@@ -193,9 +194,24 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     recorder: metrics,
   });
 
+  const validator = new EnforcementHandler({
+    enforcement: {
+      namespaces: parts.namespaces,
+      policy: {
+        mode: config.enforce,
+        ownNamespace: parts.ownNamespace,
+        podsOnly: config.podsOnly,
+        skipImages: config.skipImages,
+      },
+    },
+    logger,
+    recorder: metrics,
+  });
+
   const servers = await startHttpServers({
     webhookApp: createWebhookApp({
       handler,
+      validator,
       readiness,
       bodyLimitBytes: config.bodyLimitBytes,
       onUnexpectedError,
@@ -225,6 +241,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
       webhookPort,
       metricsPort,
       failurePolicy: config.failurePolicy,
+      enforce: config.enforce,
     },
     'digest-pinner serving',
   );
@@ -260,5 +277,6 @@ function mutationPolicy(config: Config, ownNamespace: string | undefined): Mutat
     dropTag: config.noTag,
     ownNamespace,
     resolveTimeoutMs: config.resolveTimeoutMs,
+    skipImages: config.skipImages,
   };
 }

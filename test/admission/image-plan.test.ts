@@ -1,5 +1,6 @@
 import { planImage, type ImagePlan, type PlanContext } from '../../src/admission/image-plan.js';
 import type { ImageSite } from '../../src/admission/pod-specs.js';
+import { ImagePattern } from '../../src/image-patterns.js';
 
 const OLD = `sha256:${'1'.repeat(64)}`;
 
@@ -17,11 +18,13 @@ function context(options: {
   oldImage?: string;
   oldOriginal?: string;
   updatePolicy?: PlanContext['updatePolicy'];
+  skip?: readonly string[];
 }): PlanContext {
   return {
     oldImages: new Map(options.oldImage === undefined ? [] : [['app', options.oldImage]]),
     oldOriginals: new Map(options.oldOriginal === undefined ? [] : [['app', options.oldOriginal]]),
     updatePolicy: options.updatePolicy ?? 'sticky',
+    skipImages: (options.skip ?? []).map((text) => ImagePattern.parse(text)),
   };
 }
 
@@ -46,6 +49,18 @@ describe('image-plan', () => {
     ['a digest', `nginx:1.27@${OLD}`, {}, 'keep (digested)'],
     ['an injector placeholder', 'auto', {}, 'keep (placeholder)'],
     ['an invalid reference', 'Nginx:1.27', {}, 'invalid'],
+    [
+      'an image a skip pattern covers',
+      'registry.internal/app:v1',
+      { skip: ['registry.internal/*'] },
+      'keep (skipped)',
+    ],
+    [
+      'an image no skip pattern covers',
+      'nginx:1.27',
+      { skip: ['registry.internal/*'] },
+      'resolve nginx:1.27',
+    ],
     [
       'an UPDATE that leaves an unpinned image as it was',
       'nginx:1.27',

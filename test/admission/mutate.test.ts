@@ -12,6 +12,7 @@ import type {
   PodCredentials,
   PodCredentialSubject,
 } from '../../src/credentials/provider.js';
+import { ImagePattern } from '../../src/image-patterns.js';
 import type { ImageReference } from '../../src/reference.js';
 import {
   ManifestUnknownError,
@@ -99,6 +100,7 @@ const POLICY: MutationPolicy = {
   dropTag: false,
   ownNamespace: 'digest-pinner',
   resolveTimeoutMs: 2000,
+  skipImages: [],
 };
 
 interface Harness {
@@ -303,6 +305,25 @@ describe('mutate', () => {
       expect(imagesOf(after).app).toBe('auto');
       expect(warnings).toEqual([]);
       expect(resolver.calls.map(({ key }) => key)).not.toContain('docker.io/library/auto:latest');
+    });
+
+    it('neither resolves nor warns about images a --skip-image pattern covers', async () => {
+      const document = withImages(loadReview('pod-create'), {
+        app: 'registry.internal/team/app:v1',
+        'metrics-sidecar': 'istio/proxyv2:1.22.0',
+      });
+      const skipImages = ['registry.internal/*', '*/istio/proxyv2:*'].map((text) =>
+        ImagePattern.parse(text),
+      );
+
+      const { after, warnings, resolver } = await run(document, { policy: { skipImages } });
+
+      expect(imagesOf(after).app).toBe('registry.internal/team/app:v1');
+      expect(imagesOf(after)['metrics-sidecar']).toBe('istio/proxyv2:1.22.0');
+      expect(resolver.calls.map(({ key }) => key)).toEqual(
+        expect.not.arrayContaining([expect.stringMatching(/internal|proxyv2/)]),
+      );
+      expect(warnings).toEqual([]);
     });
 
     it('pins only the new container and merges the annotation when reinvoked after an injector', async () => {

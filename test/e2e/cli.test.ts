@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { applyPatch, type Operation } from 'fast-json-patch';
 import { writeServingCertificate } from '../support/certificates.js';
 import { HttpsTestClient } from '../support/https.js';
 import { pushImage, pushIndex } from '../support/image-push.js';
@@ -523,7 +524,7 @@ describe('serve, as make run starts it', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  it('logs its version, answers the sample review with a patch, and exits cleanly on SIGTERM', async () => {
+  it('logs its version, answers the sample review with a patch, enforces digests, and exits cleanly on SIGTERM', async () => {
     const pushed = await pushImage(registry.pushTarget, {
       repository: 'library/nginx',
       tag: '1.27',
@@ -535,7 +536,15 @@ describe('serve, as make run starts it', () => {
     });
     const server = spawn(
       process.execPath,
-      [MAIN, 'serve', ...LOOPBACK_SERVE_FLAGS, '--insecure-registry', registry.host],
+      [
+        MAIN,
+        'serve',
+        ...LOOPBACK_SERVE_FLAGS,
+        '--insecure-registry',
+        registry.host,
+        '--enforce',
+        'deny',
+      ],
       {
         env: { PATH: process.env.PATH ?? '', HOME: directory, TMPDIR: directory },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -560,15 +569,20 @@ describe('serve, as make run starts it', () => {
       );
 
       const { status, body } = await client.post('/mutate', sample);
+      const response = (body as { response: { uid: string; patch: string } }).response;
+      const operations = JSON.parse(
+        Buffer.from(response.patch, 'base64').toString(),
+      ) as Operation[];
+      const unpinned = (await client.post('/validate', sample)).body as ValidationAnswer;
+      const patched = applyPatch(
+        structuredClone(sample),
+        prefixed(operations, '/request/object'),
+      ).newDocument;
+      const pinned = (await client.post('/validate', patched)).body as ValidationAnswer;
       await client.close();
 
       expect(status).toBe(200);
-      const response = (body as { response: { uid: string; patch: string } }).response;
       expect(response.uid).toBe(sample.request.uid);
-      const operations = JSON.parse(Buffer.from(response.patch, 'base64').toString()) as {
-        path: string;
-        value: unknown;
-      }[];
       expect(operations).toContainEqual({
         op: 'replace',
         path: '/spec/containers/0/image',
@@ -579,6 +593,11 @@ describe('serve, as make run starts it', () => {
         path: '/spec/initContainers/0/image',
         value: `${registry.host}/busybox:1.36@${busybox.digest}`,
       });
+      expect(unpinned.response).toMatchObject({ allowed: false, status: { code: 403 } });
+      expect(unpinned.response.status?.message).toContain(
+        `"${registry.host}/library/nginx:1.27" has a tag but no digest`,
+      );
+      expect(pinned.response).toEqual({ uid: sample.request.uid, allowed: true });
     } finally {
       server.kill('SIGTERM');
     }
@@ -586,6 +605,15 @@ describe('serve, as make run starts it', () => {
     expect(code).toBe(0);
   });
 });
+
+interface ValidationAnswer {
+  readonly response: { allowed: boolean; status?: { code: number; message: string } };
+}
+
+/** The operations of a patch of `request.object`, to apply to the whole review. */
+function prefixed(operations: readonly Operation[], prefix: string): Operation[] {
+  return operations.map((operation) => ({ ...operation, path: prefix + operation.path }));
+}
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/pod-review.json', import.meta.url));
 

@@ -1,0 +1,81 @@
+/**
+ * The boundary of POST /validate: validate the body as an AdmissionReview (400 with the reason
+ * when it is not one), check its images (admission/enforce.ts), log a line, count the decision.
+ * Anything that goes wrong after parsing is still answered, as the mode answers a violation.
+ */
+import type { Logger } from 'pino';
+import {
+  enforce,
+  enforcementErrorResult,
+  type EnforceDependencies,
+  type EnforcementResult,
+} from './admission/enforce.js';
+import { parseAdmissionReview, type AdmissionRequest } from './admission/review.js';
+import type { EnforcementObservation } from './metrics.js';
+import type { AdmissionAnswer, AdmissionHandler } from './server.js';
+import { objectName } from './admission-handler.js';
+
+export interface EnforcementRecorder {
+  enforcement(observation: EnforcementObservation): void;
+}
+
+export interface EnforcementHandlerOptions {
+  readonly enforcement: EnforceDependencies;
+  readonly logger: Logger;
+  readonly recorder?: EnforcementRecorder;
+}
+
+export class EnforcementHandler implements AdmissionHandler {
+  readonly #enforcement: EnforceDependencies;
+  readonly #logger: Logger;
+  readonly #recorder: EnforcementRecorder | undefined;
+
+  constructor(options: EnforcementHandlerOptions) {
+    this.#enforcement = options.enforcement;
+    this.#logger = options.logger;
+    this.#recorder = options.recorder;
+  }
+
+  handle(body: unknown): Promise<AdmissionAnswer> {
+    const parsed = parseAdmissionReview(body);
+    if (!parsed.ok) {
+      this.#logger.warn({ reason: parsed.reason }, 'rejected a malformed AdmissionReview');
+      return Promise.resolve({ status: 400, body: { error: parsed.reason } });
+    }
+    const { request } = parsed.review;
+    let result: EnforcementResult;
+    try {
+      result = enforce(parsed.review, this.#enforcement);
+    } catch (error: unknown) {
+      result = enforcementErrorResult(request.uid, this.#enforcement.policy.mode, error);
+      this.#logger.error({ err: error, uid: request.uid }, 'enforcement failed');
+    }
+    this.#record(request, result);
+    return Promise.resolve({ status: 200, body: result.response });
+  }
+
+  #record(request: AdmissionRequest, result: EnforcementResult): void {
+    this.#recorder?.enforcement({
+      kind: request.kind.kind,
+      operation: request.operation,
+      decision: result.decision,
+      reasons: result.violations.map((violation) => violation.reason),
+    });
+    const line = {
+      uid: request.uid,
+      kind: request.kind.kind,
+      subResource: request.subResource,
+      namespace: request.namespace,
+      name: objectName(request),
+      operation: request.operation,
+      decision: result.decision,
+      skipReason: result.skipReason,
+      violations: result.violations.length > 0 ? result.violations : undefined,
+    };
+    if (result.decision === 'allowed' || result.decision === 'skipped') {
+      this.#logger.info(line, 'enforcement');
+    } else {
+      this.#logger.warn(line, 'enforcement');
+    }
+  }
+}
