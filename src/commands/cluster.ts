@@ -100,13 +100,18 @@ export async function selfManagedTls(
     namespace: ownNamespace,
     secretName,
     webhookConfiguration: config.webhookConfiguration,
+    validatingWebhookConfiguration: config.validatingWebhookConfiguration,
     serviceName: config.serviceName,
     logger,
     observer: context.metrics,
     signal: context.environment.shutdown,
   });
   logger.info(
-    { secret: `${ownNamespace}/${secretName}`, webhookConfiguration: config.webhookConfiguration },
+    {
+      secret: `${ownNamespace}/${secretName}`,
+      webhookConfiguration: config.webhookConfiguration,
+      validatingWebhookConfiguration: config.validatingWebhookConfiguration,
+    },
     'self-managed TLS: serving certificate from the Secret, renewed before expiry',
   );
   return tls;

@@ -9,6 +9,7 @@ export const KubeApiResources = [
   'serviceaccounts',
   'namespaces',
   'mutatingwebhookconfigurations',
+  'validatingwebhookconfigurations',
 ] as const;
 export type KubeApiResource = (typeof KubeApiResources)[number];
 

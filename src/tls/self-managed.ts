@@ -1,7 +1,7 @@
 /**
  * Self-managed TLS: the replicas keep one CA and one serving certificate in a Secret of their
  * namespace, made by whichever replica starts first and renewed by whichever first finds it due,
- * and keep the caBundle of their MutatingWebhookConfiguration equal to the CA bundle. Every write
+ * and keep the caBundle of their webhook configurations equal to the CA bundle. Every write
  * goes through the API server's optimistic concurrency (a create fails when the Secret exists, an
  * update when it changed since the read), and the loser re-reads and takes what the winner wrote:
  * replicas racing each other end up serving the same certificate.

@@ -1,8 +1,9 @@
 /**
  * One pass of self-managed TLS against the API server: read the shared Secret, write what
  * renewal.ts decides (a create, or a replace at the version read; a write another replica won is
- * followed by a fresh read, which finds what it wrote), then bring the webhook configuration's
- * caBundle in step (webhook-ca-bundle.ts decides the patch). No timers and no listeners: when a
+ * followed by a fresh read, which finds what it wrote), then bring the caBundle of the webhook
+ * configurations (the mutating one, and enforcement's validating one) in step
+ * (webhook-ca-bundle.ts decides the patch). No timers and no listeners: when a
  * pass runs and what is served from it is self-managed.ts's business.
  */
 import type { Logger } from 'pino';
@@ -36,6 +37,8 @@ export interface TlsReconcilerOptions {
   readonly secretName: string;
   /** Whose caBundle to keep in step; `undefined` when something else manages it. */
   readonly webhookConfiguration: string | undefined;
+  /** The ValidatingWebhookConfiguration (of enforcement) whose caBundle to keep in step too. */
+  readonly validatingWebhookConfiguration?: string | undefined;
   /** The Service the API server calls: the serving certificate carries its DNS names. */
   readonly serviceName: string;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
@@ -52,14 +55,17 @@ export type CaBundleState = CaBundleSync | 'unmanaged';
 export interface Reconciler {
   /** `Secret NAMESPACE/NAME`, for messages. */
   readonly description: string;
-  /** `MutatingWebhookConfiguration NAME`, or `undefined` when unmanaged. */
+  /** `MutatingWebhookConfiguration NAME` (and the validating one), or `undefined` when unmanaged. */
   readonly caBundleDescription: string | undefined;
   /**
    * The certificates to serve, from the Secret, after creating or renewing it if that is due.
    * `servedCaPem`: the CA bundle served under now, kept trusted if a new CA is made.
    */
   certificates(servedCaPem: string | undefined): Promise<CertificateSet>;
-  /** Makes every webhook's caBundle the set's CA bundle. */
+  /**
+   * Makes every webhook's caBundle the set's CA bundle, in each configuration: `missing` when one
+   * is, rejected with the first failure after trying them all.
+   */
   caBundle(set: CertificateSet): Promise<CaBundleState>;
 }
 
@@ -68,7 +74,8 @@ const MAX_WRITE_ATTEMPTS = 5;
 
 export class TlsReconciler implements Reconciler {
   readonly #store: TlsSecretStore;
-  readonly #caBundle: WebhookCaBundle | undefined;
+  /** The mutating configuration's first, when there is one. */
+  readonly #caBundles: readonly WebhookCaBundle[];
   readonly #policy: RenewalPolicy;
   readonly #logger: Pick<Logger, 'info' | 'warn'>;
   readonly #clock: { now(): number };
@@ -81,14 +88,7 @@ export class TlsReconciler implements Reconciler {
       name: options.secretName,
       observer,
     });
-    this.#caBundle =
-      options.webhookConfiguration === undefined
-        ? undefined
-        : new WebhookCaBundle({
-            api: options.webhookConfigurations,
-            name: options.webhookConfiguration,
-            observer,
-          });
+    this.#caBundles = caBundlesOf(options);
     const dnsNames = serviceDnsNames(serviceName, namespace);
     this.#policy = {
       commonName: dnsNames[2] ?? serviceName,
@@ -107,7 +107,8 @@ export class TlsReconciler implements Reconciler {
   }
 
   get caBundleDescription(): string | undefined {
-    return this.#caBundle?.description;
+    if (this.#caBundles.length === 0) return undefined;
+    return this.#caBundles.map((caBundle) => caBundle.description).join(', ');
   }
 
   async certificates(servedCaPem: string | undefined): Promise<CertificateSet> {
@@ -119,7 +120,8 @@ export class TlsReconciler implements Reconciler {
       // of its own it keeps the CAs the API server trusts now, or the replicas still serving
       // under them would lose trust until their next check.
       const keptCaPem =
-        servedCaPem ?? (stored === undefined ? await this.#caBundle?.trustedBundle() : undefined);
+        servedCaPem ??
+        (stored === undefined ? await this.#caBundles[0]?.trustedBundle() : undefined);
       const { set, change } = reconcileCertificates(
         stored?.certificates,
         this.#policy,
@@ -146,14 +148,37 @@ export class TlsReconciler implements Reconciler {
   }
 
   async caBundle(set: CertificateSet): Promise<CaBundleState> {
-    if (this.#caBundle === undefined) return 'unmanaged';
-    const state = await this.#caBundle.sync(set.trustedCaPem);
-    if (state === 'patched') {
-      this.#logger.info(
-        { webhookConfiguration: this.#caBundle.description },
-        'caBundle set to the CA bundle',
-      );
+    if (this.#caBundles.length === 0) return 'unmanaged';
+    const states: CaBundleSync[] = [];
+    let failure: { readonly error: unknown } | undefined;
+    // Each configuration on its own: one that cannot be patched must not keep the other stale.
+    for (const caBundle of this.#caBundles) {
+      try {
+        const state = await caBundle.sync(set.trustedCaPem);
+        if (state === 'patched') {
+          this.#logger.info(
+            { webhookConfiguration: caBundle.description },
+            'caBundle set to the CA bundle',
+          );
+        }
+        states.push(state);
+      } catch (error: unknown) {
+        failure ??= { error };
+      }
     }
-    return state;
+    if (failure !== undefined) throw failure.error;
+    if (states.includes('missing')) return 'missing';
+    return states.includes('patched') ? 'patched' : 'unchanged';
   }
+}
+
+function caBundlesOf(options: TlsReconcilerOptions): WebhookCaBundle[] {
+  const { webhookConfigurations: api, observer } = options;
+  const named = [
+    { kind: 'MutatingWebhookConfiguration', name: options.webhookConfiguration },
+    { kind: 'ValidatingWebhookConfiguration', name: options.validatingWebhookConfiguration },
+  ] as const;
+  return named.flatMap(({ kind, name }) =>
+    name === undefined ? [] : [new WebhookCaBundle({ api, kind, name, observer })],
+  );
 }

@@ -1,5 +1,5 @@
 /**
- * The caBundle of every webhook in one MutatingWebhookConfiguration, kept equal to the CA bundle
+ * The caBundle of every webhook in one Mutating- or ValidatingWebhookConfiguration, kept equal to the CA bundle
  * the serving certificate chains to. Read first and patched only when it differs, so that a
  * steady state costs one GET. The patch is a JSON patch: the RBAC `patch` verb allows it, and
  * unlike a merge patch it can set one field of one list entry; each entry is guarded by a `test`
@@ -17,17 +17,29 @@ import {
   describeApiError,
   ignoreKubeApiCalls,
   type KubeApiObserver,
+  type KubeApiResource,
 } from '../kube/api-calls.js';
 
-/** The two calls this module makes; AdmissionregistrationV1Api has them. */
+/** The calls this module makes; AdmissionregistrationV1Api has them. */
 export type WebhookConfigurationApi = Pick<
   AdmissionregistrationV1Api,
-  'readMutatingWebhookConfiguration' | 'patchMutatingWebhookConfiguration'
+  | 'readMutatingWebhookConfiguration'
+  | 'patchMutatingWebhookConfiguration'
+  | 'readValidatingWebhookConfiguration'
+  | 'patchValidatingWebhookConfiguration'
 >;
+
+export const WebhookConfigurationKinds = [
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+] as const;
+export type WebhookConfigurationKind = (typeof WebhookConfigurationKinds)[number];
 
 export interface WebhookCaBundleOptions {
   readonly api: WebhookConfigurationApi;
-  /** The MutatingWebhookConfiguration's name. */
+  /** MutatingWebhookConfiguration (pinning) unless told. */
+  readonly kind?: WebhookConfigurationKind;
+  /** The configuration's name. */
   readonly name: string;
   readonly observer?: KubeApiObserver;
 }
@@ -56,18 +68,20 @@ const MAX_ATTEMPTS = 3;
 
 export class WebhookCaBundle {
   readonly #api: WebhookConfigurationApi;
+  readonly #kind: WebhookConfigurationKind;
   readonly #name: string;
   readonly #observer: KubeApiObserver;
 
   constructor(options: WebhookCaBundleOptions) {
     this.#api = options.api;
+    this.#kind = options.kind ?? 'MutatingWebhookConfiguration';
     this.#name = options.name;
     this.#observer = options.observer ?? ignoreKubeApiCalls;
   }
 
   /** `MutatingWebhookConfiguration NAME`, for messages. */
   get description(): string {
-    return `MutatingWebhookConfiguration ${this.#name}`;
+    return `${this.#kind} ${this.#name}`;
   }
 
   /**
@@ -76,9 +90,7 @@ export class WebhookCaBundle {
    */
   async trustedBundle(): Promise<string | undefined> {
     try {
-      const configuration = await this.#call('read', [NOT_FOUND], () =>
-        this.#api.readMutatingWebhookConfiguration({ name: this.#name }),
-      );
+      const configuration = await this.#call('read', [NOT_FOUND], () => this.#read());
       if (typeof configuration === 'number') return undefined;
       const bundles = new Set(
         (configuration.webhooks ?? [])
@@ -95,22 +107,36 @@ export class WebhookCaBundle {
   /** Makes every webhook's caBundle `caBundlePem`. */
   async sync(caBundlePem: string): Promise<CaBundleSync> {
     for (let attempt = 1; ; attempt += 1) {
-      const configuration = await this.#call('read', [NOT_FOUND], () =>
-        this.#api.readMutatingWebhookConfiguration({ name: this.#name }),
-      );
+      const configuration = await this.#call('read', [NOT_FOUND], () => this.#read());
       if (typeof configuration === 'number') return 'missing';
       const patch = caBundlePatch(configuration, caBundlePem);
       if (patch.length === 0) return 'unchanged';
       const answers = attempt < MAX_ATTEMPTS ? [NOT_FOUND, UNPROCESSABLE] : [NOT_FOUND];
-      const patched = await this.#call('patch', answers, () =>
-        this.#api.patchMutatingWebhookConfiguration(
-          { name: this.#name, body: patch },
-          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-        ),
-      );
+      const patched = await this.#call('patch', answers, () => this.#patch(patch));
       if (patched === NOT_FOUND) return 'missing';
       if (patched !== UNPROCESSABLE) return 'patched';
     }
+  }
+
+  get #resource(): KubeApiResource {
+    return this.#kind === 'MutatingWebhookConfiguration'
+      ? 'mutatingwebhookconfigurations'
+      : 'validatingwebhookconfigurations';
+  }
+
+  #read(): Promise<WebhookList> {
+    const request = { name: this.#name };
+    return this.#kind === 'MutatingWebhookConfiguration'
+      ? this.#api.readMutatingWebhookConfiguration(request)
+      : this.#api.readValidatingWebhookConfiguration(request);
+  }
+
+  #patch(body: readonly JsonPatchOperation[]): Promise<WebhookList> {
+    const request = { name: this.#name, body };
+    const options = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+    return this.#kind === 'MutatingWebhookConfiguration'
+      ? this.#api.patchMutatingWebhookConfiguration(request, options)
+      : this.#api.patchValidatingWebhookConfiguration(request, options);
   }
 
   /**
@@ -124,11 +150,11 @@ export class WebhookCaBundle {
   ): Promise<T | number> {
     try {
       const answer = await call();
-      this.#observer.apiCall('mutatingwebhookconfigurations', 200);
+      this.#observer.apiCall(this.#resource, 200);
       return answer;
     } catch (error: unknown) {
       const status = apiErrorStatus(error);
-      this.#observer.apiCall('mutatingwebhookconfigurations', status);
+      this.#observer.apiCall(this.#resource, status);
       if (typeof status === 'number' && answers.includes(status)) return status;
       throw new DigestPinnerError(
         ErrorCodes.kubernetesApi,

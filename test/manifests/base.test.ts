@@ -5,10 +5,10 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { ClusterRole, Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { loadConfig } from '../../src/config.js';
 import { findObject, kustomizeBuild, objectKey, type ManifestObject } from './kustomize.js';
 import { namespaceLabels, selectorMatches } from './label-selector.js';
 import { isAllowed, type ResourceRequest } from './rbac.js';
+import { serverConfigOf } from './server-config.js';
 
 const NAMESPACE = 'digest-pinner-system';
 const ACCOUNT = { name: 'digest-pinner', namespace: NAMESPACE };
@@ -33,23 +33,9 @@ const webhook = () => {
   return webhooks[0]!;
 };
 
-/** The environment Kubernetes gives the container: literal values and the downward API. */
-function containerEnvironment(): Record<string, string> {
-  const environment: Record<string, string> = {};
-  for (const variable of container().env ?? []) {
-    const fieldPath = variable.valueFrom?.fieldRef?.fieldPath;
-    if (variable.value !== undefined) environment[variable.name] = variable.value;
-    else if (fieldPath === 'metadata.namespace') environment[variable.name] = NAMESPACE;
-    else throw new Error(`no value known for ${variable.name}`);
-  }
-  return environment;
-}
-
 /** The server's configuration, parsed by src/config.ts from the Deployment's args and env. */
 function serverConfig(extraEnvironment: Record<string, string> = {}) {
-  const [command, ...flags] = container().args ?? [];
-  expect(command).toBe('serve');
-  return loadConfig('serve', flags, { ...containerEnvironment(), ...extraEnvironment }).config;
+  return serverConfigOf(container(), extraEnvironment);
 }
 
 function containerPort(name: string | number): number {

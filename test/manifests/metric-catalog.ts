@@ -23,6 +23,11 @@ export const DOCUMENTED_METRICS: Readonly<Record<string, MetricDescription>> = {
   digest_pinner_admission_duration_seconds: { type: 'histogram', labels: ['kind', 'operation'] },
   digest_pinner_images_pinned_total: { type: 'counter', labels: [] },
   digest_pinner_images_unpinned_total: { type: 'counter', labels: ['reason'] },
+  digest_pinner_enforcement_decisions_total: {
+    type: 'counter',
+    labels: ['kind', 'operation', 'decision'],
+  },
+  digest_pinner_enforcement_violations_total: { type: 'counter', labels: ['decision', 'reason'] },
   digest_pinner_cache_lookups_total: { type: 'counter', labels: ['result'] },
   digest_pinner_cache_entries: { type: 'gauge', labels: [] },
   digest_pinner_cache_evictions_total: { type: 'counter', labels: [] },

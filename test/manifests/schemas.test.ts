@@ -25,7 +25,11 @@ describe('manifests schemas', () => {
       expect.arrayContaining(['overlays/cert-manager', 'overlays/monitoring']),
     );
     expect(components).toEqual(
-      expect.arrayContaining(['components/cert-manager', 'components/monitoring']),
+      expect.arrayContaining([
+        'components/cert-manager',
+        'components/enforce',
+        'components/monitoring',
+      ]),
     );
   });
 
@@ -44,7 +48,13 @@ describe('manifests schemas', () => {
     const kinds = objects.map((object) => object.kind);
 
     expect(kinds).toEqual(
-      expect.arrayContaining(['Certificate', 'Issuer', 'PrometheusRule', 'ServiceMonitor']),
+      expect.arrayContaining([
+        'Certificate',
+        'Issuer',
+        'PrometheusRule',
+        'ServiceMonitor',
+        'ValidatingWebhookConfiguration',
+      ]),
     );
     expect(problems(objects)).toEqual([]);
   });

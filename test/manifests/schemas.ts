@@ -9,7 +9,10 @@ import {
   PrometheusRule,
   ServiceMonitor,
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
-import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
+import {
+  MutatingWebhookConfiguration,
+  ValidatingWebhookConfiguration,
+} from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import {
@@ -37,6 +40,7 @@ const MODELS: readonly ModelClass<Validatable>[] = [
   Role,
   RoleBinding,
   MutatingWebhookConfiguration,
+  ValidatingWebhookConfiguration,
   Certificate,
   Issuer,
   ServiceMonitor,

@@ -14,6 +14,7 @@
  *                                                   resourceVersion is not the stored one
  *   GET /api/v1/namespaces/{ns}/serviceaccounts/{name}
  *   GET, PATCH /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}
+ *   GET, PATCH /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{name}
  *                                                   PATCH takes application/json-patch+json only
  *                                                   (415 otherwise); a failed `test` is a 422
  *
@@ -57,7 +58,11 @@ import {
 import { testCertificate } from './https.js';
 
 export type KubeResource =
-  'namespaces' | 'secrets' | 'serviceaccounts' | 'mutatingwebhookconfigurations';
+  | 'namespaces'
+  | 'secrets'
+  | 'serviceaccounts'
+  | 'mutatingwebhookconfigurations'
+  | 'validatingwebhookconfigurations';
 export type KubeVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch';
 
 export interface KubeApiRequest {
@@ -96,7 +101,7 @@ export interface ServiceAccountSpec {
   readonly imagePullSecrets?: readonly string[];
 }
 
-/** A MutatingWebhookConfiguration as in a manifest: the double adds the metadata it owns. */
+/** A webhook configuration as in a manifest: the double adds the metadata it owns. */
 export interface WebhookConfigurationSpec {
   readonly metadata: { readonly name: string; readonly labels?: Record<string, string> };
   readonly webhooks: readonly {
@@ -148,7 +153,7 @@ interface OpenWatch {
 const PATH_PATTERN =
   /^\/api\/v1\/namespaces(?:\/([^/]+)(?:\/(secrets|serviceaccounts)(?:\/([^/]+))?)?)?$/;
 const WEBHOOK_CONFIGURATION_PATTERN =
-  /^\/apis\/admissionregistration\.k8s\.io\/v1\/mutatingwebhookconfigurations(?:\/([^/]+))?$/;
+  /^\/apis\/admissionregistration\.k8s\.io\/v1\/(mutating|validating)webhookconfigurations(?:\/([^/]+))?$/;
 const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
 const JSON_PATCH = 'application/json-patch+json';
 const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -177,6 +182,7 @@ export class KubeApiDouble {
   readonly #secrets = new Map<string, KubeObject>();
   readonly #serviceAccounts = new Map<string, KubeObject>();
   readonly #webhookConfigurations = new Map<string, KubeObject>();
+  readonly #validatingWebhookConfigurations = new Map<string, KubeObject>();
   readonly #holds: Hold[] = [];
   readonly #history: HistoryEvent[] = [];
   readonly #watches = new Set<OpenWatch>();
@@ -316,14 +322,8 @@ export class KubeApiDouble {
 
   /** Stores a MutatingWebhookConfiguration (replacing one of the same name), e.g. a manifest's. */
   addMutatingWebhookConfiguration(spec: WebhookConfigurationSpec): void {
-    const { name, labels } = spec.metadata;
-    const stored: KubeObject = {
-      ...structuredClone(spec),
-      apiVersion: ADMISSION_API_VERSION,
-      kind: 'MutatingWebhookConfiguration',
-      metadata: { ...this.#metadata(name, undefined, {}), ...(labels ? { labels } : {}) },
-    };
-    this.#webhookConfigurations.set(name, this.#stamp(stored));
+    const stored = this.#webhookConfiguration('MutatingWebhookConfiguration', spec);
+    this.#webhookConfigurations.set(spec.metadata.name, stored);
   }
 
   mutatingWebhookConfiguration(name: string): StoredObject | undefined {
@@ -332,6 +332,16 @@ export class KubeApiDouble {
 
   deleteMutatingWebhookConfiguration(name: string): void {
     this.#webhookConfigurations.delete(name);
+  }
+
+  /** Stores a ValidatingWebhookConfiguration (replacing one of the same name). */
+  addValidatingWebhookConfiguration(spec: WebhookConfigurationSpec): void {
+    const stored = this.#webhookConfiguration('ValidatingWebhookConfiguration', spec);
+    this.#validatingWebhookConfigurations.set(spec.metadata.name, stored);
+  }
+
+  validatingWebhookConfiguration(name: string): StoredObject | undefined {
+    return copyOf(this.#validatingWebhookConfigurations.get(name));
   }
 
   /**
@@ -441,6 +451,17 @@ export class KubeApiDouble {
     if (namespace !== undefined) metadata.namespace = namespace;
     if (Object.keys(annotations).length > 0) metadata.annotations = { ...annotations };
     return metadata;
+  }
+
+  #webhookConfiguration(kind: string, spec: WebhookConfigurationSpec): KubeObject {
+    const { name, labels } = spec.metadata;
+    const stored: KubeObject = {
+      ...structuredClone(spec),
+      apiVersion: ADMISSION_API_VERSION,
+      kind,
+      metadata: { ...this.#metadata(name, undefined, {}), ...(labels ? { labels } : {}) },
+    };
+    return this.#stamp(stored);
   }
 
   #stamp(object: KubeObject): KubeObject {
@@ -565,6 +586,8 @@ export class KubeApiDouble {
         return this.#namespaces.get(target.namespace ?? '');
       case 'mutatingwebhookconfigurations':
         return this.#webhookConfigurations.get(target.name ?? '');
+      case 'validatingwebhookconfigurations':
+        return this.#validatingWebhookConfigurations.get(target.name ?? '');
       case 'secrets':
         return this.#secrets.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
       case 'serviceaccounts':
@@ -712,7 +735,11 @@ export class KubeApiDouble {
     }
     patched.metadata.resourceVersion = existing.metadata.resourceVersion;
     if (JSON.stringify(patched) !== JSON.stringify(existing)) {
-      this.#webhookConfigurations.set(target.name ?? '', this.#stamp(patched));
+      const store =
+        target.resource === 'mutatingwebhookconfigurations'
+          ? this.#webhookConfigurations
+          : this.#validatingWebhookConfigurations;
+      store.set(target.name ?? '', this.#stamp(patched));
     }
     sendJson(response, 200, this.#stored(target));
   }
@@ -782,11 +809,11 @@ interface SecretBody {
 function route(method: string, url: URL): Route | undefined {
   const admission = WEBHOOK_CONFIGURATION_PATTERN.exec(url.pathname);
   if (admission !== null) {
-    const name = admission[1];
+    const name = admission[2];
     const verb = { GET: name === undefined ? 'list' : 'get', PATCH: 'patch' }[method];
     if (verb === undefined || (verb === 'patch' && name === undefined)) return undefined;
     return {
-      resource: 'mutatingwebhookconfigurations',
+      resource: `${admission[1] as 'mutating' | 'validating'}webhookconfigurations`,
       verb: verb as KubeVerb,
       namespace: undefined,
       name,
@@ -861,10 +888,9 @@ function copyOf(object: KubeObject | undefined): StoredObject | undefined {
 
 function sendNotFound(response: ServerResponse, target: Route): void {
   const name = target.resource === 'namespaces' ? target.namespace : target.name;
-  const kind =
-    target.resource === 'mutatingwebhookconfigurations'
-      ? 'mutatingwebhookconfigurations.admissionregistration.k8s.io'
-      : target.resource;
+  const kind = target.resource.endsWith('webhookconfigurations')
+    ? `${target.resource}.admissionregistration.k8s.io`
+    : target.resource;
   sendStatus(response, 404, `${kind} "${name ?? ''}" not found`, { name, kind: target.resource });
 }
 

@@ -15,7 +15,7 @@ import { createKubeClients, loadKubeConfig, type KubeClients } from '../../src/k
 import { createLogger } from '../../src/log.js';
 import { SelfManagedTls, type SelfManagedTlsOptions } from '../../src/tls/self-managed.js';
 import type { TlsMaterial } from '../../src/tls/tls-source.js';
-import { kustomizeBuild } from '../manifests/kustomize.js';
+import { kustomizeBuild, kustomizeComposition } from '../manifests/kustomize.js';
 import { isAllowed, type ResourceRequest } from '../manifests/rbac.js';
 import { eventually } from '../support/eventually.js';
 import {
@@ -62,6 +62,15 @@ function manifestWebhookConfiguration(): WebhookConfigurationSpec {
   return parse(readFileSync(path, 'utf8')) as WebhookConfigurationSpec;
 }
 
+/** components/enforce's ValidatingWebhookConfiguration, as `kubectl apply` would create it. */
+function enforceWebhookConfiguration(): WebhookConfigurationSpec {
+  const path = new URL(
+    '../../manifests/components/enforce/validating-webhook-configuration.yaml',
+    import.meta.url,
+  );
+  return parse(readFileSync(path, 'utf8')) as WebhookConfigurationSpec;
+}
+
 interface SecretContents {
   readonly type: string;
   readonly resourceVersion: string;
@@ -86,7 +95,8 @@ function certificatesOf(bundle: string): X509Certificate[] {
 function resourceRequest(request: KubeApiRequest): ResourceRequest {
   const path = new URL(request.url, 'http://double').pathname;
   const core = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/.exec(path);
-  const admission = /^\/apis\/([^/]+)\/v1\/mutatingwebhookconfigurations\/([^/]+)$/.exec(path);
+  const admission =
+    /^\/apis\/([^/]+)\/v1\/((?:mutating|validating)webhookconfigurations)\/([^/]+)$/.exec(path);
   if (core !== null) {
     return {
       verb: request.verb!,
@@ -100,8 +110,8 @@ function resourceRequest(request: KubeApiRequest): ResourceRequest {
     return {
       verb: request.verb!,
       group: admission[1]!,
-      resource: 'mutatingwebhookconfigurations',
-      name: admission[2],
+      resource: admission[2]!,
+      name: admission[3],
     };
   }
   throw new Error(`unexpected request ${request.method} ${request.url}`);
@@ -170,8 +180,12 @@ describe('self-managed', () => {
     };
   }
 
-  function caBundles(): (string | undefined)[] {
-    const configuration = api.mutatingWebhookConfiguration(CONFIGURATION) as
+  function caBundles(kind: 'mutating' | 'validating' = 'mutating'): (string | undefined)[] {
+    const stored =
+      kind === 'mutating'
+        ? api.mutatingWebhookConfiguration(CONFIGURATION)
+        : api.validatingWebhookConfiguration(CONFIGURATION);
+    const configuration = stored as
       (StoredObject & { webhooks: { clientConfig: { caBundle?: string } }[] }) | undefined;
     return (configuration?.webhooks ?? []).map(({ clientConfig }) =>
       clientConfig.caBundle === undefined ? undefined : decode(clientConfig.caBundle),
@@ -364,6 +378,71 @@ describe('self-managed', () => {
           ) as unknown,
         }),
       ]);
+    });
+  });
+
+  describe('caBundle of enforcement', () => {
+    it('keeps the ValidatingWebhookConfiguration of components/enforce in step too', async () => {
+      api.addMutatingWebhookConfiguration(manifestWebhookConfiguration());
+      api.addValidatingWebhookConfiguration(enforceWebhookConfiguration());
+
+      const tls = await bootstrap({ validatingWebhookConfiguration: CONFIGURATION });
+
+      expect(caBundles('mutating')).toEqual([tls.current.caPem]);
+      expect(caBundles('validating')).toEqual([tls.current.caPem]);
+    });
+
+    it('sets the mutating caBundle when the validating one cannot be patched, and reports that one', async () => {
+      api.addMutatingWebhookConfiguration(manifestWebhookConfiguration());
+      api.addValidatingWebhookConfiguration(enforceWebhookConfiguration());
+      api.addFault({ resource: 'validatingwebhookconfigurations', verb: 'patch', response: 403 });
+
+      const tls = await bootstrap({ validatingWebhookConfiguration: CONFIGURATION });
+      const reported = errors(tls);
+      await tls.check();
+
+      expect(caBundles('mutating')).toEqual([tls.current.caPem]);
+      expect(caBundles('validating')).toEqual([undefined]);
+      expect(reported).toEqual([
+        expect.objectContaining({
+          message: expect.stringMatching(
+            /^patch ValidatingWebhookConfiguration digest-pinner: HTTP 403 Forbidden/,
+          ) as unknown,
+        }),
+      ]);
+    });
+
+    it('sets the validating caBundle once components/enforce is installed after the start', async () => {
+      api.addMutatingWebhookConfiguration(manifestWebhookConfiguration());
+      const tls = await bootstrap({ validatingWebhookConfiguration: CONFIGURATION });
+      expect(logLines.join('')).toMatch(/ValidatingWebhookConfiguration digest-pinner".*not found/);
+
+      api.addValidatingWebhookConfiguration(enforceWebhookConfiguration());
+      await tls.check();
+
+      expect(caBundles('validating')).toEqual([tls.current.caPem]);
+    });
+
+    it('needs nothing the RBAC of base and components/enforce does not grant', async () => {
+      api.addMutatingWebhookConfiguration(manifestWebhookConfiguration());
+      api.addValidatingWebhookConfiguration(enforceWebhookConfiguration());
+      const tls = await bootstrap({ validatingWebhookConfiguration: CONFIGURATION });
+      api.addValidatingWebhookConfiguration(enforceWebhookConfiguration());
+      await tls.check();
+      const objects = kustomizeComposition(['components/enforce']);
+
+      const requests = api.requests.map(resourceRequest);
+      const denied = requests.filter(
+        (request) => !isAllowed(objects, { name: 'digest-pinner', namespace: NAMESPACE }, request),
+      );
+
+      expect(requests.map(({ verb, resource }) => `${verb} ${resource}`)).toEqual(
+        expect.arrayContaining([
+          'get validatingwebhookconfigurations',
+          'patch validatingwebhookconfigurations',
+        ]),
+      );
+      expect(denied).toEqual([]);
     });
   });
 
