@@ -138,7 +138,7 @@ const OPTION_LIST = [
     key: 'port',
     flag: 'port',
     group: 'server',
-    help: 'HTTPS port of the webhook (/mutate, /healthz, /readyz)',
+    help: 'HTTPS port of the webhook (/mutate, /validate, /healthz, /readyz)',
     value: withDefault(PORT, '8443'),
     commands: SERVE,
   },
