@@ -79,6 +79,17 @@ describe('manifests/components/enforce', () => {
     expect(serverConfig(withCertManager).tlsCert).toBe('/tls/tls.crt');
   });
 
+  it('sends pods only, and has the server skip workloads, with components/pods-only after it', () => {
+    const build = kustomizeComposition(['components/enforce', 'components/pods-only']);
+
+    expect(validating(build).webhooks![0]!.rules).toEqual(mutating(build).webhooks![0]!.rules);
+    expect(validating(build).webhooks![0]!.rules!.flatMap((rule) => rule.resources)).toEqual([
+      'pods',
+      'pods/ephemeralcontainers',
+    ]);
+    expect(serverConfig(build)).toMatchObject({ podsOnly: true, enforce: 'deny' });
+  });
+
   it('adds only the webhook configuration and its RBAC to the objects of the base', () => {
     const base = new Set(kustomizeComposition([]).map(objectKey));
     const added = objects.map(objectKey).filter((key) => !base.has(key));
