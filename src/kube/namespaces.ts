@@ -1,5 +1,5 @@
 /**
- * Which namespaces opted in to pinning (annotation `digest-pinner.io/pin: enabled`), kept current
+ * Which namespaces opted in to pinning (annotation or label `digest-pinner.io/pin: enabled`), kept current
  * by a list + watch through client-node's informer. The informer itself relists after a 410 and
  * reconnects when a stream ends, but after any other failure (a refused connection, a 500, a
  * failed list) it reports an error and stops for good; this class restarts it with backoff.
@@ -15,7 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import { abortReason } from '../abort.js';
 import { Backoff, type BackoffPolicy } from '../backoff.js';
-import { PIN_ANNOTATION, PinAnnotationValues } from '../pin-annotation.js';
+import { PIN_ANNOTATION, PIN_LABEL, PinAnnotationValues } from '../pin-annotation.js';
 import { apiErrorStatus, ignoreKubeApiCalls, type KubeApiObserver } from './api-calls.js';
 
 const NAMESPACES_PATH = '/api/v1/namespaces';
@@ -141,8 +141,7 @@ export class NamespaceWatcher {
   #apply(namespace: V1Namespace): void {
     const name = namespace.metadata?.name;
     if (name === undefined) return;
-    if (namespace.metadata?.annotations?.[PIN_ANNOTATION] === PinAnnotationValues.enabled)
-      this.#optedIn.add(name);
+    if (optsIn(namespace)) this.#optedIn.add(name);
     else this.#optedIn.delete(name);
     this.#backoff.reset();
   }
@@ -159,4 +158,13 @@ export class NamespaceWatcher {
       if (waited) this.#run();
     });
   }
+}
+
+/** The annotation is the documented way; the label opts in just the same. */
+function optsIn(namespace: V1Namespace): boolean {
+  const metadata = namespace.metadata;
+  return (
+    metadata?.annotations?.[PIN_ANNOTATION] === PinAnnotationValues.enabled ||
+    metadata?.labels?.[PIN_LABEL] === PinAnnotationValues.enabled
+  );
 }

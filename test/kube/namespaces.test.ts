@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { KubeApiResource } from '../../src/kube/api-calls.js';
 import { createKubeClients, loadKubeConfig } from '../../src/kube/client.js';
 import { NamespaceWatcher } from '../../src/kube/namespaces.js';
-import { PIN_ANNOTATION } from '../../src/pin-annotation.js';
+import { PIN_ANNOTATION, PIN_LABEL } from '../../src/pin-annotation.js';
 import { eventually } from '../support/eventually.js';
 import { KubeApiDouble } from '../support/kube-api.js';
 
@@ -106,6 +106,23 @@ describe('namespaces', () => {
     await eventually(
       () => !namespaces.isOptedIn('team-a') && !namespaces.isOptedIn('team-d'),
       'team-a and team-d dropped',
+    );
+  });
+
+  it('counts the label digest-pinner.io/pin=enabled as an opt-in too, and its removal as an opt-out', async () => {
+    api.addNamespace('team-e');
+    api.setNamespaceLabels('team-e', { [PIN_LABEL]: 'enabled' });
+    const namespaces = await startWatcher();
+    await namespaces.waitForSync();
+    expect(namespaces.isOptedIn('team-e')).toBe(true);
+
+    api.setNamespaceLabels('team-c', { [PIN_LABEL]: 'enabled' });
+    api.setNamespaceLabels('team-e', { [PIN_LABEL]: 'disabled' });
+
+    await eventually(
+      () => namespaces.isOptedIn('team-c') && !namespaces.isOptedIn('team-e'),
+      'team-c opted in by label, team-e out',
+      3000,
     );
   });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { ClusterRole, Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
@@ -60,6 +61,8 @@ describe('manifests/base', () => {
         `Deployment ${NAMESPACE}/digest-pinner`,
         `PodDisruptionBudget ${NAMESPACE}/digest-pinner`,
         `Service ${NAMESPACE}/digest-pinner`,
+        `Service ${NAMESPACE}/digest-pinner-metrics`,
+        `NetworkPolicy ${NAMESPACE}/digest-pinner`,
         'MutatingWebhookConfiguration digest-pinner',
       ].sort(),
     );
@@ -200,23 +203,78 @@ describe('manifests/base', () => {
     });
   });
 
-  describe('Service', () => {
-    it('sends 443 to the webhook port and 9090 to the metrics port of the pods it selects', () => {
+  describe('Services', () => {
+    const podLabels = () => deployment().spec!.template.metadata!.labels!;
+
+    it('sends 443 to the webhook port of the pods it selects, and nothing else', () => {
       const config = serverConfig();
       const service = findObject(objects, Service, 'digest-pinner');
       const ports = service.spec!.ports!;
-      const https = ports.find((port) => port.port === 443)!;
-      const metrics = ports.find((port) => port.name === 'metrics')!;
 
-      expect(containerPort(https.targetPort!)).toBe(config.port);
-      expect(metrics.port).toBe(9090);
-      expect(containerPort(metrics.targetPort!)).toBe(config.metricsPort);
-      expect(
-        selectorMatches(
-          { matchLabels: service.spec!.selector! },
-          deployment().spec!.template.metadata!.labels!,
-        ),
-      ).toBe(true);
+      expect(ports.map((port) => port.port)).toEqual([443]);
+      expect(containerPort(ports[0]!.targetPort!)).toBe(config.port);
+      expect(selectorMatches({ matchLabels: service.spec!.selector! }, podLabels())).toBe(true);
+    });
+
+    it('has the metrics port on a Service of its own, selecting the same pods', () => {
+      const config = serverConfig();
+      const service = findObject(objects, Service, 'digest-pinner-metrics');
+      const ports = service.spec!.ports!;
+
+      expect(ports.map((port) => [port.name, port.port])).toEqual([['metrics', 9090]]);
+      expect(containerPort(ports[0]!.targetPort!)).toBe(config.metricsPort);
+      expect(selectorMatches({ matchLabels: service.spec!.selector! }, podLabels())).toBe(true);
+      expect(service.metadata!.labels).toMatchObject({ 'app.kubernetes.io/component': 'metrics' });
+    });
+  });
+
+  describe('NetworkPolicy', () => {
+    const policy = () => findObject(objects, NetworkPolicy, 'digest-pinner');
+    const rules = () => policy().spec!.ingress ?? [];
+    /** The ingress rules that open this container port, by number or name. */
+    const rulesFor = (port: number) =>
+      rules().filter((rule) =>
+        (rule.ports ?? []).some((candidate) => containerPort(candidate.port!) === port),
+      );
+
+    it('governs ingress to the webhook pods, leaving their egress to registries alone', () => {
+      const spec = policy().spec!;
+
+      expect(spec.policyTypes).toEqual(['Ingress']);
+      expect(selectorMatches(spec.podSelector, deployment().spec!.template.metadata!.labels!)).toBe(
+        true,
+      );
+    });
+
+    it('lets anything reach the webhook port, since the API server is not a selectable pod', () => {
+      const opening = rulesFor(serverConfig().port);
+
+      expect(opening).toHaveLength(1);
+      expect(opening[0]!.from).toBeUndefined();
+    });
+
+    it('lets only the monitoring namespace reach the metrics port', () => {
+      const opening = rulesFor(serverConfig().metricsPort);
+      const sources = opening.flatMap((rule) => rule.from ?? []);
+
+      expect(opening).toHaveLength(1);
+      expect(sources).toHaveLength(1);
+      expect(sources[0]!.podSelector).toBeUndefined();
+      expect(sources[0]!.ipBlock).toBeUndefined();
+      const selector = sources[0]!.namespaceSelector!;
+      expect(selectorMatches(selector, namespaceLabels('monitoring'))).toBe(true);
+      expect(selectorMatches(selector, namespaceLabels('team-a'))).toBe(false);
+      expect(selectorMatches(selector, namespaceLabels(NAMESPACE))).toBe(false);
+    });
+
+    it('opens no other port', () => {
+      const config = serverConfig();
+      const opened = rules().flatMap((rule) =>
+        (rule.ports ?? []).map((port) => containerPort(port.port!)),
+      );
+
+      expect(opened.sort()).toEqual([config.port, config.metricsPort].sort());
+      expect(rules().every((rule) => (rule.ports ?? []).length > 0)).toBe(true);
     });
   });
 

@@ -55,9 +55,10 @@ describe('manifests/overlays/monitoring', () => {
     expect(documented.map(([name]) => [name, registered.get(name!)])).toEqual(documented);
   });
 
-  it('scrapes the metrics port of the digest-pinner Service when the ServiceMonitor selects it', () => {
+  it('scrapes the metrics Service, and only it, on the port the server serves metrics on', () => {
     const monitor = findObject(objects, ServiceMonitor, 'digest-pinner');
-    const service = findObject(objects, Service, 'digest-pinner');
+    const service = findObject(objects, Service, 'digest-pinner-metrics');
+    const webhookService = findObject(objects, Service, 'digest-pinner');
     const deployment = findObject(objects, Deployment, 'digest-pinner');
     const [endpoint] = monitor.spec.endpoints;
     const servicePort = service.spec!.ports!.find((port) => port.name === endpoint!.port);
@@ -68,9 +69,27 @@ describe('manifests/overlays/monitoring', () => {
 
     expect(monitor.spec.endpoints).toHaveLength(1);
     expect(selectorMatches(monitor.spec.selector, service.metadata!.labels!)).toBe(true);
+    expect(selectorMatches(monitor.spec.selector, webhookService.metadata!.labels!)).toBe(false);
     expect(monitor.spec.namespaceSelector?.matchNames).toContain(service.metadata!.namespace);
     expect(endpoint).toMatchObject({ port: 'metrics', path: '/metrics', scheme: 'http' });
     expect(containerPort?.containerPort).toBe(loadConfig('serve', flags, {}).config.metricsPort);
+  });
+
+  it('names the job digest-pinner, as the alerts select it', () => {
+    const monitor = findObject(objects, ServiceMonitor, 'digest-pinner');
+    const service = findObject(objects, Service, 'digest-pinner-metrics');
+    const job = service.metadata!.labels![monitor.spec.jobLabel!];
+
+    expect(job).toBe('digest-pinner');
+    const jobs = alerts().flatMap((rule) =>
+      analyzeQuery(expression(rule)).selectors.flatMap((selector) =>
+        selector.matchers
+          .filter((matcher) => matcher.label === 'job')
+          .map((matcher) => matcher.value),
+      ),
+    );
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(new Set(jobs)).toEqual(new Set([job]));
   });
 
   it('writes every alert in PromQL that parses and uses only exported series and labels', () => {

@@ -14,6 +14,7 @@ import {
   ValidatingWebhookConfiguration,
 } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import {
   ClusterRole,
@@ -35,6 +36,7 @@ const MODELS: readonly ModelClass<Validatable>[] = [
   Service,
   Deployment,
   PodDisruptionBudget,
+  NetworkPolicy,
   ClusterRole,
   ClusterRoleBinding,
   Role,

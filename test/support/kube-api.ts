@@ -271,6 +271,15 @@ export class KubeApiDouble {
     this.#record('MODIFIED', namespace);
   }
 
+  /** Replaces a namespace's labels (keeping kubernetes.io/metadata.name), emitting MODIFIED. */
+  setNamespaceLabels(name: string, labels: Record<string, string>): void {
+    const namespace = this.#namespaces.get(name);
+    if (namespace === undefined) throw new Error(`no namespace ${name} in the double`);
+    namespace.metadata.labels = { ...labels, 'kubernetes.io/metadata.name': name };
+    this.#stamp(namespace);
+    this.#record('MODIFIED', namespace);
+  }
+
   /** Deletes a namespace, emitting DELETED. Its secrets and service accounts stay. */
   deleteNamespace(name: string): void {
     const namespace = this.#namespaces.get(name);
