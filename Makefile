@@ -57,14 +57,25 @@ check: lint format-check test ## everything CI runs
 run: build ## run the webhook locally: no cluster, self-signed TLS, ~/.docker/config.json
 	node dist/main.js serve --address 127.0.0.1 $(ARGS)
 
-.PHONY: bench
-# Compiled to dist-bench/ (src, test/support and bench, with the review fixtures it reads), run,
-# then removed: nothing of it is meant to stay. ARGS="--only 1,3 --runs 3" narrows a run.
-bench: build system-deps ## benchmark (~2 min); prints a table and writes bench/results.json
+# bench and soak are compiled to dist-bench/ (src, test/support and bench, with the review
+# fixtures they read), run, then removed: nothing of it is meant to stay.
+define run-bench-script
 	rm -rf dist-bench
 	npx tsc -p tsconfig.bench.json
 	@mkdir -p dist-bench/test/fixtures && cp -r test/fixtures/admission dist-bench/test/fixtures/
-	@status=0; node dist-bench/bench/run.js $(ARGS) || status=$$?; rm -rf dist-bench; exit $$status
+	@status=0; node dist-bench/bench/$(1) || status=$$?; rm -rf dist-bench; exit $$status
+endef
+
+.PHONY: bench
+# ARGS="--only 1,3 --runs 3" narrows a run.
+bench: build system-deps ## benchmark (~2 min); prints a table and writes bench/results.json
+	$(call run-bench-script,run.js $(ARGS))
+
+.PHONY: soak
+SOAK_SECONDS ?= 600
+# SOAK_SECONDS=180 shortens it; ARGS="--rate 200 --connections 4" changes the load.
+soak: build system-deps ## steady warm and cold load for SOAK_SECONDS (600): req/s, errors, p99, RSS
+	$(call run-bench-script,soak.js --seconds $(SOAK_SECONDS) $(ARGS))
 
 .PHONY: image
 image: ## build the container image (needs a Docker engine)
