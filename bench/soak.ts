@@ -48,7 +48,10 @@ interface Window {
   readonly wrong: number;
   readonly p99Ms: number;
   readonly rssMiB: number;
+  /** V8 heap in use and committed, and memory outside it (buffers) that V8 knows of. */
   readonly heapMiB: number;
+  readonly heapTotalMiB: number;
+  readonly externalMiB: number;
   readonly cacheEntries: number;
 }
 
@@ -146,11 +149,14 @@ async function loadWindow(
 
 async function serverFigures(
   pinner: ServerProcess,
-): Promise<Pick<Window, 'rssMiB' | 'heapMiB' | 'cacheEntries'>> {
+): Promise<Pick<Window, 'rssMiB' | 'heapMiB' | 'heapTotalMiB' | 'externalMiB' | 'cacheEntries'>> {
   const text = await scrape(pinner.metricsUrl ?? '');
+  const mib = (name: string): number => sampleSum(text, `digest_pinner_${name}`) / MIB;
   return {
-    rssMiB: sampleSum(text, 'digest_pinner_process_resident_memory_bytes') / MIB,
-    heapMiB: sampleSum(text, 'digest_pinner_nodejs_heap_size_used_bytes') / MIB,
+    rssMiB: mib('process_resident_memory_bytes'),
+    heapMiB: mib('nodejs_heap_size_used_bytes'),
+    heapTotalMiB: mib('nodejs_heap_size_total_bytes'),
+    externalMiB: mib('nodejs_external_memory_bytes'),
     cacheEntries: sampleSum(text, 'digest_pinner_cache_entries'),
   };
 }
@@ -164,7 +170,8 @@ function row(label: string, window: Window): string {
     String(window.wrong).padStart(6),
     window.p99Ms.toFixed(1).padStart(7),
     window.rssMiB.toFixed(1).padStart(8),
-    window.heapMiB.toFixed(1).padStart(9),
+    `${window.heapMiB.toFixed(0)}/${window.heapTotalMiB.toFixed(0)}`.padStart(13),
+    window.externalMiB.toFixed(1).padStart(12),
     String(window.cacheEntries).padStart(14),
   ].join('  ');
 }
@@ -177,7 +184,8 @@ const HEADER = [
   'wrong'.padStart(6),
   'p99 ms'.padStart(7),
   'RSS MiB'.padStart(8),
-  'heap MiB'.padStart(9),
+  'heap MiB used/total'.padStart(13),
+  'external MiB'.padStart(12),
   'cache entries'.padStart(14),
 ].join('  ');
 
