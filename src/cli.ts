@@ -1,5 +1,5 @@
 /**
- * The command line: `serve`, `resolve`, `completion`, `version`, `--help`. Argument parsing and
+ * The command line: `serve`, `resolve`, `tags`, `completion`, `version`, `--help`. Argument parsing and
  * dispatch only; each command lives in commands/. Returns an exit code instead of exiting.
  */
 import { readFileSync } from 'node:fs';
@@ -77,6 +77,10 @@ async function runCommand(
     if (command === 'resolve') {
       const { runResolve } = await import('./commands/resolve.js');
       return await runResolve(config, positionals, environment);
+    }
+    if (command === 'tags') {
+      const { runTags } = await import('./commands/tags.js');
+      return await runTags(config, positionals, environment);
     }
     if (positionals.length > 0) {
       throw new ConfigError([

@@ -88,11 +88,14 @@ export interface Config {
   readonly serviceName: string;
 }
 
-export const Commands = ['serve', 'resolve'] as const;
+export const Commands = ['serve', 'resolve', 'tags'] as const;
 export type Command = (typeof Commands)[number];
-const BOTH: readonly Command[] = Commands;
+const BOTH: readonly Command[] = ['serve', 'resolve'];
 const SERVE: readonly Command[] = ['serve'];
 const RESOLVE: readonly Command[] = ['resolve'];
+const TAGS: readonly Command[] = ['tags'];
+/** Every command that asks registries. */
+const REGISTRY_CLIENTS: readonly Command[] = ['serve', 'resolve', 'tags'];
 
 /** The headings of `--help`, in order; each option names the one it is listed under. */
 export const OptionGroups = {
@@ -172,7 +175,7 @@ const OPTION_LIST = [
     group: 'registries',
     help: 'docker config.json used without a cluster (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json)',
     value: optional(file(checkDockerConfig)),
-    commands: BOTH,
+    commands: REGISTRY_CLIENTS,
   },
   {
     key: 'insecureRegistries',
@@ -180,7 +183,7 @@ const OPTION_LIST = [
     group: 'registries',
     help: 'registry reached over plain http (repeatable)',
     value: repeatable(REGISTRY_HOST),
-    commands: BOTH,
+    commands: REGISTRY_CLIENTS,
   },
   {
     key: 'registryCas',
@@ -188,7 +191,7 @@ const OPTION_LIST = [
     group: 'registries',
     help: 'PEM file of extra CAs trusted for registries (repeatable)',
     value: repeatable(file(checkCertificates)),
-    commands: BOTH,
+    commands: REGISTRY_CLIENTS,
   },
   {
     key: 'imageCredentialProviderConfig',
@@ -259,6 +262,14 @@ const OPTION_LIST = [
     help: 'deadline for resolving all the images given',
     value: withDefault(boundedDuration(MIN_RESOLVE_TIMEOUT_MS), '30s'),
     commands: RESOLVE,
+  },
+  {
+    key: 'resolveTimeoutMs',
+    flag: 'resolve-timeout',
+    group: 'registries',
+    help: 'deadline of each registry lookup (one page of tags, one tag)',
+    value: withDefault(boundedDuration(MIN_RESOLVE_TIMEOUT_MS), '10s'),
+    commands: TAGS,
   },
   {
     key: 'failurePolicy',
@@ -404,6 +415,15 @@ const OPTION_LIST = [
     help: 'text: one pinned image per line; json: one JSON object per image, errors included',
     value: withDefault(oneOf(OutputFormats), 'text'),
     commands: RESOLVE,
+  },
+  {
+    key: 'output',
+    flag: 'output',
+    short: 'o',
+    group: 'output',
+    help: 'text: one tag per line; json: one JSON object, tags that failed included',
+    value: withDefault(oneOf(OutputFormats), 'text'),
+    commands: TAGS,
   },
 ] satisfies readonly AnyOption[];
 
@@ -645,6 +665,16 @@ export interface CommandHelp {
 }
 
 export const COMMAND_HELP: Readonly<Record<Command, CommandHelp>> = {
+  tags: {
+    summary: 'print the tags that point at a digest (REF@sha256:…)',
+    usage: 'digest-pinner tags [options] REF@sha256:…',
+    description:
+      "List the tags of REF's repository (tags/list, page by page), look each up as resolve does,\nand print those pointing at REF's digest, one per line: what was this digest called?",
+    examples: [
+      ['What a pinned image was released as', 'digest-pinner tags ghcr.io/org/app@sha256:0123…'],
+      ['As JSON', 'digest-pinner tags -o json ghcr.io/org/app:v2@sha256:0123…'],
+    ],
+  },
   serve: {
     summary: 'run the Kubernetes mutating admission webhook',
     usage: 'digest-pinner serve [options]',

@@ -23,6 +23,7 @@ import { baseMediaType, isIndexMediaType, MANIFEST_ACCEPT } from './media-types.
 import { formatPlatform, type Platform } from './platform.js';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from './retry.js';
 import { InsecureHosts, registryOrigin } from './target-guard.js';
+import { nextPageLink, parseTagPage, type TagPage } from './tag-list.js';
 import { TokenCache } from './token-cache.js';
 import {
   discardBody,
@@ -47,6 +48,20 @@ export interface ResolveDigestOptions {
   /** When `signal` will abort, on the client's clock, if known: a Retry-After later than this is not waited for. */
   readonly deadline?: number;
 }
+
+export interface ListTagsOptions {
+  readonly credential?: RegistryCredential;
+  /** Aborts every page request. */
+  readonly signal: AbortSignal;
+  /** `n`: tags asked for per page. */
+  readonly pageSize?: number;
+  /** Deadline of each page's request, retries included. */
+  readonly pageTimeoutMs?: number;
+}
+
+export const DEFAULT_TAG_PAGE_SIZE = 1000;
+/** A registry whose pages never end is broken; stop well before memory does. */
+const MAX_TAG_PAGES = 10_000;
 
 export interface ManifestDigest {
   /** `sha256:…` (or `sha512:…`, if the registry says so) of the manifest or index. */
@@ -166,6 +181,32 @@ export class RegistryClient implements DigestClient {
     });
   }
 
+  /**
+   * Every tag of `reference`'s repository, page after page (`n` per page, following the `Link`
+   * header), in the registry's order. Rejects with a RegistryError.
+   */
+  async listTags(reference: ImageReference, options: ListTagsOptions): Promise<string[]> {
+    const origin = registryOrigin(reference.registry, this.#insecure);
+    const base = new URL(`/v2/${reference.repository}/tags/list`, origin);
+    const first = new URL(base);
+    first.searchParams.set('n', String(options.pageSize ?? DEFAULT_TAG_PAGE_SIZE));
+    const tags: string[] = [];
+    const seen = new Set<string>();
+    for (let page: string | undefined = `${first.pathname}${first.search}`; page !== undefined;) {
+      if (seen.has(page) || seen.size >= MAX_TAG_PAGES) {
+        throw new RegistryProtocolError(
+          `tags/list pagination does not end (${seen.size} pages)`,
+          contextOf(reference),
+        );
+      }
+      seen.add(page);
+      const fetched = await this.#tagPage(reference, new URL(page, origin), options);
+      tags.push(...fetched.tags);
+      page = fetched.next;
+    }
+    return tags;
+  }
+
   /** Closes the default dispatcher's connections; a dispatcher passed in is left to its owner. */
   async close(): Promise<void> {
     if (this.#ownsDispatcher) await this.#dispatcher.close();
@@ -261,6 +302,40 @@ export class RegistryClient implements DigestClient {
     }
   }
 
+  async #tagPage(reference: ImageReference, url: URL, options: ListTagsOptions): Promise<TagPage> {
+    const signal =
+      options.pageTimeoutMs === undefined
+        ? options.signal
+        : AbortSignal.any([options.signal, AbortSignal.timeout(options.pageTimeoutMs)]);
+    const request: RegistryRequest = {
+      url,
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      signal,
+      registry: reference.registry,
+      repository: reference.repository,
+      action: `GET tags/list ${describeCredential(options.credential)}`,
+    };
+    const response = await withRetry(() => this.#send(request, options.credential), {
+      policy: this.#retry,
+      signal,
+      deadline: undefined,
+      now: this.#now,
+      random: this.#random,
+    });
+    const { bytes, truncated } = await readBody(response, request, BodyLimits.tagList);
+    const tags = truncated ? undefined : parseTagPage(bytes);
+    if (tags === undefined) {
+      throw new RegistryProtocolError('tags/list answer is not a tag list', contextOf(reference));
+    }
+    const base = new URL(url.pathname, url.origin);
+    const next = nextPageLink(response.headers.link, base);
+    if (next instanceof Error) {
+      throw new RegistryProtocolError(next.message, contextOf(reference));
+    }
+    return { tags, next };
+  }
+
   #request(request: ManifestRequest): RegistryRequest {
     const { reference, method, manifest, options } = request;
     const origin = registryOrigin(reference.registry, this.#insecure);
@@ -283,10 +358,19 @@ export class RegistryClient implements DigestClient {
     manifestRequest: ManifestRequest,
   ): Promise<{ response: RegistryResponse; request: RegistryRequest }> {
     const request = this.#request(manifestRequest);
+    const response = await this.#send(request, manifestRequest.options.credential);
+    return { response, request };
+  }
+
+  /** Sends `request`, answering one auth challenge; a 200 response, or the typed error. */
+  async #send(
+    request: RegistryRequest,
+    credential: RegistryCredential | undefined,
+  ): Promise<RegistryResponse> {
     const target: AuthTarget = {
       registry: request.registry,
       repository: request.repository,
-      credential: manifestRequest.options.credential,
+      credential,
       signal: request.signal,
     };
     const sent = await this.#auth.preemptive(target);
@@ -298,7 +382,7 @@ export class RegistryClient implements DigestClient {
       response = await this.#transport.send(withAuthorization(request, retryWith));
     }
     if (response.statusCode !== 200) throw await errorFromResponse(response, request, this.#now());
-    return { response, request };
+    return response;
   }
 }
 

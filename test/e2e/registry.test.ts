@@ -124,6 +124,32 @@ describe('registry client against docker-registry', () => {
       expect(found.digest).toBe(pushed.children[1]?.digest);
     });
 
+    it('lists every tag of a repository page by page, following the Link header', async () => {
+      const tags = ['a1', 'a2', 'b1', 'b2', 'c1'];
+      for (const tag of tags) {
+        await pushImage(registry.pushTarget, { repository: 'team/listed', tag, seed: 'listed' });
+      }
+      const list = (pageSize: number) =>
+        client.listTags(parseImageReference(`${registry.host}/team/listed`), {
+          signal: deadline(),
+          pageSize,
+          ...(cred === undefined ? {} : { credential: cred }),
+        });
+
+      // Two a page: only a client that follows the links gets past the first two.
+      expect((await list(2)).sort()).toEqual(tags);
+      expect((await list(1000)).sort()).toEqual(tags);
+    });
+
+    it('fails with ManifestUnknownError when listing a repository that does not exist', async () => {
+      await expect(
+        client.listTags(parseImageReference(`${registry.host}/team/never-pushed`), {
+          signal: deadline(),
+          ...(cred === undefined ? {} : { credential: cred }),
+        }),
+      ).rejects.toThrow(/repository not found|not found/);
+    });
+
     it('fails with ManifestUnknownError for an unknown tag and an unknown repository', async () => {
       await pushImage(registry.pushTarget, { repository: 'team/app', tag: 'present' });
       await expect(resolve('team/app:absent')).rejects.toThrow(ManifestUnknownError);
