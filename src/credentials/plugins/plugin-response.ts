@@ -2,6 +2,7 @@
  * The CredentialProviderResponse a plugin prints: checked field by field, since a plugin is
  * software we did not write. Messages say what is wrong and never quote a credential.
  */
+import { isJsonObject, type JsonObject } from '../../json-object.js';
 import { normalizeCredentialKey, type KeyedCredential } from '../credential-matching.js';
 import type { RegistryCredential } from '../credential.js';
 import { parseGoDuration } from './go-duration.js';
@@ -44,7 +45,7 @@ export function parsePluginResponse(
   return { cacheKeyType, cacheDurationMs, auth };
 }
 
-type Fields = Readonly<Record<string, unknown>>;
+type Fields = JsonObject;
 
 function parseObject(text: string): Fields | string {
   let document: unknown;
@@ -54,7 +55,7 @@ function parseObject(text: string): Fields | string {
     // JSON.parse's message quotes the text, which may hold a credential.
     return 'printed something that is not JSON';
   }
-  if (!isFields(document)) return 'printed JSON that is not an object';
+  if (!isJsonObject(document)) return 'printed JSON that is not an object';
   return document;
 }
 
@@ -67,7 +68,7 @@ function parseCacheDuration(value: unknown): number | undefined | null {
 
 function parseAuth(value: unknown, source: string): KeyedCredential[] | string {
   if (value === undefined || value === null) return [];
-  if (!isFields(value)) return 'answered auth that is not an object';
+  if (!isJsonObject(value)) return 'answered auth that is not an object';
   const entries: KeyedCredential[] = [];
   for (const [key, entry] of Object.entries(value)) {
     const parsed = parseAuthEntry(key, entry, source);
@@ -81,7 +82,7 @@ function parseAuthEntry(key: string, entry: unknown, source: string): RegistryCr
   if (normalizeCredentialKey(key) === undefined) {
     return `answered auth key ${quote(key.slice(0, 100))}, which is not HOST[:PORT][/PATH]`;
   }
-  if (!isFields(entry)) return `answered auth entry "${key}" that is not an object`;
+  if (!isJsonObject(entry)) return `answered auth entry "${key}" that is not an object`;
   const { username, password } = entry;
   if (!optionalString(username) || !optionalString(password)) {
     return `answered auth entry "${key}" whose username or password is not a string`;
@@ -95,10 +96,6 @@ function parseAuthEntry(key: string, entry: unknown, source: string): RegistryCr
 
 function quote(value: unknown): string {
   return JSON.stringify(value ?? null);
-}
-
-function isFields(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function optionalString(value: unknown): value is string | undefined {

@@ -8,6 +8,7 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, errorMessage } from '../../errors.js';
+import { isJsonObject, type JsonObject } from '../../json-object.js';
 import { normalizeCredentialKey } from '../credential-matching.js';
 import { parseGoDuration } from './go-duration.js';
 
@@ -49,7 +50,7 @@ const PROVIDER_FIELDS = new Set([
   'env',
 ]);
 
-type Fields = Readonly<Record<string, unknown>>;
+type Fields = JsonObject;
 
 /** Reads, parses and checks the config and that each provider's executable is there. */
 export async function loadCredentialProviders(
@@ -97,7 +98,7 @@ export function parseCredentialProviderConfig(
     };
   }
   const root: unknown = document.toJS();
-  if (!isFields(root)) return { providers: [], problems: ['is not a YAML mapping'] };
+  if (!isJsonObject(root)) return { providers: [], problems: ['is not a YAML mapping'] };
   const problems = unknownFields(root, TOP_FIELDS, '');
   if (!includes(CONFIG_API_VERSIONS, root.apiVersion)) {
     problems.push(`apiVersion must be one of ${CONFIG_API_VERSIONS.join(', ')}`);
@@ -128,7 +129,7 @@ function parseProvider(
   index: number,
   binDir: string,
 ): { provider?: CredentialProviderSpec; problems: string[] } {
-  if (!isFields(entry)) return { problems: [`providers[${index}] is not a mapping`] };
+  if (!isJsonObject(entry)) return { problems: [`providers[${index}] is not a mapping`] };
   const where = typeof entry.name === 'string' ? `provider "${entry.name}"` : `providers[${index}]`;
   const problems = unknownFields(entry, PROVIDER_FIELDS, `${where}: `);
   const name = providerName(entry.name, problems, where);
@@ -225,7 +226,7 @@ function envVars(value: unknown, problems: string[], where: string): ProviderEnv
 
 function isEnvVar(item: unknown): item is ProviderEnvVar {
   return (
-    isFields(item) &&
+    isJsonObject(item) &&
     typeof item.name === 'string' &&
     /^[A-Za-z_][A-Za-z0-9_]*$/.test(item.name) &&
     typeof item.value === 'string' &&
@@ -245,10 +246,6 @@ function unknownFields(fields: Fields, known: ReadonlySet<string>, where: string
 
 function includes(allowed: readonly string[], value: unknown): boolean {
   return typeof value === 'string' && allowed.includes(value);
-}
-
-function isFields(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function errorCode(error: unknown): string | undefined {
