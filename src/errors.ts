@@ -62,6 +62,32 @@ export class ConfigError extends DigestPinnerError {
   }
 }
 
+/** What a failed call to the Kubernetes API got back, or how it failed without an answer. */
+export interface KubernetesApiFailure {
+  /** The HTTP status; `undefined` when no answer came (refused, reset, timed out). */
+  readonly status: number | undefined;
+  /** The Status object's reason (`NotFound`, `Forbidden`, `Conflict`, `Invalid`…), when given. */
+  readonly reason: string | undefined;
+  /** What went wrong, without what was asked: `HTTP 403 Forbidden: <the API's message>`. */
+  readonly detail: string;
+}
+
+/** A call to the Kubernetes API that failed; its message names what was asked, when given. */
+export class KubernetesApiError extends DigestPinnerError implements KubernetesApiFailure {
+  readonly status: number | undefined;
+  readonly reason: string | undefined;
+  readonly detail: string;
+
+  constructor(failure: KubernetesApiFailure, options: { what?: string; cause?: unknown } = {}) {
+    const { what, cause } = options;
+    const message = what === undefined ? failure.detail : `${what}: ${failure.detail}`;
+    super(ErrorCodes.kubernetesApi, message, { cause });
+    this.status = failure.status;
+    this.reason = failure.reason;
+    this.detail = failure.detail;
+  }
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

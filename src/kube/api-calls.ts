@@ -1,8 +1,10 @@
 /**
- * How calls to the Kubernetes API are reported (the metrics module implements the observer) and
- * how their failures are told apart and described. Descriptions carry the API's own Status
- * message (an RBAC denial names the missing permission) and never an object's contents.
+ * Calls to the Kubernetes API: how each is counted (the metrics module implements the observer)
+ * and how a failure becomes a KubernetesApiError, with the status and the reason of the API's
+ * own Status (an RBAC denial names the missing permission), never an object's contents.
  */
+import { KubernetesApiError, type KubernetesApiFailure } from '../errors.js';
+import { isJsonObject, parseJsonObject, type JsonObject } from '../json-object.js';
 
 export const KubeApiResources = [
   'secrets',
@@ -20,41 +22,62 @@ export interface KubeApiObserver {
 
 export const ignoreKubeApiCalls: KubeApiObserver = { apiCall: () => undefined };
 
-/** The HTTP status of a failed call (client-node's ApiException), or `error`. */
-export function apiErrorStatus(error: unknown): number | 'error' {
-  if (typeof error === 'object' && error !== null) {
-    if ('code' in error && typeof error.code === 'number') return error.code;
-    if ('statusCode' in error && typeof error.statusCode === 'number') return error.statusCode;
-  }
-  return 'error';
+export interface KubeApiCall {
+  readonly observer: KubeApiObserver;
+  readonly resource: KubeApiResource;
+  /** For the message: `read Secret ns/name`. */
+  readonly what: string;
+  /** The status a success is counted as. */
+  readonly successStatus?: number;
 }
 
-/** `HTTP 403 Forbidden: secrets "x" is forbidden: …`, or the transport error's message. */
-export function describeApiError(error: unknown): string {
-  const status = apiErrorStatus(error);
-  if (status === 'error') {
-    return typeof error === 'object' && error !== null && 'message' in error
-      ? String(error.message)
-      : String(error);
+/** Makes the call and counts it; its failure rejects as a KubernetesApiError about `what`. */
+export async function callKubeApi<T>(call: KubeApiCall, send: () => Promise<T>): Promise<T> {
+  try {
+    const answer = await send();
+    call.observer.apiCall(call.resource, call.successStatus ?? 200);
+    return answer;
+  } catch (error: unknown) {
+    const failure = kubernetesApiError(error, call.what);
+    call.observer.apiCall(call.resource, failure.status ?? 'error');
+    throw failure;
+  }
+}
+
+/**
+ * `error` as thrown by client-node — an ApiException carrying the API's Status, or a failure
+ * without an answer — as a KubernetesApiError; one already is stays as it is.
+ */
+export function kubernetesApiError(error: unknown, what?: string): KubernetesApiError {
+  if (error instanceof KubernetesApiError && what === undefined) return error;
+  return new KubernetesApiError(apiFailure(error), { what, cause: error });
+}
+
+function apiFailure(error: unknown): KubernetesApiFailure {
+  if (error instanceof KubernetesApiError) return error;
+  const status = answerStatus(error);
+  if (status === undefined) {
+    const detail =
+      isJsonObject(error) && 'message' in error ? String(error.message) : String(error);
+    return { status, reason: undefined, detail };
   }
   const body = statusBody(error);
-  const reason = typeof body?.reason === 'string' ? ` ${body.reason}` : '';
+  const reason = typeof body?.reason === 'string' ? body.reason : undefined;
   const message = typeof body?.message === 'string' ? `: ${body.message}` : '';
-  return `HTTP ${status}${reason}${message}`;
+  const detail = `HTTP ${status}${reason === undefined ? '' : ` ${reason}`}${message}`;
+  return { status, reason, detail };
+}
+
+/** client-node's ApiException has `code`; its older errors had `statusCode`. */
+function answerStatus(error: unknown): number | undefined {
+  if (!isJsonObject(error)) return undefined;
+  if (typeof error.code === 'number') return error.code;
+  return typeof error.statusCode === 'number' ? error.statusCode : undefined;
 }
 
 /** The Status object an API error carries; client-node hands it over as text or parsed. */
-function statusBody(error: unknown): Record<string, unknown> | undefined {
-  if (typeof error !== 'object' || error === null || !('body' in error)) return undefined;
-  let body: unknown = error.body;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
-  }
-  if (typeof body !== 'object' || body === null) return undefined;
-  const record = body as Record<string, unknown>;
-  return record.kind === 'Status' ? record : undefined;
+function statusBody(error: unknown): JsonObject | undefined {
+  const raw = isJsonObject(error) ? error.body : undefined;
+  const body = typeof raw === 'string' ? parseJsonObject(raw) : raw;
+  return isJsonObject(body) && body.kind === 'Status' ? body : undefined;
 }

@@ -16,7 +16,12 @@ import {
 import { abortReason } from '../abort.js';
 import { Backoff, type BackoffPolicy } from '../backoff.js';
 import { PIN_ANNOTATION, PIN_LABEL, PinAnnotationValues } from '../pin-annotation.js';
-import { apiErrorStatus, ignoreKubeApiCalls, type KubeApiObserver } from './api-calls.js';
+import {
+  callKubeApi,
+  ignoreKubeApiCalls,
+  kubernetesApiError,
+  type KubeApiObserver,
+} from './api-calls.js';
 
 const NAMESPACES_PATH = '/api/v1/namespaces';
 const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000, jitter: 0.2 };
@@ -45,7 +50,7 @@ export class NamespaceWatcher {
   #started = false;
   #retrying = false;
   #running: Promise<void> | undefined;
-  /** A failed list reaches the error callback too; it was already counted as a call. */
+  /** A failed list reaches the error callback too; it was already counted, and is one already. */
   #lastListError: unknown;
 
   constructor(options: NamespaceWatcherOptions) {
@@ -118,13 +123,16 @@ export class NamespaceWatcher {
   }
 
   async #list(core: Pick<CoreV1Api, 'listNamespace'>): Promise<V1NamespaceList> {
+    const call = {
+      observer: this.#observer,
+      resource: 'namespaces' as const,
+      what: 'list namespaces',
+    };
     try {
-      const list = await core.listNamespace();
-      this.#observer.apiCall('namespaces', 200);
+      const list = await callKubeApi(call, () => core.listNamespace());
       this.#replaceAll(list.items);
       return list;
     } catch (error: unknown) {
-      this.#observer.apiCall('namespaces', apiErrorStatus(error));
       this.#lastListError = error;
       throw error;
     }
@@ -148,9 +156,14 @@ export class NamespaceWatcher {
 
   #failed(error: unknown): void {
     if (this.#stopping.signal.aborted) return;
-    if (error !== this.#lastListError) this.#observer.apiCall('namespaces', apiErrorStatus(error));
+    let failure = error;
+    if (error !== this.#lastListError) {
+      const watchFailure = kubernetesApiError(error, 'watch namespaces');
+      this.#observer.apiCall('namespaces', watchFailure.status ?? 'error');
+      failure = watchFailure;
+    }
     this.#lastListError = undefined;
-    this.#onError(error);
+    this.#onError(failure);
     if (this.#retrying) return;
     this.#retrying = true;
     void this.#backoff.wait(this.#stopping.signal).then((waited) => {

@@ -21,11 +21,11 @@ import {
   type DockerConfigEntries,
   type DockerConfigSecret,
 } from '../credentials/docker-config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, KubernetesApiError } from '../errors.js';
 import {
-  apiErrorStatus,
-  describeApiError,
+  callKubeApi,
   ignoreKubeApiCalls,
+  kubernetesApiError,
   type KubeApiObserver,
   type KubeApiResource,
 } from './api-calls.js';
@@ -170,13 +170,12 @@ export class KubernetesCredentialProvider implements CredentialProvider {
   /** The object, `undefined` for 404; anything else rejects. */
   async #read<T>(resource: KubeApiResource, get: () => Promise<T>): Promise<T | undefined> {
     try {
-      const object = await get();
-      this.#observer.apiCall(resource, 200);
-      return object;
+      return await callKubeApi(
+        { observer: this.#observer, resource, what: `read ${resource}` },
+        get,
+      );
     } catch (error: unknown) {
-      const status = apiErrorStatus(error);
-      this.#observer.apiCall(resource, status);
-      if (status === NOT_FOUND) return undefined;
+      if (error instanceof KubernetesApiError && error.status === NOT_FOUND) return undefined;
       throw error;
     }
   }
@@ -195,7 +194,7 @@ async function settle<T>(
   } catch (error: unknown) {
     context.entry.ttl = Math.min(context.ttl, FAILURE_TTL_MS);
     if (context.stale !== undefined && context.stale.kind !== 'failed') return context.stale;
-    return { kind: 'failed', detail: describeApiError(error) };
+    return { kind: 'failed', detail: kubernetesApiError(error).detail };
   }
 }
 

@@ -13,7 +13,7 @@ import {
   type HttpLibrary,
   type RequestContext,
 } from '@kubernetes/client-node';
-import { DigestPinnerError, ErrorCodes } from '../errors.js';
+import { KubernetesApiError } from '../errors.js';
 
 export const DEFAULT_KUBE_REQUEST_TIMEOUT_MS = 5000;
 
@@ -38,7 +38,8 @@ function send(context: RequestContext, timeoutMs: number): Promise<ResponseConte
       const detail = signal.aborted
         ? `timed out after ${timeoutMs} ms`
         : `failed: ${describe(cause)}`;
-      reject(new DigestPinnerError(ErrorCodes.kubernetesApi, `${what} ${detail}`, { cause }));
+      const failure = { status: undefined, reason: undefined, detail: `${what} ${detail}` };
+      reject(new KubernetesApiError(failure, { cause }));
     };
     const outgoing = request(
       url,

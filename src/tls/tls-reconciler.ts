@@ -7,7 +7,7 @@
  * pass runs and what is served from it is self-managed.ts's business.
  */
 import type { Logger } from 'pino';
-import { DigestPinnerError, ErrorCodes } from '../errors.js';
+import { KubernetesApiError } from '../errors.js';
 import type { KubeApiObserver } from '../kube/api-calls.js';
 import type { CertificateSet } from './certificate-set.js';
 import {
@@ -139,9 +139,10 @@ export class TlsReconciler implements Reconciler {
         return set;
       }
       if (attempt >= MAX_WRITE_ATTEMPTS) {
-        throw new DigestPinnerError(
-          ErrorCodes.kubernetesApi,
-          `${store.description} kept changing: ${attempt} writes lost to other writers`,
+        const detail = `${attempt} writes lost to other writers`;
+        throw new KubernetesApiError(
+          { status: 409, reason: 'Conflict', detail },
+          { what: `${store.description} kept changing` },
         );
       }
     }

@@ -6,13 +6,8 @@
  * are answers here, not errors. Errors name the Secret and the API's status, never its contents.
  */
 import { V1ObjectMeta, V1Secret, type CoreV1Api } from '@kubernetes/client-node';
-import { DigestPinnerError, ErrorCodes } from '../errors.js';
-import {
-  apiErrorStatus,
-  describeApiError,
-  ignoreKubeApiCalls,
-  type KubeApiObserver,
-} from '../kube/api-calls.js';
+import { KubernetesApiError } from '../errors.js';
+import { callKubeApi, ignoreKubeApiCalls, type KubeApiObserver } from '../kube/api-calls.js';
 import type { CertificateSet, StoredCertificates } from './certificate-set.js';
 
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
@@ -119,19 +114,17 @@ export class TlsSecretStore {
     expected: number,
     call: () => Promise<V1Secret>,
   ): Promise<V1Secret | undefined> {
+    const observed = {
+      observer: this.#observer,
+      resource: 'secrets' as const,
+      what: `${what} ${this.description}`,
+      successStatus: what === 'create' ? 201 : 200,
+    };
     try {
-      const object = await call();
-      this.#observer.apiCall('secrets', what === 'create' ? 201 : 200);
-      return object;
+      return await callKubeApi(observed, call);
     } catch (error: unknown) {
-      const status = apiErrorStatus(error);
-      this.#observer.apiCall('secrets', status);
-      if (status === expected) return undefined;
-      throw new DigestPinnerError(
-        ErrorCodes.kubernetesApi,
-        `${what} ${this.description}: ${describeApiError(error)}`,
-        { cause: error },
-      );
+      if (error instanceof KubernetesApiError && error.status === expected) return undefined;
+      throw error;
     }
   }
 }

@@ -11,10 +11,9 @@ import {
   setHeaderOptions,
   type AdmissionregistrationV1Api,
 } from '@kubernetes/client-node';
-import { DigestPinnerError, ErrorCodes } from '../errors.js';
+import { KubernetesApiError } from '../errors.js';
 import {
-  apiErrorStatus,
-  describeApiError,
+  callKubeApi,
   ignoreKubeApiCalls,
   type KubeApiObserver,
   type KubeApiResource,
@@ -148,19 +147,17 @@ export class WebhookCaBundle {
     answers: readonly number[],
     call: () => Promise<T>,
   ): Promise<T | number> {
+    const observed = {
+      observer: this.#observer,
+      resource: this.#resource,
+      what: `${what} ${this.description}`,
+    };
     try {
-      const answer = await call();
-      this.#observer.apiCall(this.#resource, 200);
-      return answer;
+      return await callKubeApi(observed, call);
     } catch (error: unknown) {
-      const status = apiErrorStatus(error);
-      this.#observer.apiCall(this.#resource, status);
-      if (typeof status === 'number' && answers.includes(status)) return status;
-      throw new DigestPinnerError(
-        ErrorCodes.kubernetesApi,
-        `${what} ${this.description}: ${describeApiError(error)}`,
-        { cause: error },
-      );
+      const status = error instanceof KubernetesApiError ? error.status : undefined;
+      if (status !== undefined && answers.includes(status)) return status;
+      throw error;
     }
   }
 }
