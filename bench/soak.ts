@@ -10,12 +10,11 @@
  */
 import autocannon from 'autocannon';
 import { parseArgs } from 'node:util';
-import { HttpsTestClient } from '../test/support/https.js';
-import { assertPinned, podWithImages, threeContainerPod } from './admission-reviews.js';
+import { podWithImages } from './admission-reviews.js';
 import { pinLoadGenerator } from './cpu-pinning.js';
+import { warmReview } from './figures/warm-throughput.js';
 import { busyShare } from './machine.js';
 import { sampleSum, scrape } from './prometheus-text.js';
-import { pushImages } from './pushed-images.js';
 import { killAllServers, type ServerProcess } from './server-process.js';
 import { startPinner } from './servers.js';
 import { startTestBed, type TestBed } from './test-bed.js';
@@ -77,24 +76,6 @@ function readOptions(): SoakOptions {
     rate: number(values.rate, DEFAULT_RATE, 'rate'),
     connections: number(values.connections, DEFAULT_CONNECTIONS, 'connections'),
   };
-}
-
-/** The warm review, its images pushed and its digests cached by a first admission. */
-async function warmBody(bed: TestBed, pinner: ServerProcess): Promise<string> {
-  const digests = await pushImages(bed.plain.pushTarget, bed.plain.host, [
-    { repository: 'example/web-migrations', tag: 'v1.4.2' },
-    { repository: 'example/web', tag: 'v1.4.2' },
-    { repository: 'prometheus/statsd-exporter', tag: 'v0.26.1' },
-  ]);
-  const review = threeContainerPod([...digests.keys()] as [string, string, string]);
-  const client = new HttpsTestClient(pinner.baseUrl, bed.tls.caPem);
-  try {
-    const { body } = await client.post('/mutate', review);
-    assertPinned(review, body, digests);
-  } finally {
-    await client.close();
-  }
-  return JSON.stringify(review);
 }
 
 /** A Pod naming a tag nobody asked for before, alternately on the plain and the token registry. */
@@ -214,7 +195,8 @@ async function soak(bed: TestBed, options: SoakOptions, busy: number | undefined
   const cpu = await pinLoadGenerator();
   const pinner = await startPinner(bed, cpu);
   try {
-    const bodies = { warm: await warmBody(bed, pinner), cold: coldBodies(bed) };
+    const warm = await warmReview({ bed, cpu, runs: 1 }, pinner);
+    const bodies = { warm, cold: coldBodies(bed) };
     const windowCount = Math.max(MIN_WINDOWS, Math.round(options.seconds / WINDOW_SECONDS));
     const windowSeconds = Math.max(1, Math.round(options.seconds / windowCount));
     progress(`${cpu.description}; ${windowCount} windows of ${windowSeconds} s`);

@@ -148,7 +148,8 @@ async function oneAtATime(server: ServerProcess, body: string, caPem: string): P
   };
 }
 
-async function warmReview(context: BenchContext, pinner: ServerProcess): Promise<string> {
+/** The 3-container Pod review, its images pushed and its digests cached by a first admission. */
+export async function warmReview(context: BenchContext, pinner: ServerProcess): Promise<string> {
   const { plain } = context.bed;
   const digests = await pushImages(plain.pushTarget, plain.host, [
     { repository: 'example/web-migrations', tag: 'v1.4.2' },

@@ -2,17 +2,11 @@
  * The running service's life: deadlines and draining, with a registry double that answers slowly
  * (a fault a real registry cannot be made to produce).
  */
-import { pino } from 'pino';
-import { loadConfig } from '../../src/config.js';
-import { emptyKeyring } from '../../src/credentials/credential.js';
-import { StaticCredentialProvider } from '../../src/credentials/provider.js';
-import { everyNamespace } from '../../src/commands/common-parts.js';
-import { startService, type RunningService } from '../../src/commands/serve.js';
-import { ServingTls } from '../../src/tls/serving-tls.js';
+import type { RunningService } from '../../src/commands/serve.js';
 import { startFaultRegistry, type FaultRegistry } from '../support/fault-registry.js';
 import { HttpsTestClient } from '../support/https.js';
 import { buildImageManifest } from '../support/image-push.js';
-import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
+import { startStandaloneService } from '../support/standalone-service.js';
 
 interface Answer {
   response: { uid: string; allowed: boolean; patch?: string; warnings?: string[] };
@@ -45,21 +39,11 @@ describe('commands/serve: the running service', () => {
   const manifest = buildImageManifest();
 
   async function start(argv: string[]): Promise<void> {
-    const { config } = loadConfig(
-      'serve',
-      [...LOOPBACK_SERVE_FLAGS, '--insecure-registry', registry.host, ...argv],
-      {},
-    );
-    const tls = ServingTls.selfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-    service = await startService(config, {
-      logger: pino({ level: 'silent' }),
-      credentials: new StaticCredentialProvider(emptyKeyring),
-      namespaces: everyNamespace,
-      ownNamespace: undefined,
-      tls,
-      registryCaCertificates: [],
-    });
-    client = new HttpsTestClient(`https://127.0.0.1:${service.webhookPort}`, tls.current.caPem!);
+    ({ service, client } = await startStandaloneService([
+      '--insecure-registry',
+      registry.host,
+      ...argv,
+    ]));
   }
 
   beforeEach(async () => {

@@ -8,13 +8,8 @@ import { fc } from '@fast-check/jest';
 import jsonPatch from 'fast-json-patch';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { pino } from 'pino';
-import { everyNamespace } from '../../src/commands/common-parts.js';
-import { startService, type RunningService } from '../../src/commands/serve.js';
-import { loadConfig } from '../../src/config.js';
-import { emptyKeyring } from '../../src/credentials/credential.js';
-import { StaticCredentialProvider } from '../../src/credentials/provider.js';
+import type { RunningService } from '../../src/commands/serve.js';
 import { parseImageReference } from '../../src/reference.js';
-import { ServingTls } from '../../src/tls/serving-tls.js';
 import {
   hostileJson,
   hostileString,
@@ -29,7 +24,7 @@ import { startFaultRegistry, type FaultRegistry } from '../support/fault-registr
 import { loadReview, ReviewFixtures } from '../support/fixtures.js';
 import { HttpsTestClient, type JsonAnswer } from '../support/https.js';
 import { buildImageManifest } from '../support/image-push.js';
-import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
+import { startStandaloneService } from '../support/standalone-service.js';
 
 const RESOLVE_TIMEOUT_MS = 1000;
 /** An answer comes within the resolve deadline and a second (the README's promise). */
@@ -102,27 +97,10 @@ describe('commands/serve: /mutate under generated requests (properties)', () => 
     registry = await startFaultRegistry();
     registry.addManifest('app', 'v1', manifest);
     registry.addManifest('team/app', 'v2', manifest);
-    const { config } = loadConfig(
-      'serve',
-      [
-        ...LOOPBACK_SERVE_FLAGS,
-        '--insecure-registry',
-        registry.host,
-        '--resolve-timeout',
-        `${RESOLVE_TIMEOUT_MS}ms`,
-      ],
-      {},
-    );
-    const tls = ServingTls.selfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-    service = await startService(config, {
-      logger: pino({ level: 'error' }, { write: (line: string) => errorLines.push(line) }),
-      credentials: new StaticCredentialProvider(emptyKeyring),
-      namespaces: everyNamespace,
-      ownNamespace: undefined,
-      tls,
-      registryCaCertificates: [],
-    });
-    client = new HttpsTestClient(`https://127.0.0.1:${service.webhookPort}`, tls.current.caPem!);
+    ({ service, client } = await startStandaloneService(
+      ['--insecure-registry', registry.host, '--resolve-timeout', `${RESOLVE_TIMEOUT_MS}ms`],
+      pino({ level: 'error' }, { write: (line: string) => errorLines.push(line) }),
+    ));
   });
 
   afterAll(async () => {

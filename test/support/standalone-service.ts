@@ -1,0 +1,42 @@
+/**
+ * The webhook as `serve` runs it without a cluster, in this process: on loopback ports the
+ * system picks, with a fresh self-signed certificate, no credentials and every namespace opted
+ * in; and a client that trusts exactly that certificate.
+ */
+import { pino, type Logger } from 'pino';
+import { everyNamespace } from '../../src/commands/common-parts.js';
+import { startService, type RunningService } from '../../src/commands/serve.js';
+import { loadConfig } from '../../src/config.js';
+import { emptyKeyring } from '../../src/credentials/credential.js';
+import { StaticCredentialProvider } from '../../src/credentials/provider.js';
+import { ServingTls } from '../../src/tls/serving-tls.js';
+import { HttpsTestClient } from './https.js';
+import { LOOPBACK_SERVE_FLAGS } from './serve-flags.js';
+
+export interface StandaloneService {
+  readonly service: RunningService;
+  readonly client: HttpsTestClient;
+}
+
+/** `flags` are serve flags beyond the loopback ones; the logger is silent unless given. */
+export async function startStandaloneService(
+  flags: readonly string[],
+  logger: Logger = pino({ level: 'silent' }),
+): Promise<StandaloneService> {
+  const { config } = loadConfig('serve', [...LOOPBACK_SERVE_FLAGS, ...flags], {});
+  const tls = ServingTls.selfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const service = await startService(config, {
+    logger,
+    credentials: new StaticCredentialProvider(emptyKeyring),
+    namespaces: everyNamespace,
+    ownNamespace: undefined,
+    tls,
+    registryCaCertificates: [],
+  });
+  const caPem = tls.current.caPem;
+  if (caPem === undefined) throw new Error('a self-signed serving certificate has its CA');
+  return {
+    service,
+    client: new HttpsTestClient(`https://127.0.0.1:${service.webhookPort}`, caPem),
+  };
+}
