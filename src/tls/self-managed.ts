@@ -13,6 +13,7 @@
  */
 import type { Logger } from 'pino';
 import { Backoff, pause } from '../backoff.js';
+import { systemClock, type Clock } from '../clock.js';
 import { DigestPinnerError, ErrorCodes, errorMessage } from '../errors.js';
 import type { CertificateSet } from './certificate-set.js';
 import { TlsEvents, type TlsMaterial, type TlsSource } from './tls-source.js';
@@ -39,6 +40,8 @@ export interface SelfManagedTlsTiming {
 
 export interface SchedulingOptions {
   readonly logger: Pick<Logger, 'info' | 'warn'>;
+  /** The bootstrap's time limit runs on its monotonic clock. The system's by default. */
+  readonly clock?: Clock;
   readonly timing?: Partial<SelfManagedTlsTiming>;
   /** Aborts the bootstrap's retries (shutdown). */
   readonly signal?: AbortSignal;
@@ -78,6 +81,7 @@ export function nextCheckDelayMs(
 
 interface Scheduling {
   readonly logger: Pick<Logger, 'info' | 'warn'>;
+  readonly clock: Clock;
   readonly timing: SelfManagedTlsTiming;
   readonly random: () => number;
 }
@@ -115,6 +119,7 @@ export class SelfManagedTls implements TlsSource {
   static async start(reconciler: Reconciler, options: SchedulingOptions): Promise<SelfManagedTls> {
     const scheduling: Scheduling = {
       logger: options.logger,
+      clock: options.clock ?? systemClock,
       timing: { ...DEFAULT_SELF_MANAGED_TLS_TIMING, ...options.timing },
       random: options.random ?? Math.random,
     };
@@ -236,10 +241,10 @@ export class SelfManagedTls implements TlsSource {
 
 async function retryBootstrap(
   reconciler: Reconciler,
-  { timing, logger, random }: Scheduling,
+  { timing, logger, random, clock }: Scheduling,
   signal: AbortSignal | undefined,
 ): Promise<CertificateSet> {
-  const started = performance.now();
+  const started = clock.monotonic();
   const backoff = new Backoff(
     { initialMs: timing.bootstrapBackoffMs, maxMs: MAX_BOOTSTRAP_BACKOFF_MS, jitter: JITTER },
     random,
@@ -252,11 +257,11 @@ async function retryBootstrap(
       lastError = error;
     }
     const delay = backoff.next();
-    if (performance.now() - started + delay > timing.bootstrapTimeoutMs) break;
+    if (clock.monotonic() - started + delay > timing.bootstrapTimeoutMs) break;
     logger.warn({ err: lastError, retryInMs: delay }, 'self-managed TLS not ready; retrying');
     await pause(delay, signal);
   }
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const seconds = ((clock.monotonic() - started) / 1000).toFixed(1);
   throw new DigestPinnerError(
     ErrorCodes.tlsBootstrap,
     `self-managed TLS: no serving certificate from ${reconciler.description} after ${seconds} s: ${errorMessage(lastError)}`,

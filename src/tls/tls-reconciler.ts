@@ -7,6 +7,7 @@
  * pass runs and what is served from it is self-managed.ts's business.
  */
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock.js';
 import { KubernetesApiError } from '../errors.js';
 import type { KubeApiObserver } from '../kube/api-calls.js';
 import type { CertificateSet } from './certificate-set.js';
@@ -43,8 +44,8 @@ export interface TlsReconcilerOptions {
   readonly serviceName: string;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
   readonly observer?: KubeApiObserver;
-  /** Wall-clock milliseconds; certificates are dated and judged by it. `Date` by default. */
-  readonly clock?: { now(): number };
+  /** Certificates are dated and judged by its wall clock. The system's by default. */
+  readonly clock?: Clock;
   readonly validity?: Partial<SelfManagedTlsValidity>;
 }
 
@@ -78,7 +79,7 @@ export class TlsReconciler implements Reconciler {
   readonly #caBundles: readonly WebhookCaBundle[];
   readonly #policy: RenewalPolicy;
   readonly #logger: Pick<Logger, 'info' | 'warn'>;
-  readonly #clock: { now(): number };
+  readonly #clock: Clock;
 
   constructor(options: TlsReconcilerOptions) {
     const { namespace, serviceName, observer } = options;
@@ -99,7 +100,7 @@ export class TlsReconciler implements Reconciler {
       ...options.validity,
     };
     this.#logger = options.logger;
-    this.#clock = options.clock ?? Date;
+    this.#clock = options.clock ?? systemClock;
   }
 
   get description(): string {

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import type { Clock } from '../../src/clock.js';
 import type { KubeApiObserver, KubeApiResource } from '../../src/kube/api-calls.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../src/kube/client.js';
 import { createLogger } from '../../src/log.js';
@@ -36,10 +37,14 @@ const SERVICE_NAMES = [
   'digest-pinner.digest-pinner-system.svc.cluster.local',
 ];
 
-class ManualClock {
+/** Wall time moved by hand; monotonic time real, for the bootstrap's time limit. */
+class ManualClock implements Clock {
   #now = Date.now();
   now(): number {
     return this.#now;
+  }
+  monotonic(): number {
+    return performance.now();
   }
   advance(ms: number): void {
     this.#now += ms;
