@@ -167,7 +167,7 @@ export class RegistryAuthenticator {
 
   #realmUrl(realm: string, target: AuthTarget): URL {
     try {
-      return checkRealm(realm, this.#options.insecure);
+      return checkRealm(realm, target.registry, this.#options.insecure);
     } catch (error) {
       if (!(error instanceof ForbiddenTargetError)) throw error;
       throw new RegistryTargetForbiddenError(

@@ -2,8 +2,10 @@
  * What the client may connect to. A registry name comes from a pod spec and a token realm from a
  * registry's answer, so both are attacker-controlled: neither may reach a link-local address
  * (169.254.0.0/16, fe80::/10, where cloud metadata endpoints live), checked on literal addresses
- * here and on resolved ones by `guardedLookup` at connect time; a realm must be https unless its
- * host is listed insecure, because credentials are sent to it.
+ * here and on resolved ones by `guardedLookup` at connect time; a realm must be https, because
+ * credentials are sent to it, unless its own host or its registry is listed insecure (a registry
+ * spoken to over plain http has its tokens cross the wire in the clear anyway, and a token server
+ * next to a plain-http registry is the usual lab and on-premise setup).
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
@@ -97,15 +99,25 @@ export function registryOrigin(registry: string, insecure: InsecureHosts): URL {
   return new URL(`${insecure.has(registry) ? 'http' : 'https'}://${host}`);
 }
 
-/** Parses a bearer realm and applies the realm rules; throws ForbiddenTargetError if refused. */
-export function checkRealm(realm: string, insecure: InsecureHosts): URL {
+/**
+ * Parses the bearer realm `registry` sent and applies the realm rules; throws
+ * ForbiddenTargetError if refused.
+ */
+export function checkRealm(realm: string, registry: string, insecure: InsecureHosts): URL {
   let url: URL;
   try {
     url = new URL(realm);
   } catch {
     throw new ForbiddenTargetError(realm.slice(0, 100), 'realm is not an absolute URL');
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && insecure.has(url.host))) {
+  if (url.protocol === 'http:') {
+    if (!insecure.has(url.host) && !insecure.has(registry)) {
+      throw new ForbiddenTargetError(
+        url.host,
+        `realm must use https, not http (allow it with --insecure-registry ${url.host})`,
+      );
+    }
+  } else if (url.protocol !== 'https:') {
     throw new ForbiddenTargetError(url.host, `realm must use https, not ${url.protocol}`);
   }
   assertAllowedTarget(url);

@@ -206,6 +206,24 @@ describe('registry client against docker-registry', () => {
         },
       });
 
+    it('gets its token from the http realm on another port when only the registry is listed insecure', async () => {
+      const pushed = await pushImage(registry.pushTarget, { repository: 'lab', tag: 'v1' });
+      const client = clientFor({ clientOptions: { insecureRegistries: [registry.host] } });
+      const tokenRequests = registry.tokenServer?.requests.length ?? 0;
+
+      await expect(
+        client.resolveDigest(parseImageReference(`${registry.host}/lab:v1`), {
+          signal: deadline(),
+          credential,
+        }),
+      ).resolves.toMatchObject({ digest: pushed.digest });
+      expect(registry.tokenServer?.realm).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/token$/);
+      expect(registry.tokenServer?.host).not.toBe(registry.host);
+      expect(registry.tokenServer?.requests.slice(tokenRequests)).toEqual([
+        expect.objectContaining({ user: user.name, status: 200 }),
+      ]);
+    });
+
     it('fails with RegistryUnauthorizedError when the token server refuses the password', async () => {
       await pushImage(registry.pushTarget, { repository: 'private', tag: 'v1' });
       const client = clientFor(registry);

@@ -27,6 +27,7 @@ import {
   type FaultReply,
   type FaultRequest,
 } from '../support/fault-registry.js';
+import { testCertificate } from '../support/https.js';
 import { buildImageManifest, buildIndexManifest, sha256Digest } from '../support/image-push.js';
 
 const FAST_RETRY = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1500 };
@@ -578,14 +579,41 @@ describe('registry client', () => {
   });
 
   describe('target guard', () => {
-    it('refuses an http realm on a host not listed insecure, sending it nothing', async () => {
-      const { registry, resolve } = await harness(
-        bearerAuth({ realm: (host) => `http://${host.replace('127.0.0.1', 'localhost')}/token` }),
-      );
-      const error = await resolve('REG/app:v1', { credential }).catch((e: unknown) => e);
+    it('refuses an http realm of an https registry, sending it nothing, and names the flag', async () => {
+      const certificate = testCertificate();
+      const registry = await startFaultRegistry({
+        tls: certificate,
+        fault: bearerAuth({ realm: (host) => `http://${host}/token` }),
+      });
+      cleanups.push(() => registry.stop());
+      const client = new RegistryClient({ retry: FAST_RETRY, caCertificates: [certificate.caPem] });
+      cleanups.push(() => client.close());
+
+      const error = await client
+        .resolveDigest(parseImageReference(`${registry.host}/app:v1`), {
+          signal: AbortSignal.timeout(3000),
+          credential,
+        })
+        .catch((e: unknown) => e);
+
       expect(error).toBeInstanceOf(RegistryTargetForbiddenError);
-      expect((error as Error).message).toMatch(/realm must use https/);
+      expect((error as Error).message).toContain(
+        `realm must use https, not http (allow it with --insecure-registry ${registry.host})`,
+      );
       expect(registry.count('GET', '/token')).toBe(0);
+    });
+
+    it('sends the token request to an http realm on another port of a registry listed insecure', async () => {
+      const tokens = await startFaultRegistry({
+        fault: () => ({ status: 200, body: JSON.stringify({ token: 'token-1' }) }),
+      });
+      cleanups.push(() => tokens.stop());
+      const { resolve } = await harness(bearerAuth({ realm: () => `${tokens.url}/token` }));
+
+      await expect(resolve('REG/app:v1', { credential })).resolves.toMatchObject({
+        digest: image.digest,
+      });
+      expect(tokens.count('GET', '/token')).toBe(1);
     });
 
     it.each(['https://169.254.169.254/latest/meta-data/iam', 'http://[fe80::1]/token'])(

@@ -70,16 +70,26 @@ describe('target-guard', () => {
     ['https://auth.example.com/token', [], true],
     ['http://auth.example.com/token', [], false],
     ['http://127.0.0.1:7000/token', ['127.0.0.1:7000'], true],
-    ['http://127.0.0.1:7000/token', ['127.0.0.1:5000'], false],
-    ['https://169.254.169.254/latest/meta-data', [], false],
+    ['http://127.0.0.1:7000/token', ['127.0.0.1:5000'], true],
+    ['http://127.0.0.1:7000/token', ['127.0.0.1'], true],
+    ['http://127.0.0.1:7000/token', ['127.0.0.1:6000'], false],
+    ['http://127.0.0.1:7000/token', ['localhost:5000'], false],
+    ['https://169.254.169.254/latest/meta-data', ['127.0.0.1:5000'], false],
+    ['http://169.254.169.254/latest/meta-data', ['127.0.0.1:5000'], false],
     ['https://[fe80::1]/token', [], false],
     ['https://0xa9.0xfe.0xa9.0xfe/token', [], false],
-    ['ftp://auth.example.com/token', ['auth.example.com'], false],
+    ['ftp://auth.example.com/token', ['auth.example.com', '127.0.0.1:5000'], false],
     ['/token', [], false],
-  ])('accepts realm %s (insecure %j): %s', (realm, insecure, accepted) => {
-    const check = (): URL => checkRealm(realm, new InsecureHosts(insecure));
+  ])('accepts realm %s of registry 127.0.0.1:5000 (insecure %j): %s', (realm, insecure, accepted) => {
+    const check = (): URL => checkRealm(realm, '127.0.0.1:5000', new InsecureHosts(insecure));
     if (accepted) expect(check().href).toBe(new URL(realm).href);
     else expect(check).toThrow(ForbiddenTargetError);
+  });
+
+  it('names the flag that allows a refused http realm', () => {
+    expect(() =>
+      checkRealm('http://auth.lab:5001/token', 'registry.lab', new InsecureHosts()),
+    ).toThrow('realm must use https, not http (allow it with --insecure-registry auth.lab:5001)');
   });
 
   it('refuses a name when any of its addresses is link-local', async () => {

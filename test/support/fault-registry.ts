@@ -1,7 +1,8 @@
 /**
- * A loopback node:http double of a registry for the faults a real one cannot be made to
- * produce: slow answers, connection resets, 429 with Retry-After, a missing or lying
- * Docker-Content-Digest, huge error bodies, hostile auth realms. Without a fault it speaks the
+ * A loopback node:http (or, given a certificate, node:https) double of a registry for the faults
+ * a real one cannot be made to produce: slow answers, connection resets, 429 with Retry-After, a
+ * missing or lying Docker-Content-Digest, endless or huge bodies, hostile auth realms. It counts
+ * the connections open at once, to check a client's bound. Without a fault it speaks the
  * plain protocol: `/v2/` answers 200, and HEAD/GET of `/v2/<name>/manifests/<tag or digest>`
  * serve the manifests added to it (404 MANIFEST_UNKNOWN otherwise).
  *
@@ -11,12 +12,14 @@
  */
 import { once } from 'node:events';
 import {
-  createServer,
+  createServer as createHttpServer,
   type IncomingHttpHeaders,
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { Readable } from 'node:stream';
 
 export interface FaultRequest {
   readonly method: string;
@@ -29,7 +32,8 @@ export interface FaultRequest {
 export interface FaultResponse {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string | number>>;
-  readonly body?: string | Buffer;
+  /** A stream is piped as it comes (chunked unless a content-length header is given). */
+  readonly body?: string | Buffer | Readable;
   /** Wait this long before answering. */
   readonly delayMs?: number;
 }
@@ -46,12 +50,20 @@ export interface ServedManifest {
   readonly digest: string;
 }
 
+export interface FaultRegistryOptions {
+  readonly fault?: FaultHandler;
+  /** Serve https with this certificate instead of plain http. */
+  readonly tls?: { readonly certPem: string; readonly keyPem: string };
+}
+
 export interface FaultRegistry {
-  /** `127.0.0.1:PORT`: list it in `insecureRegistries`. */
+  /** `127.0.0.1:PORT`: list it in `insecureRegistries` (unless it serves TLS). */
   readonly host: string;
   readonly url: string;
   /** Every request so far, in order. */
   readonly requests: readonly FaultRequest[];
+  /** The most connections that were open at the same time. */
+  readonly maxOpenConnections: number;
   /** Serves `manifest` for `repository` under `tag` and under its digest. */
   addManifest(repository: string, tag: string, manifest: ServedManifest): void;
   setFault(handler: FaultHandler | undefined): void;
@@ -84,6 +96,12 @@ function plainProtocol(
 }
 
 function send(response: ServerResponse, reply: FaultResponse, method: string): void {
+  if (reply.body instanceof Readable) {
+    response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+    if (method === 'HEAD') response.end();
+    else reply.body.pipe(response);
+    return;
+  }
   const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(reply.body);
   const headers = {
     'content-type': 'application/json',
@@ -102,13 +120,14 @@ async function readBody(request: IncomingMessage): Promise<string> {
 }
 
 export async function startFaultRegistry(
-  options: { fault?: FaultHandler } = {},
+  options: FaultRegistryOptions = {},
 ): Promise<FaultRegistry> {
   const requests: FaultRequest[] = [];
   const manifests = new Map<string, ServedManifest>();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let fault = options.fault;
+  let maxOpenConnections = 0;
 
   const handle = async (incoming: IncomingMessage, response: ServerResponse): Promise<void> => {
     const request: FaultRequest = {
@@ -135,11 +154,16 @@ export async function startFaultRegistry(
     timers.add(timer);
   };
 
-  const server = createServer((incoming, response) => {
+  const listener = (incoming: IncomingMessage, response: ServerResponse): void => {
     handle(incoming, response).catch(() => incoming.socket.destroy());
-  });
+  };
+  const server =
+    options.tls === undefined
+      ? createHttpServer(listener)
+      : createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, listener);
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
+    maxOpenConnections = Math.max(maxOpenConnections, sockets.size);
     socket.once('close', () => sockets.delete(socket));
   });
   server.listen(0, '127.0.0.1');
@@ -148,8 +172,11 @@ export async function startFaultRegistry(
   let stopped = false;
   return {
     host: `127.0.0.1:${port}`,
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     requests,
+    get maxOpenConnections() {
+      return maxOpenConnections;
+    },
     addManifest: (repository, tag, manifest) => {
       manifests.set(`${repository}/${tag}`, manifest);
       manifests.set(`${repository}/${manifest.digest}`, manifest);

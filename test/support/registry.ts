@@ -237,8 +237,8 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     await writeFile(configFile, registryConfig(layout, port, authSection));
 
     const host = `127.0.0.1:${port}`;
-    const insecureRegistries =
-      tls === undefined ? [host, ...(tokenServer === undefined ? [] : [tokenServer.host])] : [];
+    // Only the registry: its token server on another port is allowed plain http with it.
+    const insecureRegistries = tls === undefined ? [host] : [];
     let stopped = false;
     return {
       host,
