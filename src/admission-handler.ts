@@ -70,7 +70,9 @@ export class AdmissionReviewHandler implements AdmissionHandler {
       outcome: result.outcome,
       skipReason: result.skipReason,
       pinned: result.pinned,
-      unpinned: result.unpinned.length > 0 ? result.unpinned : undefined,
+      pins: result.pins === undefined || result.pins.length === 0 ? undefined : listed(result.pins),
+      unpinned: result.unpinned.length > 0 ? listed(result.unpinned) : undefined,
+      unpinnedCount: result.unpinned.length > LOG_LIST_MAX ? result.unpinned.length : undefined,
       durationMs: Math.round(seconds * 1000 * 100) / 100,
     };
     if (result.outcome === 'error' || result.outcome === 'denied') {
@@ -79,6 +81,13 @@ export class AdmissionReviewHandler implements AdmissionHandler {
       this.#logger.info(line, 'admission');
     }
   }
+}
+
+/** Entries of a list a log line names one by one; an object may have thousands of images. */
+const LOG_LIST_MAX = 100;
+
+function listed<T>(entries: readonly T[]): readonly T[] {
+  return entries.length > LOG_LIST_MAX ? entries.slice(0, LOG_LIST_MAX) : entries;
 }
 
 /** The object's name for logs: its name, or `generateName*` before the API server picks one. */

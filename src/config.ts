@@ -67,7 +67,10 @@ export interface Config {
   readonly cacheMaxEntries: number;
   readonly staleIfErrorMs: number;
   readonly notFoundTtlMs: number;
+  readonly errorTtlMs: number;
   readonly resolveTimeoutMs: number;
+  readonly maxImages: number;
+  readonly registryConnections: number;
   readonly failurePolicy: FailurePolicy;
   readonly updatePolicy: UpdatePolicy;
   readonly podsOnly: boolean;
@@ -242,6 +245,14 @@ const OPTION_LIST = [
     commands: SERVE,
   },
   {
+    key: 'errorTtlMs',
+    flag: 'error-ttl',
+    group: 'cache',
+    help: 'how long another registry failure (unavailable, unauthorized, …) is remembered per image and credential (0: not at all)',
+    value: withDefault(DURATION, '5s'),
+    commands: SERVE,
+  },
+  {
     key: 'resolveTimeoutMs',
     flag: 'resolve-timeout',
     group: 'registries',
@@ -270,6 +281,22 @@ const OPTION_LIST = [
     help: 'deadline of each registry lookup (one page of tags, one tag)',
     value: withDefault(boundedDuration(MIN_RESOLVE_TIMEOUT_MS), '10s'),
     commands: TAGS,
+  },
+  {
+    key: 'maxImages',
+    flag: 'max-images',
+    group: 'policy',
+    help: 'most distinct images resolved for one object; the rest are left unpinned (too-many-images) under --failure-policy',
+    value: withDefault(COUNT, '100'),
+    commands: SERVE,
+  },
+  {
+    key: 'registryConnections',
+    flag: 'registry-connections',
+    group: 'registries',
+    help: 'most connections open at once to one registry (or token server); further requests wait for one',
+    value: withDefault(COUNT, '16'),
+    commands: BOTH,
   },
   {
     key: 'failurePolicy',

@@ -20,6 +20,16 @@ export interface Environment {
   readonly tempDir: string;
   /** Aborted on SIGTERM or SIGINT. */
   readonly shutdown: AbortSignal;
+  /**
+   * Where the process's warnings (a listener leak, a deprecation) go instead of stderr, which
+   * would mix text into a JSON log. Without a listener they are dropped.
+   */
+  readonly onProcessWarning?: (listener: (warning: Error) => void) => void;
+  /**
+   * Told of an error nothing caught, just before the process ends with it; the process's own
+   * report (a stack trace on stderr) is then left out.
+   */
+  readonly onUncaughtError?: (listener: (error: unknown) => void) => void;
 }
 
 /** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, as the docker CLI looks. */

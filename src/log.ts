@@ -8,6 +8,11 @@ import type { LogLevel } from './config.js';
 
 export type { Logger } from 'pino';
 
+/** What a component needs to log its decisions at debug level (a pino Logger is one). */
+export interface DebugLog {
+  debug(fields: object, message: string): void;
+}
+
 const SECRET_FIELDS = [
   'password',
   'auth',

@@ -7,6 +7,21 @@ import { existsSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { runCli } from './cli.js';
 
+// Node writes warnings to stderr as text; the command decides where they go instead.
+process.removeAllListeners('warning');
+const uncaughtListeners: ((error: unknown) => void)[] = [];
+const onUncaught = (error: unknown): void => {
+  if (uncaughtListeners.length === 0) {
+    process.stderr.write(
+      `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+  }
+  for (const listener of uncaughtListeners) listener(error);
+  process.exit(1);
+};
+process.on('uncaughtException', onUncaught);
+process.on('unhandledRejection', onUncaught);
+
 const shutdown = new AbortController();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
@@ -23,6 +38,12 @@ const exitCode = await runCli(process.argv.slice(2), {
   fileExists: existsSync,
   tempDir: tmpdir(),
   shutdown: shutdown.signal,
+  onProcessWarning: (listener) => {
+    process.on('warning', listener);
+  },
+  onUncaughtError: (listener) => {
+    uncaughtListeners.push(listener);
+  },
 });
 process.exitCode = exitCode;
 // A failed command must end the process even if something it started still holds it open.

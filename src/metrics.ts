@@ -115,7 +115,7 @@ export class Metrics {
     });
     this.#cacheLookups = new Counter({
       name: `${METRIC_PREFIX}cache_lookups_total`,
-      help: 'Digest cache lookups, by result (hit, miss, stale, error)',
+      help: 'Digest cache lookups, by result (hit, miss, stale, negative, error)',
       labelNames: ['result'],
       registers,
     });

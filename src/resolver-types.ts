@@ -5,14 +5,17 @@
 import type { RegistryCredential } from './credentials/credential.js';
 import type { ImageReference } from './reference.js';
 
-/** How a lookup was answered; reused as a metric label. */
-export const LookupResults = ['hit', 'miss', 'stale', 'error'] as const;
+/**
+ * How a lookup was answered; reused as a metric label. `negative`: by a failure remembered from
+ * an earlier registry call (a missing tag, or a registry that failed within the error TTL).
+ */
+export const LookupResults = ['hit', 'miss', 'stale', 'negative', 'error'] as const;
 export type LookupResult = (typeof LookupResults)[number];
 
 export interface Resolution {
   /** `sha256:…` of the manifest or index the tag points to. */
   readonly digest: string;
-  readonly result: Exclude<LookupResult, 'error'>;
+  readonly result: Exclude<LookupResult, 'error' | 'negative'>;
 }
 
 export interface DigestResolver {

@@ -2,9 +2,10 @@
  * The digest cache in front of the registry client, on lru-cache's `fetchMethod`: entries live
  * `ttlMs`; concurrent lookups of one key share one registry call; when the registry fails
  * temporarily, an entry that expired less than `staleIfErrorMs` ago is served as 'stale'; a
- * missing tag is remembered for `notFoundTtlMs` to absorb storms; other failures are not cached.
- * The key holds the credential's identity, so a digest learned with a credential is never served
- * to a lookup without it.
+ * missing tag is remembered for `notFoundTtlMs`, and any other registry failure for `errorTtlMs`
+ * (a registry that is down or refuses the credential is asked once per key in that time, however
+ * many admissions need it). The key holds the credential's identity, so a digest learned with a
+ * credential is never served to a lookup without it, nor one credential's failure to another.
  */
 import { LRUCache } from 'lru-cache';
 import { credentialIdentity, type RegistryCredential } from './credentials/credential.js';
@@ -20,7 +21,8 @@ import {
 } from './registry/errors.js';
 import { formatPlatform, type Platform } from './registry/platform.js';
 import type { DigestResolver, LookupResult, Resolution } from './resolver-types.js';
-import { abortable } from './abort.js';
+import { abortable, BatchedTimeouts } from './abort.js';
+import type { DebugLog } from './log.js';
 
 export interface ResolverObserver {
   lookup(result: LookupResult): void;
@@ -47,12 +49,16 @@ export interface CachingResolverOptions {
   readonly maxEntries?: number;
   readonly staleIfErrorMs?: number;
   readonly notFoundTtlMs?: number;
+  /** How long a registry failure other than a missing tag is remembered; 0: not at all. */
+  readonly errorTtlMs?: number;
   /**
    * How long one shared registry call may take, whoever waits for it. Each caller still stops at
    * its own signal; the call goes on for the others (and fills the cache) until this runs out.
    */
   readonly fetchTimeoutMs?: number;
   readonly observer?: ResolverObserver;
+  /** Each cache decision at debug level: the image, the result, whether credentialed. */
+  readonly log?: DebugLog;
   /** Monotonic-enough clock in ms, for expiry. */
   readonly now?: () => number;
 }
@@ -67,6 +73,7 @@ export const RESOLVER_DEFAULTS = {
   maxEntries: 10_000,
   staleIfErrorMs: 60 * 60_000,
   notFoundTtlMs: 10_000,
+  errorTtlMs: 5_000,
   fetchTimeoutMs: 10_000,
 } as const;
 
@@ -95,6 +102,18 @@ interface FetchContext {
   readonly signal: AbortSignal;
 }
 
+/** A lookup that ended without a digest: `negative` when a remembered failure answered it. */
+interface LookupFailure {
+  readonly result: 'error' | 'negative';
+  readonly error: unknown;
+}
+
+type LookupOutcome = Resolution | LookupFailure;
+
+function isFailure(outcome: LookupOutcome): outcome is LookupFailure {
+  return outcome.result === 'error' || outcome.result === 'negative';
+}
+
 const silentObserver: ResolverObserver = { lookup: () => undefined, eviction: () => undefined };
 
 function referenceLabel(reference: ImageReference, platform: Platform | undefined): string {
@@ -108,6 +127,10 @@ function isExpired(entry: CachedAnswer, now: number): boolean {
   return now - entry.fetchedAt > entry.ttlMs;
 }
 
+function failureReason(error: unknown): string {
+  return error instanceof RegistryError ? error.reason : 'error';
+}
+
 function isAuthorizationFailure(error: unknown): boolean {
   return error instanceof RegistryUnauthorizedError || error instanceof RegistryDeniedError;
 }
@@ -115,12 +138,15 @@ function isAuthorizationFailure(error: unknown): boolean {
 export class CachingResolver implements DigestResolver {
   readonly #client: DigestClient;
   readonly #cache: LRUCache<string, CachedAnswer, FetchContext>;
+  /** Registry failures other than a missing tag, by cache key; absent when not remembered. */
+  readonly #failures: LRUCache<string, RegistryError> | undefined;
   readonly #ttlMs: number;
   readonly #staleIfErrorMs: number;
   readonly #notFoundTtlMs: number;
   readonly #fetchTimeoutMs: number;
-  #deadline: { readonly signal: AbortSignal; readonly createdAt: number } | undefined;
+  readonly #fetchDeadlines: BatchedTimeouts;
   readonly #observer: ResolverObserver;
+  readonly #log: DebugLog | undefined;
   readonly #now: () => number;
 
   constructor(options: CachingResolverOptions) {
@@ -129,14 +155,31 @@ export class CachingResolver implements DigestResolver {
     this.#staleIfErrorMs = options.staleIfErrorMs ?? RESOLVER_DEFAULTS.staleIfErrorMs;
     this.#notFoundTtlMs = options.notFoundTtlMs ?? RESOLVER_DEFAULTS.notFoundTtlMs;
     this.#fetchTimeoutMs = options.fetchTimeoutMs ?? RESOLVER_DEFAULTS.fetchTimeoutMs;
+    this.#fetchDeadlines = new BatchedTimeouts({
+      timeoutMs: this.#fetchTimeoutMs,
+      batchMs: DEADLINE_SHARING_MS,
+    });
     // lru-cache reads a TTL of 0 as "never expires": refuse it rather than cache for ever.
     if (!(this.#ttlMs > 0) || !(this.#notFoundTtlMs > 0)) {
       throw new RangeError('ttlMs and notFoundTtlMs must be more than 0');
     }
     this.#observer = options.observer ?? silentObserver;
+    this.#log = options.log;
     this.#now = options.now ?? Date.now;
+    const maxEntries = options.maxEntries ?? RESOLVER_DEFAULTS.maxEntries;
+    const errorTtlMs = options.errorTtlMs ?? RESOLVER_DEFAULTS.errorTtlMs;
+    // A TTL of 0 means "not remembered" here; lru-cache would read it as "for ever".
+    this.#failures =
+      errorTtlMs > 0
+        ? new LRUCache<string, RegistryError>({
+            max: maxEntries,
+            ttl: errorTtlMs,
+            ttlResolution: 0,
+            perf: { now: this.#now },
+          })
+        : undefined;
     this.#cache = new LRUCache<string, CachedAnswer, FetchContext>({
-      max: options.maxEntries ?? RESOLVER_DEFAULTS.maxEntries,
+      max: maxEntries,
       ttl: this.#ttlMs,
       ttlResolution: 0,
       perf: { now: this.#now },
@@ -145,30 +188,43 @@ export class CachingResolver implements DigestResolver {
       dispose: (_value, _key, reason) => {
         if (reason === 'evict') this.#observer.eviction();
       },
-      fetchMethod: (_key, stale, { options: fetchOptions, context }) =>
-        this.#fetch(context, stale, fetchOptions),
+      fetchMethod: (key, stale, { options: fetchOptions, context }) =>
+        this.#fetch(key, context, stale, fetchOptions),
     });
   }
 
+  /**
+   * Credentials are tried in order (anonymous when there are none) while the registry refuses
+   * them; the first answer that is not about authorization ends the attempt.
+   */
   async resolve(
     reference: ImageReference,
     credentials: readonly RegistryCredential[],
     signal: AbortSignal,
     options: ResolveOptions = {},
   ): Promise<Resolution> {
-    try {
-      const resolution = await this.#resolveWithCredentials(
-        reference,
-        credentials,
-        signal,
-        options,
+    const label = referenceLabel(reference, options.platform);
+    const candidates = credentials.length === 0 ? [undefined] : credentials;
+    let outcome: LookupOutcome | undefined;
+    for (const credential of candidates) {
+      const context = { reference, credential, platform: options.platform, label, signal };
+      outcome = await this.#lookup(context);
+      this.#log?.debug(
+        {
+          image: label,
+          result: outcome.result,
+          credentialed: credential !== undefined,
+          ...(isFailure(outcome) ? { reason: failureReason(outcome.error) } : {}),
+        },
+        'digest cache',
       );
-      this.#observer.lookup(resolution.result);
-      return resolution;
-    } catch (error) {
-      this.#observer.lookup('error');
-      throw error;
+      if (!isFailure(outcome) || !isAuthorizationFailure(outcome.error)) break;
     }
+    // There is always a candidate, so always an outcome.
+    const final = outcome ?? { result: 'error', error: new Error('no lookup was made') };
+    this.#observer.lookup(final.result);
+    if (isFailure(final)) throw final.error;
+    return final;
   }
 
   /** The cached digests, for an operator endpoint. Cached not-found answers are left out. */
@@ -195,45 +251,23 @@ export class CachingResolver implements DigestResolver {
     return this.#cache.size;
   }
 
-  async #resolveWithCredentials(
-    reference: ImageReference,
-    credentials: readonly RegistryCredential[],
-    signal: AbortSignal,
-    options: ResolveOptions,
-  ): Promise<Resolution> {
-    const candidates = credentials.length === 0 ? [undefined] : credentials;
-    let lastError: unknown;
-    for (const credential of candidates) {
-      try {
-        return await this.#lookup({
-          reference,
-          credential,
-          platform: options.platform,
-          label: referenceLabel(reference, options.platform),
-          signal,
-        });
-      } catch (error) {
-        if (!isAuthorizationFailure(error)) throw error;
-        lastError = error;
-      }
-    }
-    throw lastError;
-  }
-
-  async #lookup(context: FetchContext): Promise<Resolution> {
+  async #lookup(context: FetchContext): Promise<LookupOutcome> {
     // join() builds one flat string; a template literal builds a tree of string pieces, which as
     // a cache key costs about 200 bytes more per entry.
     const key = [context.label, credentialIdentity(context.credential)].join(KEY_SEPARATOR);
+    const remembered = this.#failures?.get(key);
+    if (remembered !== undefined) return this.#staleOr(key, remembered, 'negative');
     const status: LRUCache.Status<string, CachedAnswer, FetchContext> = {};
     // A reference names its registry and repository, which is all an error needs to say where.
     const errorContext = context.reference;
     // Made only when needed: an Error captures a stack trace, which a warm lookup cannot afford.
     let timeout: RegistryTimeoutError | undefined;
     const timedOut = (): RegistryTimeoutError => {
-      timeout = new RegistryTimeoutError(
-        'deadline exceeded waiting for the registry',
-        errorContext,
-      );
+      timeout = new RegistryTimeoutError('deadline exceeded waiting for the registry', {
+        registry: errorContext.registry,
+        repository: errorContext.repository,
+        detail: `no answer from ${errorContext.registry} in time`,
+      });
       return timeout;
     };
     let entry: CachedAnswer | undefined;
@@ -245,28 +279,38 @@ export class CachingResolver implements DigestResolver {
       );
     } catch (error: unknown) {
       // A registry too slow to answer is failing too: stale-if-error covers it.
-      const stale = error === timeout ? this.#cache.peek(key, { allowStale: true }) : undefined;
-      if (stale?.kind === 'digest' && this.#servableWhenFailing(stale, error)) {
-        return { digest: stale.digest, result: 'stale' };
-      }
-      throw error;
+      return error === timeout ? this.#staleOr(key, error, 'error') : { result: 'error', error };
     }
     if (entry === undefined) {
-      throw new RegistryUnavailableError('the registry call was abandoned', errorContext);
+      const error = new RegistryUnavailableError('the registry call was abandoned', errorContext);
+      return { result: 'error', error };
     }
-    if (entry.kind === 'not-found') throw entry.error;
+    if (entry.kind === 'not-found') {
+      return { result: status.fetch === 'hit' ? 'negative' : 'error', error: entry.error };
+    }
     if (isExpired(entry, this.#now())) return { digest: entry.digest, result: 'stale' };
     return { digest: entry.digest, result: status.fetch === 'hit' ? 'hit' : 'miss' };
   }
 
+  /** The entry that expired under `key`, if it may stand in for a digest now; else the failure. */
+  #staleOr(key: string, error: unknown, result: LookupFailure['result']): LookupOutcome {
+    const stale = this.#cache.peek(key, { allowStale: true });
+    if (stale?.kind === 'digest' && this.#servableWhenFailing(stale, error)) {
+      return { digest: stale.digest, result: 'stale' };
+    }
+    return { result, error };
+  }
+
   /** lru-cache's fetchMethod: one registry call for a key, with the stale-if-error decision. */
   async #fetch(
+    key: string,
     context: FetchContext,
     stale: CachedAnswer | undefined,
     fetchOptions: LRUCache.FetcherFetchOptions<string, CachedAnswer, FetchContext>,
   ): Promise<CachedAnswer> {
     const { reference, credential, platform } = context;
-    const signal = this.#fetchDeadline();
+    const deadline = this.#fetchDeadlines.start();
+    const { signal } = deadline;
     const credentialed = credential !== undefined;
     try {
       const { digest } = await this.#client.resolveDigest(reference, {
@@ -296,25 +340,13 @@ export class CachingResolver implements DigestResolver {
           ttlMs: this.#notFoundTtlMs,
         };
       }
+      if (error instanceof RegistryError) this.#failures?.set(key, error);
       // lru-cache then hands the stale entry to every waiter instead of the error.
       fetchOptions.allowStaleOnFetchRejection = this.#servableWhenFailing(stale, error);
       throw error;
+    } finally {
+      deadline.done();
     }
-  }
-
-  /**
-   * The deadline of a shared registry call. Calls that start within the same few milliseconds
-   * share one timer: a timer per call would cost more memory than the digest it fetches.
-   */
-  #fetchDeadline(): AbortSignal {
-    const now = Date.now();
-    const current = this.#deadline;
-    if (current !== undefined && now - current.createdAt < DEADLINE_SHARING_MS) {
-      return current.signal;
-    }
-    const signal = AbortSignal.timeout(this.#fetchTimeoutMs);
-    this.#deadline = { signal, createdAt: now };
-    return signal;
   }
 
   #servableWhenFailing(stale: CachedAnswer | undefined, error: unknown): boolean {

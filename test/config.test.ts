@@ -12,6 +12,7 @@ describe('config', () => {
       cacheTtlMs: 300_000,
       cacheMaxEntries: 10_000,
       staleIfErrorMs: 3_600_000,
+      errorTtlMs: 5000,
       resolveTimeoutMs: 3000,
       failurePolicy: 'ignore',
       updatePolicy: 'sticky',
@@ -87,6 +88,11 @@ describe('config', () => {
     [['--no-such-flag'], /unknown flag: --no-such-flag/],
   ])('rejects %p', (argv, reason) => {
     expect(() => loadConfig('serve', argv, {})).toThrow(reason);
+  });
+
+  it('reads an --error-ttl of 0 as "not remembered"', () => {
+    expect(loadConfig('serve', ['--error-ttl', '0'], {}).config.errorTtlMs).toBe(0);
+    expect(loadConfig('serve', ['--error-ttl', '2s'], {}).config.errorTtlMs).toBe(2000);
   });
 
   it('keeps resolve-only flags out of serve and parses the platform for resolve', () => {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { credentialIdentity, type RegistryCredential } from '../src/credentials/credential.js';
 import { parseImageReference, type ImageReference } from '../src/reference.js';
 import type { DigestClient, ManifestDigest, ResolveDigestOptions } from '../src/registry/client.js';
@@ -9,7 +10,11 @@ import {
   RegistryUnauthorizedError,
   RegistryUnavailableError,
 } from '../src/registry/errors.js';
-import { CachingResolver, type CachingResolverOptions } from '../src/resolver.js';
+import {
+  CachingResolver,
+  RESOLVER_DEFAULTS,
+  type CachingResolverOptions,
+} from '../src/resolver.js';
 import type { LookupResult } from '../src/resolver-types.js';
 
 const digest1 = `sha256:${'1'.repeat(64)}`;
@@ -229,6 +234,33 @@ describe('resolver', () => {
     });
   });
 
+  it('holds one listener on the caller’s signal and gives each registry call a signal of its own', async () => {
+    const { client, resolver } = setup();
+    const seen = new Set<AbortSignal>();
+    const releases: (() => void)[] = [];
+    client.answer = (_reference, options) => {
+      seen.add(options.signal);
+      return new Promise((resolve) => {
+        releases.push(() => {
+          resolve({ digest: digest1, mediaType: '' });
+        });
+      });
+    };
+    const caller = new AbortController();
+    const references = Array.from({ length: 50 }, (_, i) =>
+      parseImageReference(`registry.example/app:${i}`),
+    );
+
+    const lookups = references.map((reference) => resolver.resolve(reference, [], caller.signal));
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1);
+    expect(seen.size).toBe(50);
+    for (const release of releases) release();
+    await Promise.all(lookups);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+  });
+
   describe('failures', () => {
     it('serves stale when a refresh outlasts the caller’s deadline, inside the window', async () => {
       const { client, resolver, advance } = setup({ ttlMs: 60_000, staleIfErrorMs: 600_000 });
@@ -259,7 +291,8 @@ describe('resolver', () => {
         digest: digest1,
         result: 'stale',
       });
-      expect(client.calls).toHaveLength(3);
+      // The second lookup is answered by the failure remembered from the first.
+      expect(client.calls).toHaveLength(2);
       expect(lookups).toEqual(['miss', 'stale', 'stale']);
     });
 
@@ -302,6 +335,7 @@ describe('resolver', () => {
       client.failWith(new RegistryUnavailableError('down', where));
       await resolver.resolve(nginx, [], signal());
       client.answerWith(digest2);
+      advance(RESOLVER_DEFAULTS.errorTtlMs + 1);
       await expect(resolver.resolve(nginx, [], signal())).resolves.toEqual({
         digest: digest2,
         result: 'miss',
@@ -337,17 +371,69 @@ describe('resolver', () => {
         digest: digest1,
         result: 'miss',
       });
-      expect(lookups).toEqual(['error', 'error', 'miss']);
+      expect(lookups).toEqual(['error', 'negative', 'miss']);
     });
 
-    it('does not cache other failures', async () => {
-      const { client, resolver } = setup();
+    it.each([
+      ['unavailable', new RegistryUnavailableError('down', where)],
+      ['unauthorized', new RegistryUnauthorizedError('refused', where)],
+      ['denied', new RegistryDeniedError('no', where)],
+      ['timeout', new RegistryTimeoutError('slow', where)],
+    ])('remembers an %s registry for errorTtlMs, then asks again', async (_name, failure) => {
+      const { client, resolver, lookups, advance } = setup({ errorTtlMs: 2000 });
+      client.failWith(failure);
+      await expect(resolver.resolve(nginx, [], signal())).rejects.toBe(failure);
+      client.answerWith(digest1);
+      advance(2000);
+
+      await expect(resolver.resolve(nginx, [], signal())).rejects.toBe(failure);
+      expect(client.calls).toHaveLength(1);
+      advance(1);
+      await expect(resolver.resolve(nginx, [], signal())).resolves.toMatchObject({
+        result: 'miss',
+      });
+      expect(lookups).toEqual(['error', 'negative', 'miss']);
+    });
+
+    it('defaults the error TTL to five seconds', async () => {
+      const { client, resolver, advance } = setup();
+      client.failWith(new RegistryUnavailableError('down', where));
+      await resolver.resolve(nginx, [], signal()).catch(() => undefined);
+      advance(5000);
+      await resolver.resolve(nginx, [], signal()).catch(() => undefined);
+      expect(client.calls).toHaveLength(1);
+      advance(1);
+      await resolver.resolve(nginx, [], signal()).catch(() => undefined);
+      expect(client.calls).toHaveLength(2);
+    });
+
+    it('remembers nothing with an error TTL of 0', async () => {
+      const { client, resolver, lookups } = setup({ errorTtlMs: 0 });
       client.failWith(new RegistryUnavailableError('down', where));
       await expect(resolver.resolve(nginx, [], signal())).rejects.toThrow(RegistryUnavailableError);
       client.answerWith(digest1);
       await expect(resolver.resolve(nginx, [], signal())).resolves.toMatchObject({
         result: 'miss',
       });
+      expect(lookups).toEqual(['error', 'miss']);
+    });
+
+    it('keeps one credential’s remembered failure from another', async () => {
+      const { client, resolver } = setup();
+      client.answer = (_reference, options) =>
+        options.credential === alice
+          ? Promise.reject(new RegistryUnavailableError('down for alice', where))
+          : Promise.resolve({ digest: digest1, mediaType: '' });
+      await expect(resolver.resolve(nginx, [alice], signal())).rejects.toThrow('down for alice');
+
+      await expect(resolver.resolve(nginx, [bob], signal())).resolves.toMatchObject({
+        digest: digest1,
+      });
+      await expect(resolver.resolve(nginx, [], signal())).resolves.toMatchObject({
+        digest: digest1,
+      });
+      await expect(resolver.resolve(nginx, [alice], signal())).rejects.toThrow('down for alice');
+      expect(client.calls.map((call) => call.credential)).toEqual(['alice', 'bob', undefined]);
     });
   });
 

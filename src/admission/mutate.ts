@@ -25,7 +25,12 @@ import {
 import { buildPatch, type ImageReplacement, type PatchOperation } from './patch.js';
 import { credentialSubject, podCredentials } from './pod-credentials.js';
 import { containerImages, imageSites, type ImageSite, type PodSpecLocation } from './pod-specs.js';
-import { admissionScope, type MutationPolicy, type NamespacePolicy } from './policy.js';
+import {
+  admissionScope,
+  DEFAULT_MAX_IMAGES,
+  type MutationPolicy,
+  type NamespacePolicy,
+} from './policy.js';
 import { resolveAll, type ResolutionOutcome } from './resolution.js';
 import type { AdmissionRequest, AdmissionReview } from './review.js';
 import { boundWarning, imageWarning } from './warnings.js';
@@ -101,6 +106,7 @@ interface Pin extends ImageReplacement {
   readonly containerName: string;
   /** The image as it was before pinning. */
   readonly original: string;
+  readonly digest: string;
 }
 
 async function pinPlanned(
@@ -116,22 +122,23 @@ async function pinPlanned(
   const unpinned = new Map<string, UnpinnedImage>();
   for (const { site, plan } of planned) {
     const result = pinnedImage(plan, outcomes, policy.dropTag);
-    if (typeof result === 'string') {
+    if (result !== undefined && 'digest' in result) {
       pins.push({
         path: site.path,
-        image: result,
+        image: result.image,
+        digest: result.digest,
         containerName: site.containerName,
         original: site.image,
       });
     } else if (result !== undefined) {
-      unpinned.set(site.image, { image: site.image, reason: result.reason });
+      unpinned.set(site.image, { image: site.image, ...result });
     }
   }
   return pinningResult({
     uid: work.request.uid,
     failurePolicy: policy.failurePolicy,
     patch: patchFor(pins, work),
-    pinned: pins.length,
+    pins: pins.map(({ original, digest }) => ({ image: original, digest })),
     unpinned: [...unpinned.values()],
     credentialProblems,
     warnings: [
@@ -171,6 +178,7 @@ async function resolvePlanned(
     imageCredentials: deps.imageCredentials,
     references,
     signal,
+    limit: deps.policy.maxImages ?? DEFAULT_MAX_IMAGES,
   });
   const nodeProblems = [...outcomes.values()].flatMap(
     (outcome) => (outcome.digest === undefined ? outcome.credentialProblems : undefined) ?? [],
@@ -187,15 +195,22 @@ function pinnedImage(
   plan: ImagePlan,
   outcomes: ReadonlyMap<string, ResolutionOutcome>,
   dropTag: boolean,
-): string | { reason: string } | undefined {
+): { image: string; digest: string } | Omit<UnpinnedImage, 'image'> | undefined {
   switch (plan.action) {
     case 'pin':
-      return pinnedReference(plan.reference, plan.digest, { dropTag });
+      return {
+        image: pinnedReference(plan.reference, plan.digest, { dropTag }),
+        digest: plan.digest,
+      };
     case 'resolve': {
       const outcome = outcomes.get(plan.reference.taggedName) ?? { reason: 'error' };
-      return outcome.digest === undefined
+      if (outcome.digest !== undefined) {
+        const { digest } = outcome;
+        return { image: pinnedReference(plan.reference, digest, { dropTag }), digest };
+      }
+      return outcome.detail === undefined
         ? { reason: outcome.reason }
-        : pinnedReference(plan.reference, outcome.digest, { dropTag });
+        : { reason: outcome.reason, detail: outcome.detail };
     }
     default:
       return undefined;

@@ -9,7 +9,13 @@ import type { PatchOperation } from './patch.js';
 import type { MutationPolicy, SkipReason } from './policy.js';
 import { allowUnchanged, allowWithPatch, deny } from './response.js';
 import type { AdmissionResponseReview } from './review.js';
-import { boundWarning, imageWarning, truncateEnd } from './warnings.js';
+import {
+  boundWarning,
+  boundWarnings,
+  imageWarning,
+  MAX_WARNINGS,
+  truncateEnd,
+} from './warnings.js';
 
 /**
  * - `patched`: the response carries a patch (some image pinned, perhaps not all).
@@ -26,6 +32,19 @@ export interface UnpinnedImage {
   readonly image: string;
   /** Short: a registry error's `reason` (`not-found`, `unauthorized`, …), `timeout` or `error`. */
   readonly reason: string;
+  /** The cause in a few words safe to show, when known: `ENOTFOUND registry.example`. */
+  readonly detail?: string;
+}
+
+export interface PinnedImage {
+  /** As the object had it. */
+  readonly image: string;
+  readonly digest: string;
+}
+
+/** `unavailable: ENOTFOUND registry.example`, or the reason alone. */
+export function failureText(image: Omit<UnpinnedImage, 'image'>): string {
+  return image.detail === undefined ? image.reason : `${image.reason}: ${image.detail}`;
 }
 
 export interface MutationResult {
@@ -33,6 +52,8 @@ export interface MutationResult {
   readonly outcome: Outcome;
   /** Images rewritten to a digest. */
   readonly pinned: number;
+  /** Which images were pinned to which digest; for the log line. */
+  readonly pins?: readonly PinnedImage[];
   /** Images that should have been pinned and were not. */
   readonly unpinned: readonly UnpinnedImage[];
   readonly skipReason?: SkipReason;
@@ -40,6 +61,8 @@ export interface MutationResult {
 
 /** Denial messages have no length rule like warnings, but are printed whole by kubectl. */
 const DENIAL_MESSAGE_MAX_LENGTH = 1000;
+/** The rest are counted: the message is printed whole by kubectl. */
+const DENIAL_MAX_IMAGES = 10;
 
 /**
  * Pods inherit their template's annotations, not their owner's: an opt-out on a workload alone
@@ -82,7 +105,7 @@ export interface PinningReport {
   readonly uid: string;
   readonly failurePolicy: MutationPolicy['failurePolicy'];
   readonly patch: readonly PatchOperation[];
-  readonly pinned: number;
+  readonly pins: readonly PinnedImage[];
   readonly unpinned: readonly UnpinnedImage[];
   /** Problems finding pull credentials; told only when some image failed to resolve. */
   readonly credentialProblems: readonly string[];
@@ -91,7 +114,7 @@ export interface PinningReport {
 }
 
 export function pinningResult(report: PinningReport): MutationResult {
-  const { uid, pinned, unpinned } = report;
+  const { uid, pins, unpinned } = report;
   if (unpinned.length > 0 && report.failurePolicy === 'fail') {
     return {
       response: deny(uid, denialMessage(report), report.warnings),
@@ -100,23 +123,30 @@ export function pinningResult(report: PinningReport): MutationResult {
       unpinned,
     };
   }
-  const warnings = [
-    ...report.warnings,
-    ...unpinned.map((failure) => failureWarning(failure, report)),
+  // Only those that can be shown are composed: an object may have thousands of images.
+  const composed = [
+    ...report.warnings.slice(0, MAX_WARNINGS),
+    ...unpinned.slice(0, MAX_WARNINGS).map((failure) => failureWarning(failure, report)),
   ];
+  const warnings = boundWarnings(composed, report.warnings.length + unpinned.length);
   const outcome: Outcome =
     report.patch.length > 0 ? 'patched' : unpinned.length > 0 ? 'error' : 'unchanged';
-  return { response: allowWithPatch(uid, report.patch, warnings), outcome, pinned, unpinned };
+  const response = allowWithPatch(uid, report.patch, warnings);
+  return { response, outcome, pinned: pins.length, pins, unpinned };
 }
 
 function failureWarning(failure: UnpinnedImage, report: PinningReport): string {
-  const detail = [`not pinned: ${failure.reason}`, ...report.credentialProblems].join('; ');
+  const detail = [`not pinned: ${failureText(failure)}`, ...report.credentialProblems].join('; ');
   return imageWarning(failure.image, detail);
 }
 
 function denialMessage(report: PinningReport): string {
-  const images = report.unpinned.map(({ image, reason }) => `"${image}" (${reason})`).join(', ');
   const count = report.unpinned.length;
+  const images = report.unpinned
+    .slice(0, DENIAL_MAX_IMAGES)
+    .map((failure) => `"${failure.image}" (${failureText(failure)})`)
+    .concat(count > DENIAL_MAX_IMAGES ? [`and ${count - DENIAL_MAX_IMAGES} more`] : [])
+    .join(', ');
   const problems =
     report.credentialProblems.length === 0
       ? ''

@@ -40,7 +40,14 @@ export interface MutationPolicy {
   readonly resolveTimeoutMs: number;
   /** `--skip-image`: images left as they are, never resolved. */
   readonly skipImages: readonly ImagePattern[];
+  /**
+   * Most distinct images resolved for one object (default DEFAULT_MAX_IMAGES): any tenant may
+   * send a Pod with ten thousand, and each costs registry calls and memory under one deadline.
+   */
+  readonly maxImages?: number;
 }
+
+export const DEFAULT_MAX_IMAGES = 100;
 
 /** Why a request was not looked at; bounded, so usable as a metric label. */
 export const SkipReasons = [

@@ -1,6 +1,7 @@
 /**
  * Resolving the distinct references of one request, all at once, under the request's deadline.
  * Each reference ends with a digest or a short reason; one failure never hides another's digest.
+ * Past `limit` distinct references, the rest are answered at once without asking anyone.
  */
 import {
   credentialIdentity,
@@ -13,9 +14,17 @@ import { RegistryError } from '../registry/errors.js';
 import type { DigestResolver } from '../resolver-types.js';
 import { beforeAbort, timedOut } from './deadline.js';
 
+/** Why an image was not resolved: bounded `reason`, and the cause in a few words if known. */
+export interface ResolutionFailure {
+  /** Short and bounded: a metric label (`unavailable`, `timeout`, …). */
+  readonly reason: string;
+  /** The cause in a few words safe to show, when known (`ENOTFOUND registry.example`). */
+  readonly detail?: string;
+}
+
 export type ResolutionOutcome = (
-  | { readonly digest: string; readonly reason?: never }
-  | { readonly digest?: never; readonly reason: string }
+  | { readonly digest: string; readonly reason?: never; readonly detail?: never }
+  | (ResolutionFailure & { readonly digest?: never })
 ) & {
   /** Why a source of node-level credentials gave none for this image (a failing plugin). */
   readonly credentialProblems?: readonly string[];
@@ -31,19 +40,31 @@ interface ResolutionInput {
 }
 
 export async function resolveAll(
-  input: ResolutionInput & { readonly references: readonly ImageReference[] },
+  input: ResolutionInput & {
+    readonly references: readonly ImageReference[];
+    /** Most distinct references resolved; the first ones, in order, are. */
+    readonly limit: number;
+  },
 ): Promise<ReadonlyMap<string, ResolutionOutcome>> {
-  const distinct = new Map<string, ImageReference>();
+  const toResolve = new Map<string, ImageReference>();
+  const outcomes = new Map<string, ResolutionOutcome>();
+  const overLimit: ResolutionOutcome = {
+    reason: 'too-many-images',
+    detail: `over ${input.limit} distinct images in one object (--max-images)`,
+  };
   for (const reference of input.references) {
     const key = reference.taggedName;
-    if (!distinct.has(key)) distinct.set(key, reference);
+    if (toResolve.has(key) || outcomes.has(key)) continue;
+    if (toResolve.size < input.limit) toResolve.set(key, reference);
+    else outcomes.set(key, overLimit);
   }
-  const outcomes = await Promise.all(
-    [...distinct].map(
+  const resolved = await Promise.all(
+    [...toResolve].map(
       async ([key, reference]) => [key, await resolveOne(reference, input)] as const,
     ),
   );
-  return new Map(outcomes);
+  for (const [key, outcome] of resolved) outcomes.set(key, outcome);
+  return outcomes;
 }
 
 async function resolveOne(
@@ -64,7 +85,7 @@ async function resolveOne(
     // Written into the pod spec as is, so a malformed answer must not get through.
     return isDigest(digest) ? { digest } : { reason: 'bad-digest', credentialProblems };
   } catch (error: unknown) {
-    return { reason: failureReason(error, input.signal), credentialProblems };
+    return { ...failure(error, input.signal), credentialProblems };
   }
 }
 
@@ -80,9 +101,13 @@ function distinct(credentials: readonly RegistryCredential[]): RegistryCredentia
   });
 }
 
-function failureReason(error: unknown, signal: AbortSignal): string {
-  if (error instanceof RegistryError) return error.reason;
-  if (timedOut(signal)) return 'timeout';
-  if (signal.aborted) return 'aborted';
-  return 'error';
+function failure(error: unknown, signal: AbortSignal): ResolutionFailure {
+  if (error instanceof RegistryError) {
+    return error.detail === undefined
+      ? { reason: error.reason }
+      : { reason: error.reason, detail: error.detail };
+  }
+  if (timedOut(signal)) return { reason: 'timeout' };
+  if (signal.aborted) return { reason: 'aborted' };
+  return { reason: 'error' };
 }

@@ -9,7 +9,7 @@ import {
   type AdmissionResponseReview,
 } from './review.js';
 import type { PatchOperation } from './patch.js';
-import { boundWarning } from './warnings.js';
+import { boundWarning, boundWarnings } from './warnings.js';
 
 /**
  * A denial is a policy refusal of a well-formed request, hence 403 Forbidden (the API server
@@ -61,6 +61,6 @@ function review(response: AdmissionResponse): AdmissionResponseReview {
 
 /** Bounded and without repeats; no field at all when there is nothing to say. */
 function warningsField(warnings: readonly string[]): { warnings?: readonly string[] } {
-  const bounded = [...new Set(warnings.map(boundWarning))];
+  const bounded = boundWarnings([...new Set(warnings.map(boundWarning))]);
   return bounded.length === 0 ? {} : { warnings: bounded };
 }

@@ -37,10 +37,31 @@ export function boundWarning(text: string): string {
   return truncateEnd(text, WARNING_MAX_LENGTH);
 }
 
+/**
+ * Most warnings in one response. The API server cuts warnings short once a response's add up to
+ * a few KiB, and an object with ten thousand images would otherwise get ten thousand of them.
+ */
+export const MAX_WARNINGS = 25;
+
+/**
+ * At most MAX_WARNINGS: the first of `warnings`, then one saying how many of `total` (by default
+ * all of `warnings`; more when the caller did not compose the rest) were left out.
+ */
+export function boundWarnings(
+  warnings: readonly string[],
+  total: number = warnings.length,
+): string[] {
+  if (total <= MAX_WARNINGS) return [...warnings];
+  const kept = warnings.slice(0, MAX_WARNINGS - 1);
+  return [...kept, `${total - kept.length} more warnings left out`];
+}
+
 /** `image "<image>" <detail>`, fitted under the limit: the detail first, then the name. */
 export function imageWarning(image: string, detail: string): string {
   const overhead = 'image "" '.length;
-  const fittedDetail = truncateEnd(detail, WARNING_MAX_LENGTH - overhead - IMAGE_MIN_LENGTH);
+  // The detail may use what a short image name leaves of the room kept for names.
+  const imageReserve = Math.min(Array.from(image).length, IMAGE_MIN_LENGTH);
+  const fittedDetail = truncateEnd(detail, WARNING_MAX_LENGTH - overhead - imageReserve);
   const imageRoom = WARNING_MAX_LENGTH - overhead - Array.from(fittedDetail).length;
   return boundWarning(`image "${truncateMiddle(image, imageRoom)}" ${fittedDetail}`);
 }

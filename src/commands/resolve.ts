@@ -53,6 +53,9 @@ export async function runResolve(
     );
     return ResolveExitCodes.usage;
   }
+  environment.onProcessWarning?.((warning) => {
+    environment.stderr.write(`digest-pinner: warning: ${warning.name}: ${warning.message}\n`);
+  });
   const keyring = await loadKeyring(config, environment);
   const caCertificates = await readRegistryCas(config);
   const plugins = await loadPluginCredentials(config, environment.env, {
@@ -67,6 +70,7 @@ export async function runResolve(
   const client = new RegistryClient({
     insecureRegistries: config.insecureRegistries,
     caCertificates,
+    connectionsPerRegistry: config.registryConnections,
   });
   const resolver = new CachingResolver({ client, fetchTimeoutMs: config.resolveTimeoutMs });
   try {

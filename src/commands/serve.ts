@@ -45,6 +45,7 @@ export async function assembleService(
   const logger = createLogger(config.logLevel, {
     write: (line: string) => environment.stdout.write(line),
   });
+  logProcessEvents(environment, logger);
   const metrics = new Metrics();
   const location = locateKubeConfig({
     explicitPath: config.kubeconfig,
@@ -91,6 +92,16 @@ export async function assembleService(
     await parts.namespaces.stop();
     throw error;
   }
+}
+
+/** Every line the server writes is JSON: what the process would print goes through the log. */
+function logProcessEvents(environment: Environment, logger: Logger): void {
+  environment.onProcessWarning?.((warning) => {
+    logger.warn({ warning: { name: warning.name, message: warning.message } }, 'process warning');
+  });
+  environment.onUncaughtError?.((error) => {
+    logger.fatal({ err: error }, 'uncaught error: exiting');
+  });
 }
 
 async function standaloneParts(
@@ -159,7 +170,9 @@ export async function startService(config: Config, parts: ServiceParts): Promise
   const client = new RegistryClient({
     insecureRegistries: config.insecureRegistries,
     caCertificates: parts.registryCaCertificates,
+    connectionsPerRegistry: config.registryConnections,
     observer: metrics,
+    log: logger,
   });
   const resolver = new CachingResolver({
     client,
@@ -167,8 +180,10 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     maxEntries: config.cacheMaxEntries,
     staleIfErrorMs: config.staleIfErrorMs,
     notFoundTtlMs: config.notFoundTtlMs,
+    errorTtlMs: config.errorTtlMs,
     fetchTimeoutMs: config.resolveTimeoutMs,
     observer: metrics,
+    log: logger,
   });
   metrics.trackCacheSize(() => resolver.size);
 
@@ -278,5 +293,6 @@ function mutationPolicy(config: Config, ownNamespace: string | undefined): Mutat
     ownNamespace,
     resolveTimeoutMs: config.resolveTimeoutMs,
     skipImages: config.skipImages,
+    maxImages: config.maxImages,
   };
 }

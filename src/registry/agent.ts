@@ -1,6 +1,8 @@
 /**
  * The default undici dispatcher for registries: an Agent (a keep-alive pool per origin) that
- * trusts Node's CAs plus any extra PEM bundles and refuses link-local addresses at connect time.
+ * trusts Node's CAs plus any extra PEM bundles, refuses link-local addresses at connect time, and
+ * opens at most `connections` connections to one origin; further requests queue for one (and
+ * leave the queue when their signal aborts).
  */
 import type { LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
@@ -12,11 +14,20 @@ export interface RegistryAgentOptions {
   readonly caCertificates?: readonly string[];
   /** Name resolution under the link-local guard; `dns.lookup` by default. */
   readonly lookup?: LookupFunction;
+  /** Most connections open at once to one origin; DEFAULT_CONNECTIONS_PER_ORIGIN by default. */
+  readonly connections?: number;
 }
+
+/**
+ * Enough for a Pod's images at once; without a bound, a Pod with thousands of distinct tags
+ * opened thousands of connections to one registry.
+ */
+export const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
 
 export function createRegistryAgent(options: RegistryAgentOptions = {}): Agent {
   const extraCas = options.caCertificates ?? [];
   return new Agent({
+    connections: options.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
     connect: {
       lookup: guardedLookup(options.lookup),
       ...(extraCas.length === 0 ? {} : { ca: [...rootCertificates, ...extraCas] }),

@@ -126,7 +126,10 @@ export class RegistryAuthenticator {
     const context = errorContext(target, { status: 401 });
     const challenge = usableChallenge(parseChallenges(header));
     if (challenge === undefined) {
-      throw new RegistryProtocolError('401 without a Basic or Bearer challenge', context);
+      throw new RegistryProtocolError('401 without a Basic or Bearer challenge', {
+        ...context,
+        detail: 'HTTP 401 without a Basic or Bearer challenge',
+      });
     }
     this.#challenges.set(target.registry, challenge);
     if (challenge.scheme === 'bearer' && sent !== undefined) {
@@ -135,13 +138,16 @@ export class RegistryAuthenticator {
     const authorization = await this.#authorize(challenge, target);
     if (authorization === undefined) {
       const needs = target.credential === undefined ? 'credentials' : 'a username and password';
-      throw new RegistryUnauthorizedError(`registry asks for Basic auth and ${needs}`, context);
+      throw new RegistryUnauthorizedError(`registry asks for Basic auth and ${needs}`, {
+        ...context,
+        detail: `Basic auth needs ${needs}`,
+      });
     }
     if (authorization === sent) {
-      throw new RegistryUnauthorizedError(
-        `refused ${describeCredential(target.credential)}`,
-        context,
-      );
+      throw new RegistryUnauthorizedError(`refused ${describeCredential(target.credential)}`, {
+        ...context,
+        detail: target.credential === undefined ? 'anonymous access refused' : 'credential refused',
+      });
     }
     return authorization;
   }
@@ -172,7 +178,10 @@ export class RegistryAuthenticator {
       if (!(error instanceof ForbiddenTargetError)) throw error;
       throw new RegistryTargetForbiddenError(
         `token realm refused: ${error.message}`,
-        errorContext(target, { cause: error }),
+        errorContext(target, {
+          cause: error,
+          detail: `token realm ${error.host}: ${error.reason}`,
+        }),
       );
     }
   }
@@ -187,7 +196,7 @@ export class RegistryAuthenticator {
       if (response.statusCode === 404) {
         throw new RegistryProtocolError(
           `${request.action}: token endpoint not found (404)`,
-          errorContext(target, { status: 404 }),
+          errorContext(target, { status: 404, detail: `HTTP 404 from ${request.url.host}` }),
         );
       }
       throw await errorFromResponse(response, request, this.#options.now());
@@ -197,7 +206,7 @@ export class RegistryAuthenticator {
     if (issued === undefined) {
       throw new RegistryProtocolError(
         `${request.action}: answer holds no token`,
-        errorContext(target),
+        errorContext(target, { detail: `no token from ${request.url.host}` }),
       );
     }
     return issued;

@@ -20,6 +20,7 @@ import {
 } from './errors.js';
 import { findPlatformEntry, parseIndexEntries } from './manifest-index.js';
 import { baseMediaType, isIndexMediaType, MANIFEST_ACCEPT } from './media-types.js';
+import type { DebugLog } from '../log.js';
 import { formatPlatform, type Platform } from './platform.js';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from './retry.js';
 import { InsecureHosts, registryOrigin } from './target-guard.js';
@@ -82,7 +83,11 @@ export interface RegistryClientOptions {
   readonly insecureRegistries?: readonly string[];
   /** Extra CA bundles (PEM) for the default dispatcher. */
   readonly caCertificates?: readonly string[];
+  /** The default dispatcher's limit of connections open at once to one origin. */
+  readonly connectionsPerRegistry?: number;
   readonly observer?: RegistryObserver;
+  /** Each request at debug level: method, registry, repository, status, attempt, ms. */
+  readonly log?: DebugLog;
   readonly retry?: Partial<RetryPolicy>;
   /** Wall clock in ms: token lifetimes, Retry-After dates, deadlines, durations. */
   readonly now?: () => number;
@@ -96,6 +101,8 @@ interface ManifestRequest {
   /** A tag, or a digest. */
   readonly manifest: string;
   readonly options: ResolveDigestOptions;
+  /** Of the retried operation, from 1. */
+  readonly attempt: number;
 }
 
 interface FetchedManifest extends ManifestDigest {
@@ -135,12 +142,19 @@ export class RegistryClient implements DigestClient {
   readonly #random: () => number;
 
   constructor(options: RegistryClientOptions = {}) {
-    if (options.dispatcher !== undefined && options.caCertificates !== undefined) {
-      throw new TypeError('caCertificates configure the default dispatcher: pass one or the other');
+    const { dispatcher, caCertificates, connectionsPerRegistry } = options;
+    if (dispatcher !== undefined && (caCertificates ?? connectionsPerRegistry) !== undefined) {
+      throw new TypeError(
+        'caCertificates and connectionsPerRegistry configure the default dispatcher: pass them or a dispatcher',
+      );
     }
-    this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#ownsDispatcher = dispatcher === undefined;
     this.#dispatcher =
-      options.dispatcher ?? createRegistryAgent({ caCertificates: options.caCertificates ?? [] });
+      dispatcher ??
+      createRegistryAgent({
+        caCertificates: caCertificates ?? [],
+        ...(connectionsPerRegistry === undefined ? {} : { connections: connectionsPerRegistry }),
+      });
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#insecure = new InsecureHosts(options.insecureRegistries);
@@ -150,6 +164,7 @@ export class RegistryClient implements DigestClient {
       dispatcher: this.#dispatcher,
       observer,
       now: this.#now,
+      ...(options.log === undefined ? {} : { log: options.log }),
     });
     this.#auth = new RegistryAuthenticator({
       transport: this.#transport,
@@ -172,7 +187,7 @@ export class RegistryClient implements DigestClient {
     reference: ImageReference,
     options: ResolveDigestOptions,
   ): Promise<ManifestDigest> {
-    return withRetry(() => this.#resolveOnce(reference, options), {
+    return withRetry((attempt) => this.#resolveOnce(reference, options, attempt), {
       policy: this.#retry,
       signal: options.signal,
       deadline: options.deadline,
@@ -215,15 +230,16 @@ export class RegistryClient implements DigestClient {
   async #resolveOnce(
     reference: ImageReference,
     options: ResolveDigestOptions,
+    attempt: number,
   ): Promise<ManifestDigest> {
     const manifest = reference.digest ?? reference.effectiveTag;
     const found =
-      (await this.#head({ reference, method: 'HEAD', manifest, options })) ??
-      digestOf(await this.#get({ reference, method: 'GET', manifest, options }));
+      (await this.#head({ reference, method: 'HEAD', manifest, options, attempt })) ??
+      digestOf(await this.#get({ reference, method: 'GET', manifest, options, attempt }));
     const { platform } = options;
     const mightBeIndex = found.mediaType === '' || isIndexMediaType(found.mediaType);
     if (platform === undefined || !mightBeIndex) return found;
-    return this.#platformManifest(reference, found.digest, { ...options, platform });
+    return this.#platformManifest(reference, found.digest, { ...options, platform }, attempt);
   }
 
   /** The digest from a HEAD, or undefined when the registry did not send one. */
@@ -243,10 +259,10 @@ export class RegistryClient implements DigestClient {
     const { bytes, truncated } = await readBody(response, request, BodyLimits.manifest);
     if (truncated) {
       const limit = `${BodyLimits.manifest / 1024 / 1024} MiB`;
-      throw new RegistryProtocolError(
-        `manifest "${manifest}" is larger than ${limit}`,
-        contextOf(reference),
-      );
+      throw new RegistryProtocolError(`manifest "${manifest}" is larger than ${limit}`, {
+        ...contextOf(reference),
+        detail: `manifest over ${limit}`,
+      });
     }
     const claimed = headerValue(response, 'docker-content-digest');
     if (claimed !== undefined) this.#checkDigestFormat(reference, claimed);
@@ -259,7 +275,7 @@ export class RegistryClient implements DigestClient {
     if (contradicted !== undefined) {
       throw new DigestMismatchError(
         `manifest "${manifest}" hashes to ${digest}, but the registry said ${contradicted}`,
-        contextOf(reference),
+        { ...contextOf(reference), detail: 'manifest does not hash to its digest' },
       );
     }
     const mediaType =
@@ -271,8 +287,10 @@ export class RegistryClient implements DigestClient {
     reference: ImageReference,
     indexDigest: string,
     options: ResolveDigestOptions & { platform: Platform },
+    attempt: number,
   ): Promise<ManifestDigest> {
-    const index = await this.#get({ reference, method: 'GET', manifest: indexDigest, options });
+    const manifest = indexDigest;
+    const index = await this.#get({ reference, method: 'GET', manifest, options, attempt });
     let entries;
     try {
       entries = parseIndexEntries(index.bytes);
@@ -297,7 +315,7 @@ export class RegistryClient implements DigestClient {
     if (!isDigest(digest)) {
       throw new RegistryProtocolError(
         `Docker-Content-Digest ${JSON.stringify(digest.slice(0, 80))} is not a valid digest`,
-        contextOf(reference),
+        { ...contextOf(reference), detail: 'invalid Docker-Content-Digest' },
       );
     }
   }
@@ -337,7 +355,7 @@ export class RegistryClient implements DigestClient {
   }
 
   #request(request: ManifestRequest): RegistryRequest {
-    const { reference, method, manifest, options } = request;
+    const { reference, method, manifest, options, attempt } = request;
     const origin = registryOrigin(reference.registry, this.#insecure);
     return {
       url: new URL(`/v2/${reference.repository}/manifests/${manifest}`, origin),
@@ -346,6 +364,7 @@ export class RegistryClient implements DigestClient {
       signal: options.signal,
       registry: reference.registry,
       repository: reference.repository,
+      attempt,
       action: `${method} manifest "${manifest}" ${describeCredential(options.credential)}`,
     };
   }

@@ -72,6 +72,14 @@ function notFoundDetail(action: string, status: number, codes: readonly string[]
   return `${what} (${describe(action, status, codes)})`;
 }
 
+/** `HTTP 503`, or `HTTP 401 UNAUTHORIZED from auth.example:5001` from a token server. */
+function statusDetail(request: RegistryRequest, status: number, codes: readonly string[]): string {
+  const codeText = codes.length === 0 ? '' : ` ${codes.join(', ')}`;
+  // Registry API paths start /v2/; anything else is a token server's, named as such.
+  const from = request.url.pathname.startsWith('/v2/') ? '' : ` from ${request.url.host}`;
+  return `HTTP ${status}${codeText}${from}`;
+}
+
 /** Reads the (capped) body of an unsuccessful response and builds the matching error. */
 export async function errorFromResponse(
   response: RegistryResponse,
@@ -86,6 +94,7 @@ export async function errorFromResponse(
     repository: request.repository,
     status,
     registryCodes,
+    detail: statusDetail(request, status, registryCodes),
   };
   const detail = describe(request.action, status, registryCodes);
   if (status === 401)
@@ -102,6 +111,7 @@ export async function errorFromResponse(
     const wait = retryAfterSeconds === undefined ? '' : `, retry after ${retryAfterSeconds}s`;
     return new RegistryRateLimitedError(`rate limited (${detail}${wait})`, {
       ...errorContext,
+      detail: `${errorContext.detail ?? ''}${wait}`,
       retryAfterSeconds,
     });
   }

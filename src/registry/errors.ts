@@ -11,6 +11,8 @@ export interface RegistryErrorContext {
   readonly status?: number;
   /** The registry's own error codes from its JSON body, e.g. `MANIFEST_UNKNOWN`. */
   readonly registryCodes?: readonly string[];
+  /** The cause in a few words that are safe to show anyone (see RegistryError.detail). */
+  readonly detail?: string;
   readonly cause?: unknown;
 }
 
@@ -23,6 +25,11 @@ export abstract class RegistryError extends DigestPinnerError {
   abstract readonly temporary: boolean;
   /** Short reason for warnings and metric labels, e.g. `unauthorized`. */
   abstract readonly reason: string;
+  /**
+   * The cause in a few words for warnings and log lines, e.g. `ENOTFOUND registry.example` or
+   * `HTTP 503`: never a credential, a token or a registry's free text.
+   */
+  readonly detail: string | undefined;
 
   constructor(code: ErrorCode, detail: string, context: RegistryErrorContext) {
     super(code, `${context.registry}/${context.repository}: ${detail}`, { cause: context.cause });
@@ -30,6 +37,7 @@ export abstract class RegistryError extends DigestPinnerError {
     this.repository = context.repository;
     this.status = context.status;
     this.registryCodes = context.registryCodes ?? [];
+    this.detail = context.detail;
   }
 }
 

@@ -58,11 +58,17 @@ function delayBeforeRetry(
   return fitsDeadline(waitMs, context) ? waitMs : undefined;
 }
 
-/** Runs `operation`, retrying it while `delayBeforeRetry` allows; rejects with the last error. */
-export async function withRetry<T>(operation: () => Promise<T>, context: RetryContext): Promise<T> {
+/**
+ * Runs `operation` (told which attempt it is, from 1), retrying it while `delayBeforeRetry`
+ * allows; rejects with the last error.
+ */
+export async function withRetry<T>(
+  operation: (attempt: number) => Promise<T>,
+  context: RetryContext,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await operation();
+      return await operation(attempt);
     } catch (error) {
       const waitMs = delayBeforeRetry(error, attempt, context);
       if (waitMs === undefined) throw error;

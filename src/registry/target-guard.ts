@@ -23,7 +23,7 @@ export class ForbiddenTargetError extends Error {
 
   constructor(
     readonly host: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`refusing to connect to ${host}: ${reason}`);
     this.name = 'ForbiddenTargetError';

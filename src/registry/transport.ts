@@ -13,6 +13,7 @@ import {
 } from './errors.js';
 import { readCapped, type CappedBody } from './body.js';
 import { assertAllowedTarget, ForbiddenTargetError } from './target-guard.js';
+import type { DebugLog } from '../log.js';
 
 export interface RegistryObserver {
   request(event: {
@@ -43,6 +44,8 @@ export interface RegistryRequest {
   /** For errors and observation: the registry and repository this exchange serves. */
   readonly registry: string;
   readonly repository: string;
+  /** Of the retried operation this request belongs to, when it is one. */
+  readonly attempt?: number;
   /** What is being done, for error messages, e.g. `HEAD manifest "1.27"`. */
   readonly action: string;
 }
@@ -71,21 +74,49 @@ function findInChain<T>(
   return undefined;
 }
 
+/**
+ * What to do about a TLS failure, when its code says: `hint` for warnings (whose image names the
+ * host already), `advice` for the message.
+ */
+function tlsAdvice(code: string, host: string): { hint: string; advice: string } | undefined {
+  // OpenSSL's answer to a plain-http server's bytes where a TLS record should be.
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+    const hint = 'plain http? list it with --insecure-registry';
+    return { hint, advice: `${hint} ${host}` };
+  }
+  if (/^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/.test(code)) {
+    const hint = 'trust its CA with --registry-ca';
+    return { hint, advice: hint };
+  }
+  return undefined;
+}
+
 function networkError(error: unknown, request: RegistryRequest): RegistryError {
-  const context = { registry: request.registry, repository: request.repository, cause: error };
-  const where = `${request.action} at ${request.url.host}`;
+  const base = { registry: request.registry, repository: request.repository, cause: error };
+  const { host } = request.url;
+  const where = `${request.action} at ${host}`;
   if (request.signal.aborted) {
-    return new RegistryTimeoutError(`${where}: deadline exceeded`, context);
+    const detail = `no answer from ${host} in time`;
+    return new RegistryTimeoutError(`${where}: deadline exceeded`, { ...base, detail });
   }
   const forbidden = findInChain(error, (e) => (e instanceof ForbiddenTargetError ? e : undefined));
   if (forbidden !== undefined) {
-    return new RegistryTargetForbiddenError(`${request.action}: ${forbidden.message}`, context);
+    return new RegistryTargetForbiddenError(`${request.action}: ${forbidden.message}`, {
+      ...base,
+      detail: `${forbidden.host}: ${forbidden.reason}`,
+    });
   }
   const code = findInChain(error, errorCode) ?? 'unknown error';
   if (TLS_ERROR_CODE.test(code)) {
-    return new RegistryProtocolError(`${where}: TLS handshake failed (${code})`, context);
+    const advice = tlsAdvice(code, host);
+    const detail = `tls: ${advice?.hint ?? `${code} from ${host}`}`;
+    const message = `${where}: TLS handshake failed (${code})${advice === undefined ? '' : `: ${advice.advice}`}`;
+    return new RegistryProtocolError(message, { ...base, detail });
   }
-  return new RegistryUnavailableError(`${where}: network error (${code})`, context);
+  return new RegistryUnavailableError(`${where}: network error (${code})`, {
+    ...base,
+    detail: `${code} ${host}`,
+  });
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
@@ -124,6 +155,8 @@ export interface RegistryTransportOptions {
   readonly dispatcher: Dispatcher;
   readonly observer: RegistryObserver;
   readonly now: () => number;
+  /** Each request at debug level. Never its URL's query or headers, which may hold secrets. */
+  readonly log?: DebugLog;
 }
 
 export class RegistryTransport {
@@ -135,11 +168,16 @@ export class RegistryTransport {
 
   /** Sends one request; rejects only with a RegistryError (network, deadline, forbidden target). */
   async send(request: RegistryRequest): Promise<RegistryResponse> {
-    const { dispatcher, observer, now } = this.#options;
+    const { dispatcher, observer, now, log } = this.#options;
     const started = now();
     const observe = (status: number | 'error'): void => {
-      const seconds = (now() - started) / 1000;
-      observer.request({ registry: request.registry, method: request.method, status, seconds });
+      const ms = now() - started;
+      const { registry, repository, method, attempt } = request;
+      observer.request({ registry, method, status, seconds: ms / 1000 });
+      log?.debug(
+        { method, registry, repository, host: request.url.host, status, attempt, ms },
+        'registry request',
+      );
     };
     let response: RegistryResponse;
     try {

@@ -533,6 +533,76 @@ describe('mutate', () => {
     });
   });
 
+  describe('hostile sizes', () => {
+    /** A Pod with `count` containers of distinct tags. */
+    function podWith(count: number): ReviewDocument {
+      const document = loadReview('pod-create');
+      const object = document.request.object as { spec: object };
+      object.spec = {
+        containers: Array.from({ length: count }, (_, i) => ({
+          name: `c${i}`,
+          image: `registry.example/many:${i}`,
+        })),
+      };
+      return document;
+    }
+
+    it('resolves the first --max-images distinct images and leaves the rest at once, saying why', async () => {
+      const resolver = new FakeResolver();
+
+      const { result, after, warnings } = await run(podWith(30), {
+        resolver,
+        policy: { maxImages: 10 },
+      });
+
+      expect(resolver.calls.map((call) => call.key)).toEqual(
+        Array.from({ length: 10 }, (_, i) => `registry.example/many:${i}`),
+      );
+      expect(result.pinned).toBe(10);
+      expect(imagesOf(after).c9).toMatch(/@sha256:/);
+      expect(imagesOf(after).c10).toBe('registry.example/many:10');
+      expect(result.unpinned).toHaveLength(20);
+      expect(result.unpinned[0]).toEqual({
+        image: 'registry.example/many:10',
+        reason: 'too-many-images',
+        detail: 'over 10 distinct images in one object (--max-images)',
+      });
+      expect(warnings[0]).toBe(
+        'image "registry.example/many:10" not pinned: too-many-images: over 10 distinct images in one object (--max-images)',
+      );
+    });
+
+    it('gives at most 25 warnings, the last saying how many more were left out', async () => {
+      const resolver = new FakeResolver(
+        Object.fromEntries(
+          Array.from({ length: 40 }, (_, i) => [`registry.example/many:${i}`, new Error('down')]),
+        ),
+      );
+
+      const { warnings } = await run(podWith(40), { resolver });
+
+      expect(warnings).toHaveLength(25);
+      expect(warnings[23]).toBe('image "registry.example/many:23" not pinned: error');
+      expect(warnings[24]).toBe('16 more warnings left out');
+    });
+
+    it('names at most 10 images in a denial, and counts the rest', async () => {
+      const resolver = new FakeResolver(
+        Object.fromEntries(
+          Array.from({ length: 40 }, (_, i) => [`registry.example/many:${i}`, new Error('down')]),
+        ),
+      );
+
+      const { result } = await run(podWith(40), { resolver, policy: { failurePolicy: 'fail' } });
+
+      const message = result.response.response.status?.message ?? '';
+      expect(message).toMatch(
+        /^digest-pinner could not pin 40 images: "registry\.example\/many:0"/,
+      );
+      expect(message).toMatch(/"registry\.example\/many:9" \(error\), and 30 more$/);
+    });
+  });
+
   describe('deadline', () => {
     it('answers by the deadline with a warning when the resolver never does', async () => {
       const resolver = new FakeResolver({ 'docker.io/library/nginx:1.27': 'hang' });

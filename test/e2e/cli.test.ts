@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyPatch, type Operation } from 'fast-json-patch';
+import { request } from 'undici';
 import { writeServingCertificate } from '../support/certificates.js';
+import { startFaultRegistry, type FaultRegistry } from '../support/fault-registry.js';
 import { HttpsTestClient } from '../support/https.js';
 import { pushImage, pushIndex } from '../support/image-push.js';
 import { startRegistry, type RegistryAuthMode, type TestRegistry } from '../support/registry.js';
@@ -510,6 +512,64 @@ describe('cli', () => {
   });
 });
 
+interface RunningServe {
+  /** As its start-up line says. */
+  readonly version: string;
+  readonly client: HttpsTestClient;
+  /** The text of its /metrics. */
+  metrics(): Promise<string>;
+  /** What it wrote so far. */
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Sends SIGTERM and waits for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** The built `serve` on loopback ports, standalone, with a self-signed certificate. */
+async function startServe(
+  flags: readonly string[],
+  home: string,
+  nodeFlags: readonly string[] = [],
+): Promise<RunningServe> {
+  const server = spawn(
+    process.execPath,
+    [...nodeFlags, MAIN, 'serve', ...LOOPBACK_SERVE_FLAGS, ...flags],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: home, TMPDIR: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  server.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  server.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(server, 'exit');
+  try {
+    const { webhookPort, metricsPort, version } = await servingLine(server);
+    const caPem = await readFile(join(home, 'digest-pinner', 'ca.pem'), 'utf8');
+    const client = new HttpsTestClient(`https://127.0.0.1:${webhookPort}`, caPem);
+    return {
+      version,
+      client,
+      metrics: async () => {
+        const response = await request(`http://127.0.0.1:${metricsPort}/metrics`);
+        return response.body.text();
+      },
+      stdout: () => stdout,
+      stderr: () => stderr,
+      stop: async () => {
+        await client.close();
+        server.kill('SIGTERM');
+        const [code] = (await exited) as [number | null];
+        return code;
+      },
+    };
+  } catch (error: unknown) {
+    server.kill('SIGKILL');
+    throw error;
+  }
+}
+
 describe('serve, as make run starts it', () => {
   let registry: TestRegistry;
   let directory: string;
@@ -617,14 +677,174 @@ function prefixed(operations: readonly Operation[], prefix: string): Operation[]
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/pod-review.json', import.meta.url));
 
+describe('serve, the lines it writes', () => {
+  let registry: TestRegistry;
+  let directory: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry({ auth: 'none' });
+    directory = await mkdtemp(join(tmpdir(), 'digest-pinner-serve-'));
+  });
+
+  afterAll(async () => {
+    await registry.stop();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('resolve: fifty references without a process warning', async () => {
+    const pushed = await pushImage(registry.pushTarget, { repository: 'fifty', tag: 'present' });
+    const references = Array.from({ length: 50 }, (_, i) => `${registry.host}/fifty:absent-${i}`);
+
+    const result = await cli([
+      'resolve',
+      '--insecure-registry',
+      registry.host,
+      `${registry.host}/fifty:present`,
+      ...references,
+    ]);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(`${registry.host}/fifty:present@${pushed.digest}\n`);
+    const complaints = result.stderr.trim().split('\n');
+    expect(complaints).toHaveLength(50);
+    expect(complaints.every((line) => /absent-\d+: .*not found/.test(line))).toBe(true);
+  });
+
+  it('writes only JSON lines, a process warning too, and none for a Pod of fifty uncached images', async () => {
+    // A warning planted in the process the way a dependency's deprecation would come.
+    const plant = `data:text/javascript,setInterval(() => process.emitWarning("planted warning"), 100).unref()`;
+    const serve = await startServe(['--insecure-registry', registry.host], directory, [
+      '--import',
+      plant,
+    ]);
+    try {
+      const images = Array.from({ length: 50 }, (_, i) => `${registry.host}/fifty:uncached-${i}`);
+
+      const { status, body } = await serve.client.post('/mutate', podReview('fifty', images));
+
+      expect(status).toBe(200);
+      expect((body as { response: { warnings: string[] } }).response.warnings).toHaveLength(25);
+    } finally {
+      await serve.stop();
+    }
+    const records = serve
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; warning?: object });
+    expect(serve.stderr()).toBe('');
+    expect(serve.stdout()).not.toMatch(/MaxListenersExceeded/);
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        msg: 'process warning',
+        warning: { name: 'Warning', message: 'planted warning' },
+      }),
+    );
+  });
+});
+
+describe('serve, one Pod with 10,000 distinct tags', () => {
+  let registry: FaultRegistry;
+  let directory: string;
+
+  beforeAll(async () => {
+    registry = await startFaultRegistry();
+    directory = await mkdtemp(join(tmpdir(), 'digest-pinner-serve-'));
+  });
+
+  afterAll(async () => {
+    await registry.stop();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('answers each within the deadline, with bounded registry connections and memory', async () => {
+    // Every answer comes after the deadline: the worst case for connections held open.
+    registry.setFault(() => ({ status: 404, delayMs: 1500 }));
+    const serve = await startServe(
+      ['--insecure-registry', registry.host, '--resolve-timeout', '1s', '--error-ttl', '0'],
+      directory,
+    );
+    const memory = async (): Promise<{ rss: number; heap: number }> => {
+      const text = await serve.metrics();
+      return {
+        rss: sample(text, 'digest_pinner_process_resident_memory_bytes'),
+        heap: sample(text, 'digest_pinner_nodejs_heap_size_used_bytes'),
+      };
+    };
+    try {
+      const before = await memory();
+      const durations: number[] = [];
+      for (const round of [1, 2]) {
+        // The last round's registry calls outlive its answer up to their own deadline; the
+        // registry counts their connections until it sees them close.
+        await new Promise((resolve) => setTimeout(resolve, 1200));
+        const images = Array.from(
+          { length: 10_000 },
+          (_, i) => `${registry.host}/many:round-${round}-tag-${i}`,
+        );
+        const started = performance.now();
+        const { status, body } = await serve.client.post('/mutate', podReview('many', images));
+        durations.push(performance.now() - started);
+        expect(status).toBe(200);
+        const { response } = body as { response: { allowed: boolean; warnings: string[] } };
+        expect(response.allowed).toBe(true);
+        expect(response.warnings).toHaveLength(25);
+        expect(response.warnings).toContain('9976 more warnings left out');
+      }
+      const after = await memory();
+
+      expect(Math.max(...durations)).toBeLessThan(1000 + 1000);
+      // The limit, and a few more the registry still counts while they close as others open.
+      expect(registry.maxOpenConnections).toBeLessThanOrEqual(2 * 16);
+      // At most --max-images (100) registry calls per review.
+      expect(registry.requests.length).toBeLessThanOrEqual(2 * 100);
+      // Before the bounds, each such review raised RSS by 160-190 MiB; garbage is counted here too.
+      expect(after.rss - before.rss).toBeLessThan(96 * 1024 * 1024);
+      expect(after.heap - before.heap).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      await serve.stop();
+    }
+  });
+});
+
+function podReview(uid: string, images: readonly string[]): object {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'default',
+      operation: 'CREATE',
+      object: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: uid, namespace: 'default' },
+        spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
+      },
+    },
+  };
+}
+/** One sample's value from Prometheus text, e.g. `name 1234`. */
+function sample(text: string, name: string): number {
+  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  if (match?.[1] === undefined) throw new Error(`no ${name} in the metrics`);
+  return Number(match[1]);
+}
+
 /** The log line serve writes once it listens (the log keeps draining). */
-function servingLine(server: ChildProcess): Promise<{ webhookPort: number; version: string }> {
+function servingLine(
+  server: ChildProcess,
+): Promise<{ webhookPort: number; metricsPort: number; version: string }> {
   return new Promise((resolve, reject) => {
     let output = '';
     server.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const line = output.split('\n').find((text) => text.includes('"webhookPort":'));
-      if (line !== undefined) resolve(JSON.parse(line) as { webhookPort: number; version: string });
+      if (line !== undefined) {
+        resolve(JSON.parse(line) as { webhookPort: number; metricsPort: number; version: string });
+      }
     });
     server.once('exit', () => {
       reject(new Error(`serve exited before listening:\n${output}`));

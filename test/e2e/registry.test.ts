@@ -12,7 +12,7 @@ import {
   RegistryUnauthorizedError,
   RegistryUnavailableError,
 } from '../../src/registry/errors.js';
-import { CachingResolver } from '../../src/resolver.js';
+import { CachingResolver, RESOLVER_DEFAULTS } from '../../src/resolver.js';
 import { pushImage, pushIndex, sha256Digest } from '../support/image-push.js';
 import {
   startCountingProxy,
@@ -405,6 +405,8 @@ describe('registry client against docker-registry', () => {
       );
 
       await registry.restart();
+      // The failure is remembered for the error TTL, then the registry is asked again.
+      now += RESOLVER_DEFAULTS.errorTtlMs + 1;
       await expect(resolver.resolve(reference, [], deadline())).resolves.toEqual({
         digest: pushed.digest,
         result: 'miss',

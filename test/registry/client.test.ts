@@ -651,6 +651,24 @@ describe('registry client', () => {
       );
     });
 
+    it('says in a short detail which name did not resolve', async () => {
+      const lookup: LookupFunction = (hostname, _options, callback) => {
+        const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+          code: 'ENOTFOUND',
+        });
+        callback(error, '', 4);
+      };
+      const { resolve } = await harness(undefined, {
+        dispatcher: createRegistryAgent({ lookup }),
+        insecureRegistries: ['registry.example'],
+      });
+
+      const error = await resolve('registry.example/app:v1').catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(RegistryUnavailableError);
+      expect((error as RegistryError).detail).toBe('ENOTFOUND registry.example');
+    });
+
     it('connects through the guarded lookup to an ordinary address', async () => {
       const lookup: LookupFunction = (_host, options, callback) => {
         if (options.all === true) callback(null, [{ address: '127.0.0.1', family: 4 }]);

@@ -80,11 +80,14 @@ describe('target-guard', () => {
     ['https://0xa9.0xfe.0xa9.0xfe/token', [], false],
     ['ftp://auth.example.com/token', ['auth.example.com', '127.0.0.1:5000'], false],
     ['/token', [], false],
-  ])('accepts realm %s of registry 127.0.0.1:5000 (insecure %j): %s', (realm, insecure, accepted) => {
-    const check = (): URL => checkRealm(realm, '127.0.0.1:5000', new InsecureHosts(insecure));
-    if (accepted) expect(check().href).toBe(new URL(realm).href);
-    else expect(check).toThrow(ForbiddenTargetError);
-  });
+  ])(
+    'accepts realm %s of registry 127.0.0.1:5000 (insecure %j): %s',
+    (realm, insecure, accepted) => {
+      const check = (): URL => checkRealm(realm, '127.0.0.1:5000', new InsecureHosts(insecure));
+      if (accepted) expect(check().href).toBe(new URL(realm).href);
+      else expect(check).toThrow(ForbiddenTargetError);
+    },
+  );
 
   it('names the flag that allows a refused http realm', () => {
     expect(() =>
