@@ -12,7 +12,7 @@ import { StaticCredentialProvider } from '../src/credentials/provider.js';
 import { createLogger } from '../src/log.js';
 import { startService, type RunningService } from '../src/commands/serve.js';
 import { everyNamespace } from '../src/commands/common-parts.js';
-import type { TlsSource } from '../src/tls/serving-tls.js';
+import type { TlsSource } from '../src/tls/tls-source.js';
 import {
   startFaultRegistry,
   type FaultHandler,
