@@ -13,6 +13,7 @@ import { applyPatch, type Operation } from 'fast-json-patch';
 import { request } from 'undici';
 import { writeServingCertificate } from '../support/certificates.js';
 import { startFaultRegistry, type FaultRegistry } from '../support/fault-registry.js';
+import { eventually } from '../support/eventually.js';
 import { HttpsTestClient } from '../support/https.js';
 import { pushImage, pushIndex } from '../support/image-push.js';
 import { startRegistry, type RegistryAuthMode, type TestRegistry } from '../support/registry.js';
@@ -521,6 +522,8 @@ interface RunningServe {
   /** What it wrote so far. */
   readonly stdout: () => string;
   readonly stderr: () => string;
+  /** Sends it a signal. */
+  signal(name: NodeJS.Signals): void;
   /** Sends SIGTERM and waits for the exit code. */
   stop(): Promise<number | null>;
 }
@@ -557,6 +560,9 @@ async function startServe(
       },
       stdout: () => stdout,
       stderr: () => stderr,
+      signal: (name) => {
+        server.kill(name);
+      },
       stop: async () => {
         await client.close();
         server.kill('SIGTERM');
@@ -711,8 +717,9 @@ describe('serve, the lines it writes', () => {
   });
 
   it('writes only JSON lines, a process warning too, and none for a Pod of fifty uncached images', async () => {
-    // A warning planted in the process the way a dependency's deprecation would come.
-    const plant = `data:text/javascript,setInterval(() => process.emitWarning("planted warning"), 100).unref()`;
+    // A warning planted in the process the way a dependency's deprecation would come, once
+    // serving (at SIGUSR2): one at start-up, before main.ts runs, would still reach stderr.
+    const plant = `data:text/javascript,process.on("SIGUSR2", () => process.emitWarning("planted warning"))`;
     const serve = await startServe(['--insecure-registry', registry.host], directory, [
       '--import',
       plant,
@@ -724,6 +731,8 @@ describe('serve, the lines it writes', () => {
 
       expect(status).toBe(200);
       expect((body as { response: { warnings: string[] } }).response.warnings).toHaveLength(25);
+      serve.signal('SIGUSR2');
+      await eventually(() => serve.stdout().includes('planted warning'), 'the planted warning');
     } finally {
       await serve.stop();
     }
