@@ -72,12 +72,24 @@ function notFoundDetail(action: string, status: number, codes: readonly string[]
   return `${what} (${describe(action, status, codes)})`;
 }
 
-/** `HTTP 503`, or `HTTP 401 UNAUTHORIZED from auth.example:5001` from a token server. */
-function statusDetail(request: RegistryRequest, status: number, codes: readonly string[]): string {
+/** Statuses whose reason (`unauthorized`, `denied`, `not-found`) already says all they say. */
+const SELF_EXPLAINED = new Set([401, 403, 404]);
+
+/**
+ * `HTTP 503`, or `HTTP 401 UNAUTHORIZED from auth.example:5001` from a token server; nothing for
+ * a registry's own 401, 403 or 404, which the reason says.
+ */
+function statusDetail(
+  request: RegistryRequest,
+  status: number,
+  codes: readonly string[],
+): string | undefined {
   const codeText = codes.length === 0 ? '' : ` ${codes.join(', ')}`;
   // Registry API paths start /v2/; anything else is a token server's, named as such.
-  const from = request.url.pathname.startsWith('/v2/') ? '' : ` from ${request.url.host}`;
-  return `HTTP ${status}${codeText}${from}`;
+  if (!request.url.pathname.startsWith('/v2/')) {
+    return `HTTP ${status}${codeText} from ${request.url.host}`;
+  }
+  return SELF_EXPLAINED.has(status) ? undefined : `HTTP ${status}${codeText}`;
 }
 
 /** Reads the (capped) body of an unsuccessful response and builds the matching error. */
@@ -89,12 +101,13 @@ export async function errorFromResponse(
   const { bytes } = await readBody(response, request, BodyLimits.error);
   const status = response.statusCode;
   const registryCodes = parseErrorCodes(bytes);
+  const summary = statusDetail(request, status, registryCodes);
   const errorContext: RegistryErrorContext = {
     registry: request.registry,
     repository: request.repository,
     status,
     registryCodes,
-    detail: statusDetail(request, status, registryCodes),
+    ...(summary === undefined ? {} : { detail: summary }),
   };
   const detail = describe(request.action, status, registryCodes);
   if (status === 401)
