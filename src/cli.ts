@@ -1,6 +1,7 @@
 /**
- * The command line: `serve`, `resolve`, `tags`, `completion`, `version`, `--help`. Argument parsing and
- * dispatch only; each command lives in commands/. Returns an exit code instead of exiting.
+ * The command line: `serve`, `resolve`, `tags`, `pin`, `completion`, `version`, `--help`.
+ * Argument parsing and dispatch only; each command lives in commands/. Returns an exit code
+ * instead of exiting.
  */
 import { readFileSync } from 'node:fs';
 import { completionScript, Shells, type CompletedCommand } from './completion.js';
@@ -81,6 +82,10 @@ async function runCommand(
     if (command === 'tags') {
       const { runTags } = await import('./commands/tags.js');
       return await runTags(config, positionals, environment);
+    }
+    if (command === 'pin') {
+      const { runPin } = await import('./commands/pin.js');
+      return await runPin(config, positionals, environment);
     }
     if (positionals.length > 0) {
       throw new ConfigError([

@@ -89,16 +89,23 @@ export interface Config {
   readonly webhookConfiguration: string | undefined;
   readonly validatingWebhookConfiguration: string | undefined;
   readonly serviceName: string;
+  readonly write: boolean;
+  readonly check: boolean;
 }
 
-export const Commands = ['serve', 'resolve', 'tags'] as const;
+export const Commands = ['serve', 'resolve', 'tags', 'pin'] as const;
 export type Command = (typeof Commands)[number];
 const BOTH: readonly Command[] = ['serve', 'resolve'];
 const SERVE: readonly Command[] = ['serve'];
 const RESOLVE: readonly Command[] = ['resolve'];
 const TAGS: readonly Command[] = ['tags'];
 /** Every command that asks registries. */
-const REGISTRY_CLIENTS: readonly Command[] = ['serve', 'resolve', 'tags'];
+const REGISTRY_CLIENTS: readonly Command[] = ['serve', 'resolve', 'tags', 'pin'];
+/** The commands that pin images outside a cluster. */
+const OFFLINE: readonly Command[] = ['resolve', 'pin'];
+/** The commands that write pinned references. */
+const PINNING: readonly Command[] = ['serve', 'resolve', 'pin'];
+const PIN: readonly Command[] = ['pin'];
 
 /** The headings of `--help`, in order; each option names the one it is listed under. */
 export const OptionGroups = {
@@ -202,7 +209,7 @@ const OPTION_LIST = [
     group: 'registries',
     help: "the kubelet's CredentialProviderConfig file: credential provider plugins asked after the pod's pull secrets",
     value: optional(file(checkCredentialProviderConfig)),
-    commands: BOTH,
+    commands: PINNING,
   },
   {
     key: 'imageCredentialProviderBinDir',
@@ -210,7 +217,7 @@ const OPTION_LIST = [
     group: 'registries',
     help: 'directory holding the credential provider plugins named in --image-credential-provider-config',
     value: optional(DIRECTORY),
-    commands: BOTH,
+    commands: PINNING,
   },
   {
     key: 'cacheTtlMs',
@@ -272,7 +279,7 @@ const OPTION_LIST = [
     group: 'registries',
     help: 'deadline for resolving all the images given',
     value: withDefault(boundedDuration(MIN_RESOLVE_TIMEOUT_MS), '30s'),
-    commands: RESOLVE,
+    commands: OFFLINE,
   },
   {
     key: 'resolveTimeoutMs',
@@ -296,7 +303,7 @@ const OPTION_LIST = [
     group: 'registries',
     help: 'most connections open at once to one registry (or token server); further requests wait for one',
     value: withDefault(COUNT, '16'),
-    commands: BOTH,
+    commands: PINNING,
   },
   {
     key: 'failurePolicy',
@@ -344,7 +351,7 @@ const OPTION_LIST = [
     group: 'policy',
     help: 'drop the tag from pinned images (name@sha256:… instead of name:tag@sha256:…)',
     value: SWITCH,
-    commands: BOTH,
+    commands: PINNING,
   },
   {
     key: 'kubeconfig',
@@ -430,9 +437,9 @@ const OPTION_LIST = [
     key: 'platform',
     flag: 'platform',
     group: 'output',
-    help: "print this platform's manifest digest instead of the index's",
+    help: "pin to this platform's manifest digest instead of the index's",
     value: optional(PLATFORM),
-    commands: RESOLVE,
+    commands: OFFLINE,
   },
   {
     key: 'output',
@@ -451,6 +458,22 @@ const OPTION_LIST = [
     help: 'text: one tag per line; json: one JSON object, tags that failed included',
     value: withDefault(oneOf(OutputFormats), 'text'),
     commands: TAGS,
+  },
+  {
+    key: 'write',
+    flag: 'write',
+    group: 'output',
+    help: 'write pinned manifests back to their files instead of printing them',
+    value: SWITCH,
+    commands: PIN,
+  },
+  {
+    key: 'check',
+    flag: 'check',
+    group: 'output',
+    help: 'change nothing and ask no registry: list each image not pinned to a digest, exit 1 if any',
+    value: SWITCH,
+    commands: PIN,
   },
 ] satisfies readonly AnyOption[];
 
@@ -737,6 +760,17 @@ export const COMMAND_HELP: Readonly<Record<Command, CommandHelp>> = {
         'Every image a manifest names',
         "grep -ho 'image: .*' *.yaml | cut -d' ' -f2 | digest-pinner resolve -",
       ],
+    ],
+  },
+  pin: {
+    summary: 'pin the images of Kubernetes manifests in place (FILE|DIR|-...)',
+    usage: 'digest-pinner pin [options] FILE|DIR|-...',
+    description:
+      "Pin every image in Kubernetes manifests (YAML or JSON; directories walked for .yaml, .yml\nand .json files; '-' is stdin), changing nothing in the files but the image values. Exit 1\nwhen an image is not pinned (--check) or could not be, 2 on a usage or YAML syntax error.",
+    examples: [
+      ['Print a manifest with its images pinned', 'digest-pinner pin deploy/web.yaml'],
+      ['Pin every manifest below deploy/ in place', 'digest-pinner pin --write deploy/'],
+      ['Fail CI when an image is not pinned', 'digest-pinner pin --check deploy/'],
     ],
   },
 };

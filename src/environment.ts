@@ -42,3 +42,10 @@ export function defaultDockerConfigPath(environment: Environment): string | unde
     ? undefined
     : join(environment.homeDir, '.docker', 'config.json');
 }
+
+/** All of a stream (stdin, say) as UTF-8 text. */
+export async function readAllText(input: AsyncIterable<string | Uint8Array>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -6,6 +6,7 @@
 export const ErrorCodes = {
   imageReferenceInvalid: 'IMAGE_REFERENCE_INVALID',
   configInvalid: 'CONFIG_INVALID',
+  inputUnreadable: 'INPUT_UNREADABLE',
   registryUnauthorized: 'REGISTRY_UNAUTHORIZED',
   registryDenied: 'REGISTRY_DENIED',
   registryManifestUnknown: 'REGISTRY_MANIFEST_UNKNOWN',

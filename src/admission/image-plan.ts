@@ -36,6 +36,13 @@ export interface PlanContext {
   readonly skipImages: readonly ImagePattern[];
 }
 
+/** Planning for an object with no stored version: a CREATE, or a manifest in a file. */
+export const NEW_OBJECT: PlanContext = {
+  oldImages: new Map(),
+  oldOriginals: new Map(),
+  updatePolicy: 'sticky',
+};
+
 export function planImage(site: ImageSite, context: PlanContext): ImagePlan {
   if (PLACEHOLDER_IMAGES.has(site.image)) return { action: 'keep', why: 'placeholder' };
   if (isSkippedImage(context.skipImages, site.image)) return { action: 'keep', why: 'skipped' };

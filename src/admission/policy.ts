@@ -149,7 +149,8 @@ function namespaceDecision(
   return undefined;
 }
 
-function optOut(object: JsonObject, location: PodSpecLocation): SkipReason | undefined {
+/** Why an object or its pod template opted out (`digest-pinner.io/pin: disabled`), if it did. */
+export function optOut(object: JsonObject, location: PodSpecLocation): SkipReason | undefined {
   if (annotationsOf(object)[PIN_ANNOTATION] === PinAnnotationValues.disabled)
     return 'object-opted-out';
   if (annotationsOf(location.template)[PIN_ANNOTATION] === PinAnnotationValues.disabled)

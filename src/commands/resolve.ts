@@ -4,15 +4,10 @@
  * The same cache as the webhook, so duplicates cost one registry request.
  */
 import type { Config } from '../config.js';
-import type { Keyring } from '../credentials/credential.js';
-import type { Environment } from '../environment.js';
+import { readAllText, type Environment } from '../environment.js';
 import { DigestPinnerError, ErrorCodes, errorMessage } from '../errors.js';
-import { parseImageReference, pinnedReference, type ImageReference } from '../reference.js';
-import { RegistryClient } from '../registry/client.js';
-import { CachingResolver } from '../resolver.js';
-import type { ImageCredentialSource } from '../credentials/provider.js';
-import { loadPluginCredentials } from './image-credentials.js';
-import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
+import { parseImageReference, type ImageReference } from '../reference.js';
+import { openLocalResolver, type LocalResolver } from './local-resolver.js';
 
 /**
  * 0 every image pinned; 1 a registry failed for some image (the rest are printed); 2 the command
@@ -53,40 +48,13 @@ export async function runResolve(
     );
     return ResolveExitCodes.usage;
   }
-  environment.onProcessWarning?.((warning) => {
-    environment.stderr.write(`digest-pinner: warning: ${warning.name}: ${warning.message}\n`);
-  });
-  const keyring = await loadKeyring(config, environment);
-  const caCertificates = await readRegistryCas(config);
-  const plugins = await loadPluginCredentials(config, environment.env, {
-    pluginExec: (event) => {
-      if (event.outcome !== 'success') {
-        environment.stderr.write(
-          `digest-pinner: warning: credential provider ${event.provider} ${event.reason ?? 'failed'}\n`,
-        );
-      }
-    },
-  });
-  const client = new RegistryClient({
-    insecureRegistries: config.insecureRegistries,
-    caCertificates,
-    connectionsPerRegistry: config.registryConnections,
-  });
-  const resolver = new CachingResolver({ client, fetchTimeoutMs: config.resolveTimeoutMs });
+  const resolver = await openLocalResolver(config, environment);
   try {
-    const deadline = AbortSignal.any([
-      AbortSignal.timeout(config.resolveTimeoutMs),
-      environment.shutdown,
-    ]);
-    const results = await Promise.all(
-      images.map((image) =>
-        pinOne(image, { config, keyring, imageCredentials: plugins.source, resolver, deadline }),
-      ),
-    );
+    const results = await Promise.all(images.map((image) => pinOne(image, resolver)));
     for (const result of results) writeResult(result, config, environment);
     return exitCode(results);
   } finally {
-    await client.close();
+    await resolver.close();
   }
 }
 
@@ -96,43 +64,22 @@ async function imagesToResolve(
   environment: Environment,
 ): Promise<string[]> {
   if (!args.includes(STDIN_ARGUMENT)) return [...args];
-  const fromStdin = (await readAll(environment.stdin))
+  const fromStdin = (await readAllText(environment.stdin))
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line.length > 0 && !line.startsWith('#'));
   return args.flatMap((arg) => (arg === STDIN_ARGUMENT ? fromStdin : [arg]));
 }
 
-async function readAll(input: AsyncIterable<string | Uint8Array>): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of input) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-interface PinContext {
-  readonly config: Config;
-  readonly keyring: Keyring;
-  readonly imageCredentials: ImageCredentialSource;
-  readonly resolver: CachingResolver;
-  readonly deadline: AbortSignal;
-}
-
-async function pinOne(image: string, context: PinContext): Promise<ResolveResult> {
+async function pinOne(image: string, resolver: LocalResolver): Promise<ResolveResult> {
   let reference: ImageReference | undefined;
   try {
     reference = parseImageReference(image);
     if (reference.digest !== undefined) {
       return success(image, reference, image, reference.digest);
     }
-    const nodeLevel = await context.imageCredentials.credentialsFor(reference, context.deadline);
-    const { digest } = await context.resolver.resolve(
-      reference,
-      [...context.keyring.lookup(reference), ...nodeLevel.credentials],
-      context.deadline,
-      context.config.platform === undefined ? {} : { platform: context.config.platform },
-    );
-    const pinned = pinnedReference(reference, digest, { dropTag: context.config.noTag });
-    return success(image, reference, pinned, digest);
+    const digest = await resolver.resolve(reference);
+    return success(image, reference, resolver.pinned(reference, digest), digest);
   } catch (error: unknown) {
     const code = error instanceof DigestPinnerError ? error.code : UNEXPECTED_ERROR_CODE;
     return {
@@ -170,12 +117,4 @@ function exitCode(results: readonly ResolveResult[]): number {
   }
   if (results.some((result) => result.error !== null)) return ResolveExitCodes.registryFailed;
   return ResolveExitCodes.ok;
-}
-
-async function loadKeyring(config: Config, environment: Environment): Promise<Keyring> {
-  const local = await loadLocalDockerConfig(config, environment);
-  for (const problem of local.problems) {
-    environment.stderr.write(`digest-pinner: warning: ${problem}\n`);
-  }
-  return local.keyring;
 }

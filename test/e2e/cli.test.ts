@@ -4,13 +4,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyPatch, type Operation } from 'fast-json-patch';
 import { request } from 'undici';
+import { assertBuilt, BUILT_MAIN, runBuiltCli } from '../support/built-cli.js';
 import { writeServingCertificate } from '../support/certificates.js';
 import { startFaultRegistry, type FaultRegistry } from '../support/fault-registry.js';
 import { eventually } from '../support/eventually.js';
@@ -19,7 +20,7 @@ import { pushImage, pushIndex } from '../support/image-push.js';
 import { startRegistry, type RegistryAuthMode, type TestRegistry } from '../support/registry.js';
 import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const MAIN = BUILT_MAIN;
 const DIST_INDEX = new URL('../../dist/index.js', import.meta.url);
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -27,34 +28,12 @@ const VERSION = (
   }
 ).version;
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs the built CLI with `input` on its stdin (empty by default). */
-async function cli(
-  args: readonly string[],
-  env: Record<string, string> = {},
-  input = '',
-): Promise<CliResult> {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(input);
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout, stderr };
+function cli(args: readonly string[], env: Record<string, string> = {}, input = '') {
+  return runBuiltCli(args, { env, input });
 }
 
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "make build" (make test does)`);
-});
+beforeAll(assertBuilt);
 
 describe('cli', () => {
   it('prints usage for --help', async () => {
@@ -141,7 +120,7 @@ describe('cli', () => {
     [
       'a flag of resolve given to serve',
       ['serve', '--platform', 'linux/arm64'],
-      "digest-pinner serve: --platform is a flag of 'digest-pinner resolve', not of 'serve' (see 'digest-pinner serve --help')\n",
+      "digest-pinner serve: --platform is a flag of 'digest-pinner resolve' and 'digest-pinner pin', not of 'serve' (see 'digest-pinner serve --help')\n",
     ],
     [
       'a flag of serve given to resolve',
@@ -170,8 +149,8 @@ describe('cli', () => {
     ],
     [
       'an unknown command',
-      ['pin'],
-      'digest-pinner: unknown command "pin" (see \'digest-pinner --help\')\n',
+      ['pinch'],
+      'digest-pinner: unknown command "pinch" (see \'digest-pinner --help\')\n',
     ],
     [
       'completion without a shell',

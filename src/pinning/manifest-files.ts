@@ -1,0 +1,76 @@
+/**
+ * The files `pin` reads: each operand a file (read whatever its name), a directory (walked for
+ * `.yaml`, `.yml` and `.json` files, in name order, skipping hidden entries and symbolic links),
+ * or `-` for standard input.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { readAllText } from '../environment.js';
+import { DigestPinnerError, ErrorCodes } from '../errors.js';
+
+export const STDIN_OPERAND = '-';
+const MANIFEST_EXTENSIONS: ReadonlySet<string> = new Set(['.yaml', '.yml', '.json']);
+
+export interface ManifestFile {
+  /** The path as the user would write it, or `-`. */
+  readonly path: string;
+  readonly text: string;
+}
+
+/** A named file or directory that cannot be read. */
+export class ManifestFileError extends DigestPinnerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.inputUnreadable, message, options);
+  }
+}
+
+export async function readManifestFiles(
+  operands: readonly string[],
+  stdin: AsyncIterable<string | Uint8Array>,
+): Promise<ManifestFile[]> {
+  const files: ManifestFile[] = [];
+  for (const operand of operands) {
+    if (operand === STDIN_OPERAND) {
+      files.push({ path: STDIN_OPERAND, text: await readAllText(stdin) });
+      continue;
+    }
+    for (const path of await expand(operand)) {
+      files.push({ path, text: await read(path) });
+    }
+  }
+  return files;
+}
+
+async function expand(operand: string): Promise<string[]> {
+  const info = await stat(operand).catch((error: unknown) => {
+    throw new ManifestFileError(`cannot read ${operand}: ${describe(error)}`, { cause: error });
+  });
+  return info.isDirectory() ? walk(operand) : [operand];
+}
+
+async function walk(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { withFileTypes: true });
+  const paths: string[] = [];
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) paths.push(...(await walk(path)));
+    else if (entry.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
+      paths.push(path);
+    }
+  }
+  return paths;
+}
+
+async function read(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error: unknown) {
+    throw new ManifestFileError(`cannot read ${path}: ${describe(error)}`, { cause: error });
+  }
+}
+
+function describe(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : String(error);
+}
