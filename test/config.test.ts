@@ -97,7 +97,7 @@ describe('config', () => {
 
   it('keeps resolve-only flags out of serve and parses the platform for resolve', () => {
     expect(() => loadConfig('serve', ['--platform', 'linux/arm64'], {})).toThrow(
-      "--platform is a flag of 'digest-pinner resolve', not of 'serve'",
+      "--platform is a flag of 'digest-pinner resolve' and 'digest-pinner pin', not of 'serve'",
     );
 
     const { config, positionals } = loadConfig(

@@ -10,7 +10,12 @@ import type { Config } from '../config.js';
 import type { Environment } from '../environment.js';
 import { checkProblem, pinManifestImages, type ImageOutcome } from '../pinning/image-pins.js';
 import { manifestImages, type ManifestImage } from '../pinning/manifest-images.js';
-import { readManifestFiles, STDIN_OPERAND, type ManifestFile } from '../pinning/manifest-files.js';
+import {
+  ManifestFileError,
+  readManifestFiles,
+  STDIN_OPERAND,
+  type ManifestFile,
+} from '../pinning/manifest-files.js';
 import {
   applyScalarEdits,
   parseYamlSource,
@@ -22,7 +27,10 @@ import {
 import type { Scalar } from 'yaml';
 import { openLocalResolver } from './local-resolver.js';
 
-/** 1: some image is not pinned (`--check`) or could not be; 2: nothing was done. */
+/**
+ * 1: some image is not pinned (`--check`) or could not be; 2: nothing was done (a usage error, a
+ * file that cannot be read, a YAML syntax error).
+ */
 export const PinExitCodes = { ok: 0, unpinned: 1, usage: 2 } as const;
 
 interface ImageInFile {
@@ -44,10 +52,17 @@ export async function runPin(
 ): Promise<number> {
   const usage = usageProblem(config, operands);
   if (usage !== undefined) {
-    environment.stderr.write(`digest-pinner pin: ${usage} (see --help)\n`);
+    environment.stderr.write(`digest-pinner pin: ${usage} (see 'digest-pinner pin --help')\n`);
     return PinExitCodes.usage;
   }
-  const files = await readManifestFiles(operands, environment.stdin);
+  let files: ManifestFile[];
+  try {
+    files = await readManifestFiles(operands, environment.stdin);
+  } catch (error: unknown) {
+    if (!(error instanceof ManifestFileError)) throw error;
+    environment.stderr.write(`digest-pinner pin: ${error.message}\n`);
+    return PinExitCodes.usage;
+  }
   const parsed = parseAll(files, environment);
   if (parsed === undefined) return PinExitCodes.usage;
   if (config.check) return check(parsed, environment);
