@@ -41,6 +41,7 @@ export const NEW_OBJECT: PlanContext = {
   oldImages: new Map(),
   oldOriginals: new Map(),
   updatePolicy: 'sticky',
+  skipImages: [],
 };
 
 export function planImage(site: ImageSite, context: PlanContext): ImagePlan {
