@@ -103,7 +103,7 @@ const TAGS: readonly Command[] = ['tags'];
 const REGISTRY_CLIENTS: readonly Command[] = ['serve', 'resolve', 'tags', 'pin'];
 /** The commands that pin images outside a cluster. */
 const OFFLINE: readonly Command[] = ['resolve', 'pin'];
-/** The commands that write pinned references. */
+/** The commands that resolve images to pin them. */
 const PINNING: readonly Command[] = ['serve', 'resolve', 'pin'];
 const PIN: readonly Command[] = ['pin'];
 
