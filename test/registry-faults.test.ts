@@ -21,6 +21,7 @@ import {
   type FaultRequest,
   type FaultResponse,
 } from './support/fault-registry.js';
+import { imagesOf, podReview } from './support/fixtures.js';
 import { HttpsTestClient, testCertificate } from './support/https.js';
 import { buildImageManifest } from './support/image-push.js';
 import { LOOPBACK_SERVE_FLAGS } from './support/serve-flags.js';
@@ -185,37 +186,6 @@ const CASES: readonly FaultCase[] = [
   },
 ];
 
-interface Pod {
-  readonly apiVersion: 'v1';
-  readonly kind: 'Pod';
-  readonly metadata: { readonly name: string; readonly namespace: string };
-  readonly spec: { readonly containers: readonly { name: string; image: string }[] };
-}
-
-function pod(image: string): Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'fault', namespace: 'default' },
-    spec: { containers: [{ name: 'app', image }] },
-  };
-}
-
-function podReview(object: object): object {
-  return {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'fault',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'default',
-      operation: 'CREATE',
-      object,
-    },
-  };
-}
-
 interface Answer {
   response: { uid: string; allowed: boolean; patch?: string; warnings?: string[] };
 }
@@ -287,7 +257,7 @@ describe('admission under registry faults', () => {
     });
     client = new HttpsTestClient(`https://127.0.0.1:${service.webhookPort}`, tls.current.caPem!);
     const started = performance.now();
-    const { status, body } = await client.post('/mutate', podReview(pod(image)));
+    const { status, body } = await client.post('/mutate', podReview('fault', [image]));
     const ms = performance.now() - started;
     expect(status).toBe(200);
     return { answer: body as Answer, ms };
@@ -308,8 +278,9 @@ describe('admission under registry faults', () => {
         const operations = JSON.parse(
           Buffer.from(answer.response.patch ?? '', 'base64').toString('utf8'),
         ) as Operation[];
-        const pinned = applyPatch(pod(image), operations).newDocument;
-        expect(pinned.spec.containers[0]?.image).toBe(`${image}@${manifest.digest}`);
+        const pod = podReview('fault', [image]).request.object;
+        const pinned = applyPatch(pod, operations).newDocument;
+        expect(imagesOf(pinned).c0).toBe(`${image}@${manifest.digest}`);
       } else {
         expect(answer.response.patch).toBeUndefined();
         const warning = answer.response.warnings?.[0] ?? '';

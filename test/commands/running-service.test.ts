@@ -4,32 +4,13 @@
  */
 import type { RunningService } from '../../src/commands/serve.js';
 import { startFaultRegistry, type FaultRegistry } from '../support/fault-registry.js';
+import { podReview } from '../support/fixtures.js';
 import { HttpsTestClient } from '../support/https.js';
 import { buildImageManifest } from '../support/image-push.js';
 import { startStandaloneService } from '../support/standalone-service.js';
 
 interface Answer {
   response: { uid: string; allowed: boolean; patch?: string; warnings?: string[] };
-}
-
-function podReview(uid: string, image: string): object {
-  return {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'default',
-      operation: 'CREATE',
-      object: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'p', namespace: 'default' },
-        spec: { containers: [{ name: 'app', image }] },
-      },
-    },
-  };
 }
 
 describe('commands/serve: the running service', () => {
@@ -64,7 +45,7 @@ describe('commands/serve: the running service', () => {
 
     const { status, body } = await client.post(
       '/mutate',
-      podReview('u-1', `${registry.host}/app:v1`),
+      podReview('u-1', [`${registry.host}/app:v1`]),
     );
 
     expect(status).toBe(200);
@@ -79,7 +60,7 @@ describe('commands/serve: the running service', () => {
     await start(['--failure-policy', 'fail']);
     registry.setFault(() => ({ status: 401, headers: { 'www-authenticate': 'Basic realm="r"' } }));
 
-    const { body } = await client.post('/mutate', podReview('u-2', `${registry.host}/app:v1`));
+    const { body } = await client.post('/mutate', podReview('u-2', [`${registry.host}/app:v1`]));
 
     const answer = body as {
       response: { allowed: boolean; status?: { code: number; message: string } };
@@ -97,7 +78,7 @@ describe('commands/serve: the running service', () => {
       headers: { 'docker-content-digest': manifest.digest, 'content-type': manifest.mediaType },
     }));
 
-    const inFlight = client.post('/mutate', podReview('u-3', `${registry.host}/app:v1`));
+    const inFlight = client.post('/mutate', podReview('u-3', [`${registry.host}/app:v1`]));
     await new Promise((resolve) => setTimeout(resolve, 100));
     const closing = service.close();
 

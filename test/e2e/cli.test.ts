@@ -15,6 +15,7 @@ import { assertBuilt, BUILT_MAIN, runBuiltCli } from '../support/built-cli.js';
 import { writeServingCertificate } from '../support/certificates.js';
 import { startFaultRegistry, type FaultRegistry } from '../support/fault-registry.js';
 import { eventually } from '../support/eventually.js';
+import { podReview } from '../support/fixtures.js';
 import { HttpsTestClient } from '../support/https.js';
 import { pushImage, pushIndex } from '../support/image-push.js';
 import { startRegistry, type RegistryAuthMode, type TestRegistry } from '../support/registry.js';
@@ -649,32 +650,6 @@ describe('serve, as make run starts it', () => {
     const [code] = (await exited) as [number | null];
     expect(code).toBe(0);
   });
-});
-
-interface ValidationAnswer {
-  readonly response: { allowed: boolean; status?: { code: number; message: string } };
-}
-
-/** The operations of a patch of `request.object`, to apply to the whole review. */
-function prefixed(operations: readonly Operation[], prefix: string): Operation[] {
-  return operations.map((operation) => ({ ...operation, path: prefix + operation.path }));
-}
-
-const EXAMPLE = fileURLToPath(new URL('../../examples/pod-review.json', import.meta.url));
-
-describe('serve, the lines it writes', () => {
-  let registry: TestRegistry;
-  let directory: string;
-
-  beforeAll(async () => {
-    registry = await startRegistry({ auth: 'none' });
-    directory = await mkdtemp(join(tmpdir(), 'digest-pinner-serve-'));
-  });
-
-  afterAll(async () => {
-    await registry.stop();
-    await rm(directory, { recursive: true, force: true });
-  });
 
   it('resolve: fifty references without a process warning', async () => {
     const pushed = await pushImage(registry.pushTarget, { repository: 'fifty', tag: 'present' });
@@ -730,6 +705,17 @@ describe('serve, the lines it writes', () => {
     );
   });
 });
+
+interface ValidationAnswer {
+  readonly response: { allowed: boolean; status?: { code: number; message: string } };
+}
+
+/** The operations of a patch of `request.object`, to apply to the whole review. */
+function prefixed(operations: readonly Operation[], prefix: string): Operation[] {
+  return operations.map((operation) => ({ ...operation, path: prefix + operation.path }));
+}
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/pod-review.json', import.meta.url));
 
 describe('serve, one Pod with 10,000 distinct tags', () => {
   let registry: FaultRegistry;
@@ -795,25 +781,6 @@ describe('serve, one Pod with 10,000 distinct tags', () => {
   });
 });
 
-function podReview(uid: string, images: readonly string[]): object {
-  return {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'default',
-      operation: 'CREATE',
-      object: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: uid, namespace: 'default' },
-        spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
-      },
-    },
-  };
-}
 /** One sample's value from Prometheus text, e.g. `name 1234`. */
 function sample(text: string, name: string): number {
   const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);

@@ -137,6 +137,28 @@ export function loadReview(name: ReviewFixture): ReviewDocument {
   return JSON.parse(text) as ReviewDocument;
 }
 
+/** A CREATE review of a Pod in `default` with one container per image, named c0, c1, … */
+export function podReview(uid: string, images: readonly string[]): ReviewDocument {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'default',
+      operation: 'CREATE',
+      object: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: uid, namespace: 'default' },
+        spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
+      },
+      oldObject: null,
+    },
+  };
+}
+
 /** A document through the real validator; throws with the validator's reason if it fails. */
 export function toReview(document: ReviewDocument): AdmissionReview {
   const parsed = parseAdmissionReview(JSON.parse(JSON.stringify(document)));
