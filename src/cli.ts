@@ -1,5 +1,5 @@
 /**
- * The command line: `serve`, `resolve`, `tags`, `pin`, `completion`, `version`, `--help`.
+ * The command line: `serve`, `resolve`, `tags`, `pin`, `audit`, `completion`, `version`, `--help`.
  * Argument parsing and dispatch only; each command lives in commands/. Returns an exit code
  * instead of exiting.
  */
@@ -86,6 +86,10 @@ async function runCommand(
     if (command === 'pin') {
       const { runPin } = await import('./commands/pin.js');
       return await runPin(config, positionals, environment);
+    }
+    if (command === 'audit') {
+      const { runAudit } = await import('./commands/audit.js');
+      return await runAudit(config, positionals, environment);
     }
     if (positionals.length > 0) {
       throw new ConfigError([

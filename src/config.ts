@@ -24,6 +24,7 @@ import {
   DIRECTORY,
   file,
   IMAGE_PATTERN,
+  commaList,
   NAME,
   oneOf,
   optional,
@@ -51,6 +52,11 @@ export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 's
 export type LogLevel = (typeof LogLevels)[number];
 export const OutputFormats = ['text', 'json'] as const;
 export type OutputFormat = (typeof OutputFormats)[number];
+export const AuditOutputFormats = ['table', 'json'] as const;
+export type AuditOutputFormat = (typeof AuditOutputFormats)[number];
+/** What `audit --fail-on` may fail on. */
+export const AuditFindings = ['unpinned', 'drift', 'moved'] as const;
+export type AuditFinding = (typeof AuditFindings)[number];
 
 export interface Config {
   readonly address: string;
@@ -85,6 +91,12 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly platform: Platform | undefined;
   readonly output: OutputFormat;
+  readonly auditNamespace: string | undefined;
+  readonly auditAllNamespaces: boolean;
+  readonly auditOutput: AuditOutputFormat;
+  readonly checkTags: boolean;
+  readonly failOn: readonly AuditFinding[];
+  readonly chunkSize: number;
   readonly tlsSecret: string | undefined;
   readonly webhookConfiguration: string | undefined;
   readonly validatingWebhookConfiguration: string | undefined;
@@ -93,14 +105,15 @@ export interface Config {
   readonly check: boolean;
 }
 
-export const Commands = ['serve', 'resolve', 'tags', 'pin'] as const;
+export const Commands = ['serve', 'resolve', 'tags', 'pin', 'audit'] as const;
 export type Command = (typeof Commands)[number];
 const BOTH: readonly Command[] = ['serve', 'resolve'];
 const SERVE: readonly Command[] = ['serve'];
 const RESOLVE: readonly Command[] = ['resolve'];
 const TAGS: readonly Command[] = ['tags'];
+const AUDIT: readonly Command[] = ['audit'];
 /** Every command that asks registries. */
-const REGISTRY_CLIENTS: readonly Command[] = ['serve', 'resolve', 'tags', 'pin'];
+const REGISTRY_CLIENTS: readonly Command[] = ['serve', 'resolve', 'tags', 'pin', 'audit'];
 /** The commands that pin images outside a cluster. */
 const OFFLINE: readonly Command[] = ['resolve', 'pin'];
 /** The commands that resolve images to pin them. */
@@ -185,7 +198,7 @@ const OPTION_LIST = [
     group: 'registries',
     help: 'docker config.json used without a cluster (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json)',
     value: optional(file(checkDockerConfig)),
-    commands: REGISTRY_CLIENTS,
+    commands: ['serve', 'resolve', 'tags'],
   },
   {
     key: 'insecureRegistries',
@@ -287,7 +300,7 @@ const OPTION_LIST = [
     group: 'registries',
     help: 'deadline of each registry lookup (one page of tags, one tag)',
     value: withDefault(boundedDuration(MIN_RESOLVE_TIMEOUT_MS), '10s'),
-    commands: TAGS,
+    commands: ['tags', 'audit'],
   },
   {
     key: 'maxImages',
@@ -359,7 +372,7 @@ const OPTION_LIST = [
     group: 'cluster',
     help: 'kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config; none: standalone)',
     value: optional(file(checkKubeconfig)),
-    commands: SERVE,
+    commands: ['serve', 'audit'],
   },
   {
     key: 'allNamespaces',
@@ -474,6 +487,55 @@ const OPTION_LIST = [
     help: 'change nothing and ask no registry: list each image not pinned to a digest, exit 1 if any',
     value: SWITCH,
     commands: PIN,
+  },
+  {
+    key: 'auditNamespace',
+    flag: 'namespace',
+    group: 'cluster',
+    help: "the namespace whose pods to audit (default: the kubeconfig context's)",
+    value: optional(NAME),
+    commands: AUDIT,
+  },
+  {
+    key: 'auditAllNamespaces',
+    flag: 'all-namespaces',
+    group: 'cluster',
+    help: 'audit the pods of every namespace',
+    value: SWITCH,
+    commands: AUDIT,
+  },
+  {
+    key: 'chunkSize',
+    flag: 'chunk-size',
+    group: 'cluster',
+    help: 'pods asked for per page of the list (limit and continue), as kubectl --chunk-size',
+    value: withDefault(COUNT, '500'),
+    commands: AUDIT,
+  },
+  {
+    key: 'checkTags',
+    flag: 'check-tags',
+    group: 'registries',
+    help: "look up each container's tag now, with the pod's pull secrets, to tell whether it moved",
+    value: SWITCH,
+    commands: AUDIT,
+  },
+  {
+    key: 'failOn',
+    flag: 'fail-on',
+    group: 'output',
+    help: 'exit 1 when any of these is found: unpinned, drift, moved (comma-separated)',
+    value: commaList(AuditFindings),
+    commands: AUDIT,
+  },
+  {
+    key: 'auditOutput',
+    flag: 'output',
+    short: 'o',
+    group: 'output',
+    help: 'table: aligned columns and a summary line; json: {"items": [...], "summary": {...}}',
+    value: withDefault(oneOf(AuditOutputFormats), 'table'),
+    commands: AUDIT,
   },
 ] satisfies readonly AnyOption[];
 
@@ -672,6 +734,12 @@ function crossChecks(config: Config): string[] {
       '--image-credential-provider-config and --image-credential-provider-bin-dir go together: give both or neither',
     );
   }
+  if (config.auditNamespace !== undefined && config.auditAllNamespaces) {
+    problems.push('--namespace and --all-namespaces exclude each other');
+  }
+  if (config.failOn.includes('moved') && !config.checkTags) {
+    problems.push('--fail-on moved needs --check-tags: without it no tag is looked up');
+  }
   if (config.port !== 0 && config.port === config.metricsPort) {
     problems.push(`--port and --metrics-port must differ (both ${config.port})`);
   }
@@ -715,6 +783,23 @@ export interface CommandHelp {
 }
 
 export const COMMAND_HELP: Readonly<Record<Command, CommandHelp>> = {
+  audit: {
+    summary: 'report what runs in the cluster by digest: unpinned, drifted, moved',
+    usage: 'digest-pinner audit [options]',
+    description:
+      'Report every container of every pod (init and ephemeral too) in a namespace or all of\nthem: its image, whether it is pinned, the digest its node runs, drift between the two,\nthe original tag, whether that tag has moved (--check-tags), and the workload that owns it.',
+    examples: [
+      ['The current namespace, as a table', 'digest-pinner audit'],
+      [
+        'Fail a CI job on anything unpinned or drifted, cluster-wide',
+        'digest-pinner audit --all-namespaces --fail-on unpinned,drift',
+      ],
+      [
+        'Tags that moved since their pods were pinned, as JSON',
+        'digest-pinner audit --namespace team-a --check-tags -o json',
+      ],
+    ],
+  },
   tags: {
     summary: 'print the tags that point at a digest (REF@sha256:…)',
     usage: 'digest-pinner tags [options] REF@sha256:…',

@@ -82,6 +82,26 @@ export function repeatable<T>(type: ValueType<T>): OptionValue<readonly T[]> {
   };
 }
 
+/**
+ * Words of a fixed set, comma-separated, in one or more flags (the variable too): `a,b` and
+ * `--flag a --flag b` mean the same.
+ */
+export function commaList<T extends string>(allowed: readonly T[]): OptionValue<readonly T[]> {
+  const word = oneOf(allowed);
+  return {
+    kind: 'list',
+    placeholder: `${allowed.join('|')}[,…]`,
+    defaultText: undefined,
+    completion: allowed,
+    read: (raws) =>
+      raws
+        .flatMap((raw) => raw.split(','))
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0)
+        .map((item) => word.parse(item)),
+  };
+}
+
 /** On when given as a bare flag; the variable takes true/false, 1/0, yes/no. */
 export const SWITCH: OptionValue<boolean> = {
   kind: 'switch',

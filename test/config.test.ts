@@ -60,6 +60,52 @@ describe('config', () => {
     expect(config.insecureRegistries).toEqual(['a.local:5000', 'b.local']);
   });
 
+  it('reads --skip-image patterns and --enforce, refusing bad patterns at start', () => {
+    const { config } = loadConfig(
+      'serve',
+      [
+        '--enforce',
+        'warn',
+        '--skip-image',
+        'registry.internal/*',
+        '--skip-image',
+        '*/istio/proxyv2:*',
+      ],
+      {},
+    );
+
+    expect(config.enforce).toBe('warn');
+    expect(config.skipImages.map((pattern) => pattern.text)).toEqual([
+      'registry.internal/*',
+      '*/istio/proxyv2:*',
+    ]);
+    expect(() => loadConfig('serve', ['--skip-image', '*'], {})).toThrow(
+      /--skip-image \(DIGEST_PINNER_SKIP_IMAGE\): "\*" would skip every image/,
+    );
+    expect(() => loadConfig('serve', [], { DIGEST_PINNER_SKIP_IMAGE: 'quay.io/*,a b' })).toThrow(
+      /"a b" may hold only what an image reference holds/,
+    );
+    expect(() => loadConfig('serve', ['--enforce', 'block'], {})).toThrow(
+      /"block" is not one of off, warn, deny/,
+    );
+  });
+
+  it('reads audit --fail-on as a comma-separated list, repeatable, and checks what it needs', () => {
+    const { config } = loadConfig(
+      'audit',
+      ['--fail-on', 'unpinned,drift', '--fail-on', 'moved', '--check-tags'],
+      {},
+    );
+
+    expect(config.failOn).toEqual(['unpinned', 'drift', 'moved']);
+    expect(
+      loadConfig('audit', [], { DIGEST_PINNER_FAIL_ON: 'drift,unpinned' }).config.failOn,
+    ).toEqual(['drift', 'unpinned']);
+    expect(() => loadConfig('audit', ['--fail-on', 'moved'], {})).toThrow(
+      /--fail-on moved needs --check-tags/,
+    );
+  });
+
   it('reports every bad value at once, naming flag, variable and value', () => {
     const error = captureConfigError(() =>
       loadConfig('serve', ['--port', '99999', '--failure-policy', 'maybe'], {

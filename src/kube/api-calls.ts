@@ -12,6 +12,8 @@ export const KubeApiResources = [
   'namespaces',
   'mutatingwebhookconfigurations',
   'validatingwebhookconfigurations',
+  'pods',
+  'replicasets',
 ] as const;
 export type KubeApiResource = (typeof KubeApiResources)[number];
 

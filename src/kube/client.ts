@@ -7,6 +7,7 @@ import { delimiter, join } from 'node:path';
 import { isIPv6 } from 'node:net';
 import {
   AdmissionregistrationV1Api,
+  AppsV1Api,
   CoreV1Api,
   KubeConfig,
   ServerConfiguration,
@@ -108,6 +109,8 @@ function inClusterConfig(
 export interface KubeClients {
   readonly kubeConfig: KubeConfig;
   readonly core: CoreV1Api;
+  /** ReplicaSets: audit names the Deployment that owns a pod's ReplicaSet. */
+  readonly apps: AppsV1Api;
   /** Webhook configurations: self-managed TLS keeps the caBundle of its own in step. */
   readonly admission: AdmissionregistrationV1Api;
 }
@@ -132,6 +135,7 @@ export function createKubeClients(
   return {
     kubeConfig,
     core: new CoreV1Api(configuration),
+    apps: new AppsV1Api(configuration),
     admission: new AdmissionregistrationV1Api(configuration),
   };
 }

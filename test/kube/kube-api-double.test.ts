@@ -81,6 +81,36 @@ describe('kube-api-double', () => {
     );
   });
 
+  it('pages pods by namespace and name with limit and an opaque continue token', async () => {
+    for (const [namespace, name] of [
+      ['b', 'p2'],
+      ['a', 'p9'],
+      ['b', 'p1'],
+    ]) {
+      api.addPod({ metadata: { name: name!, namespace: namespace! }, spec: { containers: [] } });
+    }
+    type PodList = {
+      items: { metadata: { namespace: string; name: string } }[];
+      metadata: { continue?: string; remainingItemCount?: number };
+    };
+    const page = async (query: string): Promise<PodList> =>
+      (await (await fetch(`${api.url}/api/v1/pods?${query}`)).json()) as PodList;
+    const names = (list: PodList) =>
+      list.items.map(({ metadata }) => `${metadata.namespace}/${metadata.name}`);
+
+    const first = await page('limit=2');
+    const second = await page(`limit=2&continue=${encodeURIComponent(first.metadata.continue!)}`);
+    const bad = await fetch(`${api.url}/api/v1/pods?limit=2&continue=not-ours`);
+    const inB = (await (await fetch(`${api.url}/api/v1/namespaces/b/pods`)).json()) as PodList;
+
+    expect(names(first)).toEqual(['a/p9', 'b/p1']);
+    expect(first.metadata.remainingItemCount).toBe(1);
+    expect(names(second)).toEqual(['b/p2']);
+    expect(second.metadata.continue).toBeUndefined();
+    expect(bad.status).toBe(400);
+    expect(names(inB)).toEqual(['b/p1', 'b/p2']);
+  });
+
   it('sends watch headers before any event, then events from the given resourceVersion', async () => {
     api.addNamespace('before');
     const { metadata } = (await (await fetch(`${api.url}/api/v1/namespaces`)).json()) as {

@@ -90,6 +90,17 @@ describe('manifests/components/enforce', () => {
     expect(serverConfig(build)).toMatchObject({ podsOnly: true, enforce: 'deny' });
   });
 
+  it('is called only for labelled namespaces with components/label-opt-in after it', () => {
+    const build = kustomizeComposition(['components/enforce', 'components/label-opt-in']);
+
+    expect(validating(build).webhooks![0]!.namespaceSelector).toEqual(
+      mutating(build).webhooks![0]!.namespaceSelector,
+    );
+    expect(validating(build).webhooks![0]!.namespaceSelector?.matchLabels).toEqual({
+      'digest-pinner.io/pin': 'enabled',
+    });
+  });
+
   it('adds only the webhook configuration and its RBAC to the objects of the base', () => {
     const base = new Set(kustomizeComposition([]).map(objectKey));
     const added = objects.map(objectKey).filter((key) => !base.has(key));

@@ -13,6 +13,11 @@
  *   PUT /api/v1/namespaces/{ns}/secrets/{name}       200, or 409 Conflict when the body's
  *                                                   resourceVersion is not the stored one
  *   GET /api/v1/namespaces/{ns}/serviceaccounts/{name}
+ *   GET /api/v1/pods, /api/v1/namespaces/{ns}/pods   lists ordered by namespace and name, with
+ *                                                   `limit` and `continue` (an opaque token;
+ *                                                   400 when it is not one of ours) and
+ *                                                   `remainingItemCount`, as the real server pages
+ *   GET /apis/apps/v1/namespaces/{ns}/replicasets/{name}
  *   GET, PATCH /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}
  *   GET, PATCH /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{name}
  *                                                   PATCH takes application/json-patch+json only
@@ -62,7 +67,9 @@ export type KubeResource =
   | 'secrets'
   | 'serviceaccounts'
   | 'mutatingwebhookconfigurations'
-  | 'validatingwebhookconfigurations';
+  | 'validatingwebhookconfigurations'
+  | 'pods'
+  | 'replicasets';
 export type KubeVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch';
 
 export interface KubeApiRequest {
@@ -154,6 +161,8 @@ const PATH_PATTERN =
   /^\/api\/v1\/namespaces(?:\/([^/]+)(?:\/(secrets|serviceaccounts)(?:\/([^/]+))?)?)?$/;
 const WEBHOOK_CONFIGURATION_PATTERN =
   /^\/apis\/admissionregistration\.k8s\.io\/v1\/(mutating|validating)webhookconfigurations(?:\/([^/]+))?$/;
+const POD_LIST_PATTERN = /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?pods$/;
+const REPLICA_SET_PATTERN = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets\/([^/]+)$/;
 const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
 const JSON_PATCH = 'application/json-patch+json';
 const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -183,6 +192,8 @@ export class KubeApiDouble {
   readonly #serviceAccounts = new Map<string, KubeObject>();
   readonly #webhookConfigurations = new Map<string, KubeObject>();
   readonly #validatingWebhookConfigurations = new Map<string, KubeObject>();
+  readonly #pods = new Map<string, KubeObject>();
+  readonly #replicaSets = new Map<string, KubeObject>();
   readonly #holds: Hold[] = [];
   readonly #history: HistoryEvent[] = [];
   readonly #watches = new Set<OpenWatch>();
@@ -322,6 +333,21 @@ export class KubeApiDouble {
 
   deleteServiceAccount(namespace: string, name: string): void {
     this.#serviceAccounts.delete(`${namespace}/${name}`);
+  }
+
+  /**
+   * Stores a pod as given (a real cluster's, say: its status, owner references and all); the
+   * double sets only its resourceVersion, and its uid when it has none.
+   */
+  addPod(pod: PodDocument): void {
+    const stored = this.#stamp(namespacedObject('v1', 'Pod', pod));
+    this.#pods.set(objectKey(stored), stored);
+  }
+
+  /** Stores a ReplicaSet as given, like addPod. */
+  addReplicaSet(replicaSet: PodDocument): void {
+    const stored = this.#stamp(namespacedObject('apps/v1', 'ReplicaSet', replicaSet));
+    this.#replicaSets.set(objectKey(stored), stored);
   }
 
   /** The stored Secret as the API would return it, or `undefined`. */
@@ -533,7 +559,8 @@ export class KubeApiDouble {
     }
     void readBody(request).then((body) => {
       const answer = (): void => {
-        this.#answer(target, { body, contentType: request.headers['content-type'] }, response);
+        const contentType = request.headers['content-type'];
+        this.#answer(target, { body, contentType, query: url.searchParams }, response);
       };
       const hold = this.#holds.find((held) => held.resource === resource && held.verb === verb);
       const latency = this.#options.latencyMs ?? 0;
@@ -577,6 +604,10 @@ export class KubeApiDouble {
       });
       return;
     }
+    if (target.resource === 'pods' && target.verb === 'list') {
+      this.#listPods(target, request.query, response);
+      return;
+    }
     if (target.verb === 'list') {
       sendStatus(response, 405, `list ${target.resource} is not served by this double`);
       return;
@@ -601,6 +632,10 @@ export class KubeApiDouble {
         return this.#secrets.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
       case 'serviceaccounts':
         return this.#serviceAccounts.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
+      case 'replicasets':
+        return this.#replicaSets.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
+      case 'pods':
+        return this.#pods.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
     }
   }
 
@@ -753,6 +788,39 @@ export class KubeApiDouble {
     sendJson(response, 200, this.#stored(target));
   }
 
+  /**
+   * One page, as the API server pages a list: items after the token's key, at most `limit`, a
+   * `continue` token while more remain, and `remainingItemCount` with it.
+   */
+  #listPods(target: Route, query: URLSearchParams, response: ServerResponse): void {
+    const prefix = target.namespace === undefined ? '' : `${target.namespace}/`;
+    const all = [...this.#pods.entries()]
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const token = query.get('continue') ?? '';
+    const after = token === '' ? '' : continueKey(token);
+    if (after === undefined) {
+      sendStatus(response, 400, 'continue key is not valid: the token was not made by this server');
+      return;
+    }
+    const remaining = all.filter(([key]) => after === '' || key > after);
+    const limit = Number(query.get('limit') ?? '0');
+    const page = limit > 0 ? remaining.slice(0, limit) : remaining;
+    const left = remaining.length - page.length;
+    const last = page.at(-1)?.[0];
+    const metadata: Record<string, unknown> = { resourceVersion: String(this.#revision) };
+    if (left > 0 && last !== undefined) {
+      metadata.continue = continueToken(last, this.#revision);
+      metadata.remainingItemCount = left;
+    }
+    sendJson(response, 200, {
+      kind: 'PodList',
+      apiVersion: 'v1',
+      metadata,
+      items: page.map(([, pod]) => pod),
+    });
+  }
+
   #watch(query: URLSearchParams, response: ServerResponse): void {
     response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' });
     response.flushHeaders();
@@ -799,6 +867,55 @@ interface RequestBody {
   /** Parsed JSON; `undefined` when there was no body or it was not JSON. */
   readonly body: unknown;
   readonly contentType: string | undefined;
+  readonly query: URLSearchParams;
+}
+
+/** A pod or ReplicaSet document, as a real cluster returns it. */
+export interface PodDocument {
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly [field: string]: unknown;
+  };
+  readonly [field: string]: unknown;
+}
+
+function namespacedObject(apiVersion: string, kind: string, document: PodDocument): KubeObject {
+  const copy = structuredClone(document);
+  return {
+    ...copy,
+    apiVersion,
+    kind,
+    metadata: {
+      uid: randomUUID(),
+      creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      ...copy.metadata,
+      resourceVersion: '',
+    },
+  };
+}
+
+function objectKey(object: KubeObject): string {
+  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+}
+
+/** An opaque token, as the API server's is: base64 of where the next page starts. */
+function continueToken(lastKey: string, revision: number): string {
+  return Buffer.from(
+    JSON.stringify({ v: 'meta.k8s.io/v1', rv: revision, start: `${lastKey}\u0000` }),
+  ).toString('base64');
+}
+
+/** The key a token continues after, or undefined for a token this double did not make. */
+function continueKey(token: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+    if (typeof parsed !== 'object' || parsed === null || !('start' in parsed)) return undefined;
+    const { start } = parsed;
+    return typeof start === 'string' && start.endsWith('\u0000') ? start.slice(0, -1) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface SecretBody {
@@ -827,6 +944,16 @@ function route(method: string, url: URL): Route | undefined {
       namespace: undefined,
       name,
     };
+  }
+  const replicaSet = REPLICA_SET_PATTERN.exec(url.pathname);
+  if (replicaSet !== null) {
+    if (method !== 'GET') return undefined;
+    return { resource: 'replicasets', verb: 'get', namespace: replicaSet[1], name: replicaSet[2] };
+  }
+  const pods = POD_LIST_PATTERN.exec(url.pathname);
+  if (pods !== null) {
+    if (method !== 'GET') return undefined;
+    return { resource: 'pods', verb: 'list', namespace: pods[1], name: undefined };
   }
   const match = PATH_PATTERN.exec(url.pathname);
   if (match === null) return undefined;

@@ -1,0 +1,130 @@
+/**
+ * One pod, as audit sees it: a finding per container (init, regular and ephemeral) with the image
+ * its spec names, whether that carries a digest, the digest the node runs (its status's
+ * `imageID`), drift between the two, the original tag the pinning webhook recorded, and which tag
+ * `--check-tags` would look up. No I/O: tag lookups and owners are added by the caller.
+ */
+import {
+  arrayField,
+  isJsonObject,
+  objectAt,
+  stringField,
+  type JsonObject,
+} from '../json-object.js';
+import { describesImage, readOriginalImages } from '../admission/original-images.js';
+import { imageSites, locatePodSpec, type ContainerField } from '../admission/pod-specs.js';
+import { tryParseImageReference, type ImageReference } from '../reference.js';
+import { runningImage } from './running-image.js';
+
+export const ContainerTypes = ['init', 'container', 'ephemeral'] as const;
+export type ContainerType = (typeof ContainerTypes)[number];
+
+export interface ContainerFinding {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly containerType: ContainerType;
+  readonly image: string;
+  /** The spec's image carries a digest. */
+  readonly pinned: boolean;
+  /** The manifest digest the node runs, from `imageID`; null when unknown or an image ID. */
+  readonly runningDigest: string | null;
+  /** `imageID` when it is an image ID (`sha256:…` of the config), not comparable. */
+  readonly imageId: string | null;
+  /** Pinned, and the node runs another digest. */
+  readonly drift: boolean;
+  /** From the `digest-pinner.io/original-images` annotation, when it still describes the image. */
+  readonly originalImage: string | null;
+}
+
+/** What `--check-tags` needs for one container: the tag to look up, and what to compare with. */
+export interface TagCheck {
+  /** `registry/repository:tag`. */
+  readonly tagged: ImageReference;
+  /** The spec's digest when pinned, else the running one. */
+  readonly expected: string;
+}
+
+export interface PodAudit {
+  readonly findings: readonly ContainerFinding[];
+  /** Per finding (same order): the tag check, when there is a tag and something to compare. */
+  readonly tagChecks: readonly (TagCheck | undefined)[];
+}
+
+const STATUS_FIELDS: Readonly<Record<ContainerField, string>> = {
+  initContainers: 'initContainerStatuses',
+  containers: 'containerStatuses',
+  ephemeralContainers: 'ephemeralContainerStatuses',
+};
+const CONTAINER_TYPES: Readonly<Record<ContainerField, ContainerType>> = {
+  initContainers: 'init',
+  containers: 'container',
+  ephemeralContainers: 'ephemeral',
+};
+const POD = { kind: { group: '', version: 'v1', kind: 'Pod' }, subResource: undefined };
+
+export function auditPod(pod: JsonObject): PodAudit {
+  const location = locatePodSpec(pod, POD);
+  if (location === undefined) return { findings: [], tagChecks: [] };
+  const metadata = objectAt(pod, ['metadata']);
+  const namespace = stringField(metadata, 'namespace') ?? '';
+  const name = stringField(metadata, 'name') ?? '';
+  const originals = readOriginalImages(pod);
+  const status = objectAt(pod, ['status']);
+  const audited = imageSites(location).map((site) => {
+    const imageId = statusOf(status, site.field, site.containerName);
+    const reference = tryParseImageReference(site.image);
+    const recorded = originals.get(site.containerName);
+    const original =
+      recorded !== undefined && describesImage(recorded, site.image) ? recorded : null;
+    const running = runningImage(imageId);
+    const runningDigest = running.kind === 'digest' ? running.digest : null;
+    const specDigest = reference?.digest;
+    const finding: ContainerFinding = {
+      namespace,
+      pod: name,
+      container: site.containerName,
+      containerType: CONTAINER_TYPES[site.field],
+      image: site.image,
+      pinned: specDigest !== undefined,
+      runningDigest,
+      imageId: running.kind === 'image-id' ? running.imageId : null,
+      drift: specDigest !== undefined && runningDigest !== null && runningDigest !== specDigest,
+      originalImage: original,
+    };
+    return { finding, tagCheck: tagCheckOf(reference, original, specDigest ?? runningDigest) };
+  });
+  return {
+    findings: audited.map(({ finding }) => finding),
+    tagChecks: audited.map(({ tagCheck }) => tagCheck),
+  };
+}
+
+/** The tag a pull would use now: the spec's own, else the recorded original's. */
+function tagCheckOf(
+  reference: ImageReference | undefined,
+  original: string | null,
+  expected: string | null,
+): TagCheck | undefined {
+  if (reference === undefined || expected === null) return undefined;
+  const source =
+    reference.tag !== undefined || reference.digest === undefined
+      ? reference
+      : original === null
+        ? undefined
+        : tryParseImageReference(original);
+  if (source === undefined) return undefined;
+  const tagged = tryParseImageReference(source.taggedName);
+  return tagged === undefined ? undefined : { tagged, expected };
+}
+
+function statusOf(
+  status: JsonObject | undefined,
+  field: ContainerField,
+  container: string,
+): string | undefined {
+  const entry = arrayField(status, STATUS_FIELDS[field])
+    .filter(isJsonObject)
+    .find((candidate) => candidate.name === container);
+  return stringField(entry, 'imageID');
+}

@@ -1,0 +1,125 @@
+/**
+ * What `digest-pinner audit` prints: the items (one per container), a summary, a table for people
+ * or one JSON object (`{"items": [...], "summary": {...}}`) for programs, and which `--fail-on`
+ * findings were met, for the exit code.
+ */
+import type { AuditFinding } from '../config.js';
+import type { ContainerFinding } from './pod-containers.js';
+import type { Owner } from './owners.js';
+
+export interface AuditItem extends ContainerFinding {
+  /** With `--check-tags`: the tag now points elsewhere; null without it, or when unknown. */
+  readonly tagMoved: boolean | null;
+  /** With `--check-tags`: the digest the tag points at now. */
+  readonly currentDigest: string | null;
+  /** With `--check-tags`: why the tag could not be looked up. */
+  readonly tagError: string | null;
+  readonly owner: Owner | null;
+}
+
+export interface AuditSummary {
+  readonly pods: number;
+  readonly containers: number;
+  readonly unpinned: number;
+  readonly drift: number;
+  /** Null without `--check-tags`. */
+  readonly moved: number | null;
+  /** Tags `--check-tags` could not look up. */
+  readonly tagErrors: number;
+}
+
+export function summarize(
+  items: readonly AuditItem[],
+  pods: number,
+  checkTags: boolean,
+): AuditSummary {
+  const count = (test: (item: AuditItem) => boolean): number => items.filter(test).length;
+  return {
+    pods,
+    containers: items.length,
+    unpinned: count((item) => !item.pinned),
+    drift: count((item) => item.drift),
+    moved: checkTags ? count((item) => item.tagMoved === true) : null,
+    tagErrors: count((item) => item.tagError !== null),
+  };
+}
+
+/** The `--fail-on` findings this audit met. */
+export function findingsMet(
+  summary: AuditSummary,
+  failOn: readonly AuditFinding[],
+): AuditFinding[] {
+  const counts: Readonly<Record<AuditFinding, number>> = {
+    unpinned: summary.unpinned,
+    drift: summary.drift,
+    moved: summary.moved ?? 0,
+  };
+  return failOn.filter((finding) => counts[finding] > 0);
+}
+
+export function summaryLine(summary: AuditSummary): string {
+  const parts = [`${summary.unpinned} unpinned`, `${summary.drift} drifted`];
+  if (summary.moved !== null) parts.push(`${summary.moved} with a moved tag`);
+  if (summary.tagErrors > 0) parts.push(`${summary.tagErrors} tags not looked up`);
+  const pods = `${summary.pods} pod${summary.pods === 1 ? '' : 's'}`;
+  const containers = `${summary.containers} container${summary.containers === 1 ? '' : 's'}`;
+  return `${containers} in ${pods}: ${parts.join(', ')}`;
+}
+
+export function jsonReport(items: readonly AuditItem[], summary: AuditSummary): string {
+  return `${JSON.stringify({ items, summary })}\n`;
+}
+
+const COLUMNS = [
+  'NAMESPACE',
+  'POD',
+  'CONTAINER',
+  'IMAGE',
+  'PINNED',
+  'RUNNING',
+  'DRIFT',
+  'ORIGINAL',
+  'MOVED',
+  'OWNER',
+] as const;
+
+/** Aligned columns, kubectl style; digests shortened to 12 hex digits. */
+export function tableReport(items: readonly AuditItem[], summary: AuditSummary): string {
+  const rows = items.map((item) => [
+    item.namespace,
+    item.pod,
+    item.container,
+    item.image,
+    item.pinned ? 'yes' : 'no',
+    item.runningDigest === null
+      ? item.imageId === null
+        ? '-'
+        : 'image-id'
+      : short(item.runningDigest),
+    item.drift ? 'DRIFT' : '-',
+    item.originalImage ?? '-',
+    item.tagMoved === null
+      ? item.tagError === null
+        ? '-'
+        : 'error'
+      : item.tagMoved
+        ? 'MOVED'
+        : 'no',
+    item.owner === null ? '-' : `${item.owner.kind}/${item.owner.name}`,
+  ]);
+  const all = [[...COLUMNS], ...rows];
+  const widths = COLUMNS.map((_, column) =>
+    Math.max(...all.map((row) => row[column]?.length ?? 0)),
+  );
+  const lines = all.map((row) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  '),
+  );
+  return `${[...lines, '', summaryLine(summary)].join('\n')}\n`;
+}
+
+function short(digest: string): string {
+  const colon = digest.indexOf(':');
+  return digest.slice(0, colon + 13);
+}

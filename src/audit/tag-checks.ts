@@ -1,0 +1,71 @@
+/**
+ * `audit --check-tags`: whether the tag behind each container now points at another digest than
+ * the one it is pinned to (or, unpinned, the one it runs). Looked up through the webhook's own
+ * digest cache and with the pod's own pull credentials (its imagePullSecrets or its service
+ * account's, read from the API), a few at a time.
+ */
+import { objectAt, stringField, type JsonObject } from '../json-object.js';
+import { credentialSubject, podCredentials } from '../admission/pod-credentials.js';
+import { mapBounded } from '../bounded-map.js';
+import type { CredentialProvider } from '../credentials/provider.js';
+import { errorMessage } from '../errors.js';
+import type { DigestResolver } from '../resolver-types.js';
+import type { TagCheck } from './pod-containers.js';
+
+export interface TagCheckResult {
+  readonly tagMoved: boolean | null;
+  readonly currentDigest: string | null;
+  readonly tagError: string | null;
+}
+
+export const NO_TAG_CHECK: TagCheckResult = { tagMoved: null, currentDigest: null, tagError: null };
+
+/** Lookups in flight at once, per pod. */
+const CONCURRENCY = 8;
+
+export interface TagCheckerOptions {
+  readonly resolver: DigestResolver;
+  readonly credentials: CredentialProvider;
+  /** Deadline of each lookup, and of reading a pod's pull secrets. */
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+}
+
+export class TagChecker {
+  readonly #options: TagCheckerOptions;
+
+  constructor(options: TagCheckerOptions) {
+    this.#options = options;
+  }
+
+  /** One result per check, in order; NO_TAG_CHECK where there is nothing to check. */
+  async check(
+    pod: JsonObject,
+    checks: readonly (TagCheck | undefined)[],
+  ): Promise<TagCheckResult[]> {
+    if (checks.every((check) => check === undefined)) return checks.map(() => NO_TAG_CHECK);
+    const { resolver, credentials, timeoutMs, signal } = this.#options;
+    const namespace = stringField(objectAt(pod, ['metadata']), 'namespace') ?? '';
+    const subject = credentialSubject(namespace, objectAt(pod, ['spec']) ?? {});
+    const deadline = (): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+    const { keyring, problems } = await podCredentials(credentials, subject, deadline());
+    return mapBounded(checks, CONCURRENCY, async (check) => {
+      if (check === undefined) return NO_TAG_CHECK;
+      try {
+        const found = await resolver.resolve(
+          check.tagged,
+          keyring.lookup(check.tagged),
+          deadline(),
+        );
+        return {
+          tagMoved: found.digest !== check.expected,
+          currentDigest: found.digest,
+          tagError: null,
+        };
+      } catch (error: unknown) {
+        const why = [errorMessage(error), ...problems].join('; ');
+        return { tagMoved: null, currentDigest: null, tagError: why };
+      }
+    });
+  }
+}
