@@ -99,7 +99,7 @@ describe('commands/serve: /mutate under generated requests (properties)', () => 
     registry.addManifest('team/app', 'v2', manifest);
     ({ service, client } = await startStandaloneService(
       ['--insecure-registry', registry.host, '--resolve-timeout', `${RESOLVE_TIMEOUT_MS}ms`],
-      pino({ level: 'error' }, { write: (line: string) => errorLines.push(line) }),
+      { logger: pino({ level: 'error' }, { write: (line: string) => errorLines.push(line) }) },
     ));
   });
 

@@ -4,18 +4,13 @@
  * then the result to /validate.
  */
 import { applyPatch, type Operation } from 'fast-json-patch';
-import { pino } from 'pino';
-import { loadConfig } from '../../src/config.js';
-import { emptyKeyring } from '../../src/credentials/credential.js';
-import { StaticCredentialProvider } from '../../src/credentials/provider.js';
 import type { NamespaceSource } from '../../src/commands/common-parts.js';
-import { startService, type RunningService } from '../../src/commands/serve.js';
-import { ServingTls } from '../../src/tls/serving-tls.js';
+import type { RunningService } from '../../src/commands/serve.js';
 import { loadReview, mapImages, type ReviewDocument } from '../support/fixtures.js';
-import { HttpsTestClient } from '../support/https.js';
+import type { HttpsTestClient } from '../support/https.js';
 import { pushImage } from '../support/image-push.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
-import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
+import { startStandaloneService } from '../support/standalone-service.js';
 
 interface Answer {
   readonly response: {
@@ -40,22 +35,12 @@ describe('enforcement end to end', () => {
   let digest = '';
 
   async function serve(flags: readonly string[]): Promise<HttpsTestClient> {
-    const { config } = loadConfig(
-      'serve',
-      [...LOOPBACK_SERVE_FLAGS, '--insecure-registry', registry.host, ...flags],
-      {},
-    );
-    const tls = ServingTls.selfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-    const service = await startService(config, {
-      logger: pino({ level: 'silent' }),
-      credentials: new StaticCredentialProvider(emptyKeyring),
+    const started = await startStandaloneService(['--insecure-registry', registry.host, ...flags], {
       namespaces: optedInOnly,
       ownNamespace: 'digest-pinner-system',
-      tls,
-      registryCaCertificates: [],
     });
-    services.push(service);
-    return new HttpsTestClient(`https://127.0.0.1:${service.webhookPort}`, tls.current.caPem!);
+    services.push(started.service);
+    return started.client;
   }
 
   beforeAll(async () => {

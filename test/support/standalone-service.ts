@@ -1,10 +1,10 @@
 /**
  * The webhook as `serve` runs it without a cluster, in this process: on loopback ports the
- * system picks, with a fresh self-signed certificate, no credentials and every namespace opted
- * in; and a client that trusts exactly that certificate.
+ * system picks, with a fresh self-signed certificate, no credentials and (unless told otherwise)
+ * every namespace opted in; and a client that trusts exactly that certificate.
  */
 import { pino, type Logger } from 'pino';
-import { everyNamespace } from '../../src/commands/common-parts.js';
+import { everyNamespace, type NamespaceSource } from '../../src/commands/common-parts.js';
 import { startService, type RunningService } from '../../src/commands/serve.js';
 import { loadConfig } from '../../src/config.js';
 import { emptyKeyring } from '../../src/credentials/credential.js';
@@ -18,18 +18,26 @@ export interface StandaloneService {
   readonly client: HttpsTestClient;
 }
 
+/** Where it differs from `serve` without a cluster, for a test that needs it to. */
+export interface StandaloneParts {
+  readonly logger?: Logger;
+  /** Every namespace opted in unless given. */
+  readonly namespaces?: NamespaceSource;
+  readonly ownNamespace?: string;
+}
+
 /** `flags` are serve flags beyond the loopback ones; the logger is silent unless given. */
 export async function startStandaloneService(
   flags: readonly string[],
-  logger: Logger = pino({ level: 'silent' }),
+  parts: StandaloneParts = {},
 ): Promise<StandaloneService> {
   const { config } = loadConfig('serve', [...LOOPBACK_SERVE_FLAGS, ...flags], {});
   const tls = ServingTls.selfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
   const service = await startService(config, {
-    logger,
+    logger: parts.logger ?? pino({ level: 'silent' }),
     credentials: new StaticCredentialProvider(emptyKeyring),
-    namespaces: everyNamespace,
-    ownNamespace: undefined,
+    namespaces: parts.namespaces ?? everyNamespace,
+    ownNamespace: parts.ownNamespace,
     tls,
     registryCaCertificates: [],
   });
