@@ -68,7 +68,7 @@ endef
 
 .PHONY: bench
 # ARGS="--only 1,3 --runs 3" narrows a run.
-bench: build system-deps ## benchmark (~2 min); prints a table and writes bench/results.json
+bench: build system-deps ## benchmark (about 70 s; not part of test); prints a table and writes bench/results.json
 	$(call run-bench-script,run.js $(ARGS))
 
 .PHONY: soak
@@ -86,5 +86,5 @@ deploy: ## install into the current kubectl context
 	kubectl apply -k manifests/base
 
 .PHONY: clean
-clean:
+clean: ## remove what build, bench and coverage wrote (dist, dist-bench, coverage)
 	rm -rf dist dist-bench coverage

@@ -1,8 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { envName, OPTIONS } from '../src/config.js';
+import { defaultConfig, envName, OPTIONS } from '../src/config.js';
 import { Metrics } from '../src/metrics.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const makefile = readFileSync(new URL('../Makefile', import.meta.url), 'utf8');
+/** Each target `make help` lists, with its line. */
+const helpTargets = [...makefile.matchAll(/^([a-z-]+):.*## (.*)$/gm)].map(([, target, help]) => ({
+  target: target!,
+  help: help!,
+}));
 
 describe('README', () => {
   it.each(OPTIONS.map((option) => [option.flag]))('documents --%s with its variable', (flag) => {
@@ -21,6 +27,26 @@ describe('README', () => {
         expect(registered).toContain(name);
       }
     }
+  });
+
+  it('lists in its Development table every target make help lists, clean included', () => {
+    const table = readme.slice(readme.indexOf('## Development'), readme.indexOf('\nCI ('));
+    const listed = [...table.matchAll(/`make ([a-z-]+)`/g)].map(([, target]) => target);
+
+    expect(helpTargets.map(({ target }) => target)).toContain('clean');
+    expect([...new Set(listed)].sort()).toEqual(helpTargets.map(({ target }) => target).sort());
+  });
+
+  it('gives the benchmark the same duration as make help', () => {
+    const bench = helpTargets.find(({ target }) => target === 'bench')!;
+    const duration = /about \d+ s/.exec(bench.help)![0];
+
+    expect(readme).toContain(`\`make bench\` (not part of \`make test\`, ${duration})`);
+    expect(readme).toContain(`| the benchmark, ${duration} `);
+  });
+
+  it('points curl at the CA file make run writes for the default port', () => {
+    expect(readme).toContain(`"\${TMPDIR:-/tmp}/digest-pinner/ca-${defaultConfig().port}.pem"`);
   });
 
   it('names the two commands of a fresh machine, and CI runs the test one', () => {

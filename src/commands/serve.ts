@@ -68,9 +68,12 @@ export async function assembleService(
   const context = { environment, logger, metrics };
   // Before anything that keeps running (the namespace watch): a TLS bootstrap that fails ends
   // the process, which nothing else may then hold open.
-  const tls =
+  const { tls, onListening } =
     cluster !== undefined && connection !== undefined && config.tlsSecret !== undefined
-      ? await cluster.selfManagedTls(config, connection, context)
+      ? {
+          tls: await cluster.selfManagedTls(config, connection, context),
+          onListening: () => Promise.resolve(),
+        }
       : await localTls(config, environment, logger);
   const parts =
     cluster === undefined || connection === undefined
@@ -85,6 +88,7 @@ export async function assembleService(
       metrics,
       registryCaCertificates,
     });
+    await onListening(service.webhookPort);
     return { service, logger };
   } catch (error: unknown) {
     // Nothing started may keep the process alive: a watch or a timer would hold it open.

@@ -47,7 +47,7 @@ describe('serve', () => {
     const caLine = logs
       .map((line) => JSON.parse(line) as { caFile?: string })
       .find((line) => line.caFile);
-    expect(caLine?.caFile).toBe(join(directory, 'digest-pinner', 'ca.pem'));
+    expect(caLine?.caFile).toBe(join(directory, 'digest-pinner', `ca-${service.webhookPort}.pem`));
   });
 
   it('still starts on a read-only filesystem, logging the CA instead of writing it', async () => {

@@ -528,8 +528,8 @@ async function startServe(
   server.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(server, 'exit');
   try {
-    const { webhookPort, metricsPort, version } = await servingLine(server);
-    const caPem = await readFile(join(home, 'digest-pinner', 'ca.pem'), 'utf8');
+    const { webhookPort, metricsPort, version, caFile } = await servingLine(server);
+    const caPem = await readFile(caFile, 'utf8');
     const client = new HttpsTestClient(`https://127.0.0.1:${webhookPort}`, caPem);
     return {
       version,
@@ -598,8 +598,9 @@ describe('serve, as make run starts it', () => {
     );
     const exited = once(server, 'exit');
     try {
-      const { webhookPort: port, version } = await servingLine(server);
+      const { webhookPort: port, version, caFile } = await servingLine(server);
       expect(version).toBe(VERSION);
+      expect(caFile).toBe(join(directory, 'digest-pinner', `ca-${port}.pem`));
       const sample = JSON.parse(await readFile(EXAMPLE, 'utf8')) as {
         request: {
           uid: string;
@@ -611,7 +612,7 @@ describe('serve, as make run starts it', () => {
       spec.containers![0]!.image = `${registry.host}/library/nginx:1.27`;
       const client = new HttpsTestClient(
         `https://127.0.0.1:${port}`,
-        await readFile(join(directory, 'digest-pinner', 'ca.pem'), 'utf8'),
+        await readFile(caFile, 'utf8'),
       );
 
       const { status, body } = await client.post('/mutate', sample);
@@ -788,17 +789,34 @@ function sample(text: string, name: string): number {
   return Number(match[1]);
 }
 
-/** The log line serve writes once it listens (the log keeps draining). */
-function servingLine(
-  server: ChildProcess,
-): Promise<{ webhookPort: number; metricsPort: number; version: string }> {
+interface StartupLog {
+  /** From the line saying the webhook serves. */
+  readonly webhookPort: number;
+  readonly metricsPort: number;
+  readonly version: string;
+  /** From the line naming the CA of the self-signed certificate, written once it listens. */
+  readonly caFile: string;
+}
+
+/** What serve logs until it has written its CA (the log keeps draining). */
+function servingLine(server: ChildProcess): Promise<StartupLog> {
   return new Promise((resolve, reject) => {
     let output = '';
     server.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const line = output.split('\n').find((text) => text.includes('"webhookPort":'));
-      if (line !== undefined) {
-        resolve(JSON.parse(line) as { webhookPort: number; metricsPort: number; version: string });
+      const lines = output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Partial<StartupLog>);
+      const serving = lines.find((line) => line.version !== undefined);
+      const caFile = lines.find((line) => line.caFile !== undefined)?.caFile;
+      if (serving?.webhookPort !== undefined && serving.metricsPort !== undefined && caFile) {
+        resolve({
+          webhookPort: serving.webhookPort,
+          metricsPort: serving.metricsPort,
+          version: serving.version!,
+          caFile,
+        });
       }
     });
     server.once('exit', () => {

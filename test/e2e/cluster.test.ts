@@ -130,7 +130,10 @@ describe('cluster mode end to end', () => {
       shutdown: new AbortController().signal,
     }));
     await eventually(() => service.readiness().ready, 'the namespace watch to sync');
-    const caPem = await readFile(join(directory, 'digest-pinner', 'ca.pem'), 'utf8');
+    const caPem = await readFile(
+      join(directory, 'digest-pinner', `ca-${service.webhookPort}.pem`),
+      'utf8',
+    );
     client = new HttpsTestClient(`https://127.0.0.1:${service.webhookPort}`, caPem);
   });
 

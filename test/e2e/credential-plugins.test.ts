@@ -96,7 +96,10 @@ describe('credential provider plugins end to end', () => {
       {},
     );
     ({ service } = await assembleService(config, environment()));
-    const serviceCa = await readFile(join(directory, 'digest-pinner', 'ca.pem'), 'utf8');
+    const serviceCa = await readFile(
+      join(directory, 'digest-pinner', `ca-${service.webhookPort}.pem`),
+      'utf8',
+    );
     client = new HttpsTestClient(`https://127.0.0.1:${service.webhookPort}`, serviceCa);
   });
 
