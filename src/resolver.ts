@@ -7,6 +7,7 @@
  * many admissions need it). The key holds the credential's identity, so a digest learned with a
  * credential is never served to a lookup without it, nor one credential's failure to another.
  */
+import { systemClock, type Clock } from './clock.js';
 import { LRUCache } from 'lru-cache';
 import { credentialIdentity, type RegistryCredential } from './credentials/credential.js';
 import type { ImageReference } from './reference.js';
@@ -59,8 +60,11 @@ export interface CachingResolverOptions {
   readonly observer?: ResolverObserver;
   /** Each cache decision at debug level: the image, the result, whether credentialed. */
   readonly log?: DebugLog;
-  /** Monotonic-enough clock in ms, for expiry. */
-  readonly now?: () => number;
+  /**
+   * Entries age, and fetches are timed, on its monotonic clock; pass the registry client's own,
+   * since the deadline handed to it is on that clock too. The system's by default.
+   */
+  readonly clock?: Clock;
 }
 
 export interface ResolveOptions {
@@ -165,7 +169,8 @@ export class CachingResolver implements DigestResolver {
     }
     this.#observer = options.observer ?? silentObserver;
     this.#log = options.log;
-    this.#now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.#now = () => clock.monotonic();
     const maxEntries = options.maxEntries ?? RESOLVER_DEFAULTS.maxEntries;
     const errorTtlMs = options.errorTtlMs ?? RESOLVER_DEFAULTS.errorTtlMs;
     // A TTL of 0 means "not remembered" here; lru-cache would read it as "for ever".
@@ -315,7 +320,7 @@ export class CachingResolver implements DigestResolver {
     try {
       const { digest } = await this.#client.resolveDigest(reference, {
         signal,
-        // On the client's clock, which is this one's in the webhook: Retry-After must fit it.
+        // On the monotonic clock both share: a Retry-After that ends later is not waited for.
         deadline: this.#now() + this.#fetchTimeoutMs,
         ...(credential === undefined ? {} : { credential }),
         ...(platform === undefined ? {} : { platform }),

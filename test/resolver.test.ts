@@ -78,7 +78,7 @@ function setup(options: Partial<CachingResolverOptions> = {}): Setup {
   const client = new FakeClient();
   const resolver = new CachingResolver({
     client,
-    now: () => now,
+    clock: { now: () => now, monotonic: () => now },
     observer: { lookup: (result) => lookups.push(result), eviction: () => (evictions += 1) },
     ...options,
   });

@@ -6,6 +6,7 @@
  * is remembered so that the next request authenticates pre-emptively, and tokens are cached, so
  * a warm resolution costs one request.
  */
+import type { Clock } from '../clock.js';
 import { LRUCache } from 'lru-cache';
 import { credentialIdentity, type RegistryCredential } from '../credentials/credential.js';
 import { BodyLimits } from './body.js';
@@ -41,7 +42,8 @@ export interface RegistryAuthenticatorOptions {
   readonly transport: RegistryTransport;
   readonly tokens: TokenCache;
   readonly insecure: InsecureHosts;
-  readonly now: () => number;
+  /** Its wall time dates a token server's Retry-After. */
+  readonly clock: Clock;
 }
 
 /** Bearer wins when a registry offers both, as Docker does. */
@@ -199,7 +201,7 @@ export class RegistryAuthenticator {
           errorContext(target, { status: 404, detail: `HTTP 404 from ${request.url.host}` }),
         );
       }
-      throw await errorFromResponse(response, request, this.#options.now());
+      throw await errorFromResponse(response, request, this.#options.clock.now());
     }
     const { bytes, truncated } = await readBody(response, request, BodyLimits.token);
     const issued = truncated ? undefined : parseTokenAnswer(bytes);

@@ -4,6 +4,7 @@
  * is used only when the registry leaves out Docker-Content-Digest, or to pick one platform's
  * manifest from an index. Auth, retries and the transport are separate pieces wired here.
  */
+import { systemClock, type Clock } from '../clock.js';
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { RegistryCredential } from '../credentials/credential.js';
@@ -46,7 +47,7 @@ export interface ResolveDigestOptions {
   readonly signal: AbortSignal;
   /** Resolve a multi-arch tag to this platform's manifest instead of the index. */
   readonly platform?: Platform;
-  /** When `signal` will abort, on the client's clock, if known: a Retry-After later than this is not waited for. */
+  /** When `signal` will abort, on the client clock's monotonic time, if known: a Retry-After later than this is not waited for. */
   readonly deadline?: number;
 }
 
@@ -89,8 +90,11 @@ export interface RegistryClientOptions {
   /** Each request at debug level: method, registry, repository, status, attempt, ms. */
   readonly log?: DebugLog;
   readonly retry?: Partial<RetryPolicy>;
-  /** Wall clock in ms: token lifetimes, Retry-After dates, deadlines, durations. */
-  readonly now?: () => number;
+  /**
+   * Wall time for Retry-After dates; monotonic time for token lifetimes, deadlines and
+   * durations. The system's by default.
+   */
+  readonly clock?: Clock;
   /** Jitter source in [0, 1). */
   readonly random?: () => number;
 }
@@ -139,6 +143,7 @@ export class RegistryClient implements DigestClient {
   readonly #insecure: InsecureHosts;
   readonly #retry: RetryPolicy;
   readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #random: () => number;
 
   constructor(options: RegistryClientOptions = {}) {
@@ -155,7 +160,9 @@ export class RegistryClient implements DigestClient {
         caCertificates: caCertificates ?? [],
         ...(connectionsPerRegistry === undefined ? {} : { connections: connectionsPerRegistry }),
       });
-    this.#now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.#clock = clock;
+    this.#now = () => clock.monotonic();
     this.#random = options.random ?? Math.random;
     this.#insecure = new InsecureHosts(options.insecureRegistries);
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
@@ -175,7 +182,7 @@ export class RegistryClient implements DigestClient {
         },
       }),
       insecure: this.#insecure,
-      now: this.#now,
+      clock,
     });
   }
 
@@ -400,7 +407,8 @@ export class RegistryClient implements DigestClient {
       const retryWith = await this.#auth.answer(target, challenge, sent);
       response = await this.#transport.send(withAuthorization(request, retryWith));
     }
-    if (response.statusCode !== 200) throw await errorFromResponse(response, request, this.#now());
+    if (response.statusCode !== 200)
+      throw await errorFromResponse(response, request, this.#clock.now());
     return response;
   }
 }

@@ -322,7 +322,7 @@ describe('registry client against docker-registry', () => {
       new CachingResolver({
         client: clientFor({ clientOptions: { insecureRegistries: [proxy.host] } }),
         ttlMs: 60_000,
-        now: () => now,
+        clock: { now: () => now, monotonic: () => now },
       });
 
     it('makes one HEAD for 100 concurrent lookups of a new tag', async () => {
@@ -385,7 +385,7 @@ describe('registry client against docker-registry', () => {
         client,
         ttlMs: 60_000,
         staleIfErrorMs: 600_000,
-        now: () => now,
+        clock: { now: () => now, monotonic: () => now },
       });
       const reference = parseImageReference(`${registry.host}/app:v1`);
       await resolver.resolve(reference, [], deadline());

@@ -400,7 +400,7 @@ describe('registry client', () => {
       const now = Date.parse('2030-01-01T00:00:00Z');
       const { resolve } = await harness(
         () => ({ status: 429, headers: { 'retry-after': 'Tue, 01 Jan 2030 01:00:00 GMT' } }),
-        { now: () => now },
+        { clock: { now: () => now, monotonic: () => performance.now() } },
       );
       await expect(resolve('REG/app:v1')).rejects.toMatchObject({ retryAfterSeconds: 3600 });
     });
