@@ -6,6 +6,7 @@
  * is remembered so that the next request authenticates pre-emptively, and tokens are cached, so
  * a warm resolution costs one request.
  */
+import { parseJsonObject } from '../json-object.js';
 import type { Clock } from '../clock.js';
 import { LRUCache } from 'lru-cache';
 import { credentialIdentity, type RegistryCredential } from '../credentials/credential.js';
@@ -81,14 +82,8 @@ function repositoryScope(repository: string): string {
 }
 
 function parseTokenAnswer(body: Buffer): IssuedToken | undefined {
-  let answer: unknown;
-  try {
-    answer = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof answer !== 'object' || answer === null) return undefined;
-  const fields = answer as Readonly<Record<string, unknown>>;
+  const fields = parseJsonObject(body.toString('utf8'));
+  if (fields === undefined) return undefined;
   const token = [fields.token, fields.access_token].find(
     (value): value is string => typeof value === 'string' && value !== '',
   );

@@ -4,6 +4,7 @@
  * is used only when the registry leaves out Docker-Content-Digest, or to pick one platform's
  * manifest from an index. Auth, retries and the transport are separate pieces wired here.
  */
+import { parseJsonObject, stringField } from '../json-object.js';
 import { systemClock, type Clock } from '../clock.js';
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
@@ -29,6 +30,7 @@ import { nextPageLink, parseTagPage, type TagPage } from './tag-list.js';
 import { TokenCache } from './token-cache.js';
 import {
   discardBody,
+  headerValue,
   readBody,
   RegistryTransport,
   silentRegistryObserver,
@@ -113,26 +115,12 @@ interface FetchedManifest extends ManifestDigest {
   readonly bytes: Buffer;
 }
 
-function headerValue(response: RegistryResponse, name: string): string | undefined {
-  const value = response.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function contextOf(reference: ImageReference): RegistryErrorContext {
   return { registry: reference.registry, repository: reference.repository };
 }
 
 function mediaTypeInBody(bytes: Buffer): string {
-  try {
-    const document: unknown = JSON.parse(bytes.toString('utf8'));
-    const mediaType =
-      typeof document === 'object' && document !== null && 'mediaType' in document
-        ? document.mediaType
-        : undefined;
-    return typeof mediaType === 'string' ? mediaType : '';
-  } catch {
-    return '';
-  }
+  return stringField(parseJsonObject(bytes.toString('utf8')), 'mediaType') ?? '';
 }
 
 export class RegistryClient implements DigestClient {

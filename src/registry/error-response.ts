@@ -14,7 +14,7 @@ import {
   type RegistryErrorContext,
 } from './errors.js';
 import { BodyLimits } from './body.js';
-import { readBody, type RegistryRequest, type RegistryResponse } from './transport.js';
+import { headerValue, readBody, type RegistryRequest, type RegistryResponse } from './transport.js';
 
 const REGISTRY_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 const MAX_CODES = 5;
@@ -51,10 +51,6 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, Math.ceil((date - nowMs) / 1000));
-}
-
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function describe(action: string, status: number, codes: readonly string[]): string {
@@ -120,7 +116,7 @@ export async function errorFromResponse(
     );
   }
   if (status === 429) {
-    const retryAfterSeconds = parseRetryAfter(headerText(response.headers['retry-after']), nowMs);
+    const retryAfterSeconds = parseRetryAfter(headerValue(response, 'retry-after'), nowMs);
     const wait = retryAfterSeconds === undefined ? '' : `, retry after ${retryAfterSeconds}s`;
     return new RegistryRateLimitedError(`rate limited (${detail}${wait})`, {
       ...errorContext,

@@ -119,7 +119,9 @@ function networkError(error: unknown, request: RegistryRequest): RegistryError {
   });
 }
 
-function firstHeader(value: string | string[] | undefined): string | undefined {
+/** A response header's value; the first, when it came more than once. */
+export function headerValue(response: RegistryResponse, name: string): string | undefined {
+  const value = response.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
@@ -195,7 +197,7 @@ export class RegistryTransport {
       throw networkError(error, request);
     }
     observe(response.statusCode);
-    const remaining = parseRemaining(firstHeader(response.headers['ratelimit-remaining']));
+    const remaining = parseRemaining(headerValue(response, 'ratelimit-remaining'));
     if (remaining !== undefined) observer.rateLimitRemaining(request.registry, remaining);
     return response;
   }
