@@ -143,7 +143,9 @@ describe('self-managed', () => {
       homeDir: undefined,
       fileExists: existsSync,
     });
-    clients = createKubeClients(loaded!.kubeConfig, { requestTimeoutMs: 2000 });
+    // Long enough for a create held until another replica has made its keys, which on a busy
+    // machine takes seconds: a timed-out create would be retried and never counted as 201.
+    clients = createKubeClients(loaded!.kubeConfig, { requestTimeoutMs: 15_000 });
     clock = new ManualClock();
     logLines = [];
   });
