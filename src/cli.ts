@@ -1,11 +1,19 @@
 /**
- * The command line: `serve`, `resolve`, `tags`, `pin`, `audit`, `completion`, `version`, `--help`.
+ * The command line: `serve`, `resolve`, `tags`, `pin`, `audit`, `krm`, `completion`, `version`, `--help`.
  * Argument parsing and dispatch only; each command lives in commands/. Returns an exit code
  * instead of exiting.
  */
 import { readFileSync } from 'node:fs';
 import { completionScript, Shells, type CompletedCommand } from './completion.js';
-import { COMMAND_HELP, Commands, helpText, loadConfig, OPTIONS, type Command } from './config.js';
+import {
+  COMMAND_HELP,
+  Commands,
+  envName,
+  helpText,
+  loadConfig,
+  OPTIONS,
+  type Command,
+} from './config.js';
 import type { Environment } from './environment.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { packageVersion } from './version.js';
@@ -91,6 +99,19 @@ async function runCommand(
       const { runAudit } = await import('./commands/audit.js');
       return await runAudit(config, positionals, environment);
     }
+    if (command === 'krm') {
+      if (positionals.length > 0) {
+        throw new ConfigError([`krm takes no arguments: it reads a ResourceList on stdin`]);
+      }
+      const { runKrm } = await import('./commands/krm.js');
+      // functionConfig options sit between the command line and the environment.
+      return await runKrm(
+        (options) =>
+          loadConfig(command, argv, { ...environment.env, ...environmentOf(options) }, readFile)
+            .config,
+        environment,
+      );
+    }
     if (positionals.length > 0) {
       throw new ConfigError([
         `serve takes no arguments, got "${positionals.join(' ')}" (see 'digest-pinner serve --help')`,
@@ -106,6 +127,11 @@ async function runCommand(
     environment.stderr.write(`digest-pinner ${command}: ${errorMessage(error)}\n`);
     return ExitCodes.failed;
   }
+}
+
+/** Options by flag name, as the DIGEST_PINNER_* variables that would set them. */
+function environmentOf(options: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(options).map(([flag, value]) => [envName(flag), value]));
 }
 
 /** One problem on one line; several listed under a header. */

@@ -105,7 +105,7 @@ export interface Config {
   readonly check: boolean;
 }
 
-export const Commands = ['serve', 'resolve', 'tags', 'pin', 'audit'] as const;
+export const Commands = ['serve', 'resolve', 'tags', 'pin', 'audit', 'krm'] as const;
 export type Command = (typeof Commands)[number];
 const BOTH: readonly Command[] = ['serve', 'resolve'];
 const SERVE: readonly Command[] = ['serve'];
@@ -113,11 +113,11 @@ const RESOLVE: readonly Command[] = ['resolve'];
 const TAGS: readonly Command[] = ['tags'];
 const AUDIT: readonly Command[] = ['audit'];
 /** Every command that asks registries. */
-const REGISTRY_CLIENTS: readonly Command[] = ['serve', 'resolve', 'tags', 'pin', 'audit'];
+const REGISTRY_CLIENTS: readonly Command[] = ['serve', 'resolve', 'tags', 'pin', 'audit', 'krm'];
 /** The commands that pin images outside a cluster. */
-const OFFLINE: readonly Command[] = ['resolve', 'pin'];
+const OFFLINE: readonly Command[] = ['resolve', 'pin', 'krm'];
 /** The commands that resolve images to pin them. */
-const PINNING: readonly Command[] = ['serve', 'resolve', 'pin'];
+const PINNING: readonly Command[] = ['serve', 'resolve', 'pin', 'krm'];
 const PIN: readonly Command[] = ['pin'];
 
 /** The headings of `--help`, in order; each option names the one it is listed under. */
@@ -856,6 +856,18 @@ export const COMMAND_HELP: Readonly<Record<Command, CommandHelp>> = {
       ['Print a manifest with its images pinned', 'digest-pinner pin deploy/web.yaml'],
       ['Pin every manifest below deploy/ in place', 'digest-pinner pin --write deploy/'],
       ['Fail CI when an image is not pinned', 'digest-pinner pin --check deploy/'],
+    ],
+  },
+  krm: {
+    summary: 'a KRM function: pin the images of a ResourceList on stdin',
+    usage: 'digest-pinner krm [options] < RESOURCE_LIST',
+    description:
+      'A KRM function (kustomize exec transformers, kpt fn eval --exec): read a ResourceList on\nstdin and write it back with every image pinned. functionConfig data may set\ninsecureRegistries, registryCas, dockerConfig, noTag, platform and resolveTimeout; flags win\nover it. Images that cannot be pinned become error results, and the exit code is then 1.',
+    examples: [
+      [
+        'With kpt, on a directory of manifests',
+        'kpt fn eval deploy/ --exec "digest-pinner krm" -- insecureRegistries=localhost:5000',
+      ],
     ],
   },
 };
