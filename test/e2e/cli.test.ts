@@ -121,7 +121,7 @@ describe('cli', () => {
     [
       'a flag of resolve given to serve',
       ['serve', '--platform', 'linux/arm64'],
-      "digest-pinner serve: --platform is a flag of 'digest-pinner resolve' and 'digest-pinner pin', not of 'serve' (see 'digest-pinner serve --help')\n",
+      "digest-pinner serve: --platform is a flag of 'digest-pinner resolve' and 'digest-pinner pin' and 'digest-pinner krm', not of 'serve' (see 'digest-pinner serve --help')\n",
     ],
     [
       'a flag of serve given to resolve',
