@@ -67,6 +67,7 @@ export interface Config {
   readonly dockerConfig: string | undefined;
   readonly insecureRegistries: readonly string[];
   readonly registryCas: readonly string[];
+  readonly registryConfigDir: string | undefined;
   readonly imageCredentialProviderConfig: string | undefined;
   readonly imageCredentialProviderBinDir: string | undefined;
   readonly cacheTtlMs: number;
@@ -215,6 +216,14 @@ const OPTION_LIST = [
     help: 'PEM file of extra CAs trusted for registries (repeatable)',
     value: repeatable(file(checkCertificates)),
     commands: REGISTRY_CLIENTS,
+  },
+  {
+    key: 'registryConfigDir',
+    flag: 'registry-config-dir',
+    group: 'registries',
+    help: "containerd's registry hosts directory (certs.d): DIR/HOST[:PORT]/hosts.toml and DIR/_default/hosts.toml give mirrors, per-registry TLS and headers",
+    value: optional(DIRECTORY),
+    commands: PINNING,
   },
   {
     key: 'imageCredentialProviderConfig',

@@ -67,6 +67,7 @@ export class Metrics {
   readonly #tokenCache: Counter<'result'>;
   readonly #kubernetesRequests: Counter<'resource' | 'status'>;
   readonly #pluginExecs: Counter<'provider' | 'outcome'>;
+  readonly #hostAnswers: Counter<'registry' | 'host'>;
   readonly #pluginDuration: Histogram<'provider'>;
   #cacheSize: () => number = () => 0;
   readonly #registryLabels = new Set<string>();
@@ -164,6 +165,12 @@ export class Metrics {
       labelNames: ['resource', 'status'],
       registers,
     });
+    this.#hostAnswers = new Counter({
+      name: `${METRIC_PREFIX}registry_host_answers_total`,
+      help: 'Resolutions answered, by registry and the host that answered (a mirror, or its own server)',
+      labelNames: ['registry', 'host'],
+      registers,
+    });
     this.#pluginExecs = new Counter({
       name: `${METRIC_PREFIX}credential_provider_execs_total`,
       help: 'Credential provider plugin runs, by provider and outcome',
@@ -237,6 +244,13 @@ export class Metrics {
   // Kubernetes API observer
   apiCall(resource: string, status: number | 'error'): void {
     this.#kubernetesRequests.inc({ resource, status: String(status) });
+  }
+
+  hostAnswered(event: { registry: string; host: string }): void {
+    this.#hostAnswers.inc({
+      registry: this.#registryLabel(event.registry),
+      host: this.#registryLabel(event.host),
+    });
   }
 
   // PluginObserver: provider names come from the operator's config, so the label is bounded.

@@ -1,7 +1,8 @@
 /**
  * Digest resolution for the commands that run on a workstation or in CI (`resolve`, `pin`,
- * `krm`): the local docker config and credential provider plugins for credentials, `--registry-ca` and `--insecure-registry` for
- * the registry client, the webhook's caching resolver (so an image named twice costs one request),
+ * `krm`): the local docker config and credential provider plugins for credentials; `--registry-ca`,
+ * `--insecure-registry` and the mirrors and per-registry TLS of `--registry-config-dir` for the
+ * registry client; the webhook's caching resolver (so an image named twice costs one request),
  * one `--resolve-timeout` deadline for the whole run, and `--platform` and `--no-tag` applied.
  */
 import type { Config } from '../config.js';
@@ -9,10 +10,10 @@ import type { Keyring } from '../credentials/credential.js';
 import type { Environment } from '../environment.js';
 import { errorMessage } from '../errors.js';
 import { pinnedReference, type ImageReference } from '../reference.js';
-import { RegistryClient } from '../registry/client.js';
 import { CachingResolver } from '../resolver.js';
 import { loadPluginCredentials } from './image-credentials.js';
 import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
+import { createRegistryClient, loadRegistryHosts } from './registry-access.js';
 
 export type PinAnswer =
   | { readonly pinned: string; readonly problem?: never }
@@ -47,11 +48,8 @@ export async function openLocalResolver(
       }
     },
   });
-  const client = new RegistryClient({
-    insecureRegistries: config.insecureRegistries,
-    caCertificates,
-    connectionsPerRegistry: config.registryConnections,
-  });
+  const hosts = await loadRegistryHosts(config, caCertificates);
+  const client = createRegistryClient(config, { caCertificates, hosts });
   const resolver = new CachingResolver({ client, fetchTimeoutMs: config.resolveTimeoutMs });
   const deadline = AbortSignal.any([
     AbortSignal.timeout(config.resolveTimeoutMs),
@@ -73,7 +71,10 @@ export async function openLocalResolver(
         return { problem: errorMessage(error) };
       }
     },
-    close: () => client.close(),
+    async close() {
+      await client.close();
+      await hosts?.close();
+    },
   };
   return local;
 }

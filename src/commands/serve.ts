@@ -19,13 +19,15 @@ import { startHttpServers } from '../http-servers.js';
 import { locateKubeConfig } from '../kube/kubeconfig-location.js';
 import { createLogger } from '../log.js';
 import { Metrics } from '../metrics.js';
-import { RegistryClient } from '../registry/client.js';
+import type { RegistryObserver } from '../registry/client.js';
+import { RegistryHosts } from '../registry/hosts/registry-hosts.js';
 import { CachingResolver } from '../resolver.js';
 import { createMetricsApp, createWebhookApp, type Readiness } from '../server.js';
 import type { TlsSource } from '../tls/tls-source.js';
 import { packageVersion } from '../version.js';
 import { everyNamespace, type CommonParts } from './common-parts.js';
 import { loadPluginCredentials } from './image-credentials.js';
+import { createRegistryClient, loadRegistryHosts } from './registry-access.js';
 import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
 import { localTls } from './local-tls.js';
 
@@ -61,6 +63,7 @@ export async function assembleService(
   // Every input that can fail is read before anything starts running.
   const registryCaCertificates = await readRegistryCas(config);
   const imageCredentials = await pluginCredentials(config, environment, { metrics, logger });
+  const registryHosts = await registryHostsOf(config, registryCaCertificates, logger);
   // Loaded on demand: importing the Kubernetes client takes most of a second.
   const cluster = location === undefined ? undefined : await import('./cluster.js');
   const connection =
@@ -87,12 +90,14 @@ export async function assembleService(
       tls,
       metrics,
       registryCaCertificates,
+      registryHosts,
     });
     await onListening(service.webhookPort);
     return { service, logger };
   } catch (error: unknown) {
     // Nothing started may keep the process alive: a watch or a timer would hold it open.
     tls.close();
+    await registryHosts.close();
     await parts.namespaces.stop();
     throw error;
   }
@@ -123,6 +128,36 @@ async function standaloneParts(
   return { credentials, namespaces: everyNamespace, ownNamespace: config.namespace };
 }
 
+async function registryHostsOf(
+  config: Config,
+  caCertificates: readonly string[],
+  logger: Logger,
+): Promise<RegistryHosts> {
+  const hosts = await loadRegistryHosts(config, caCertificates);
+  if (hosts === undefined) return RegistryHosts.none();
+  logger.info({ registries: hosts.configured }, 'registry hosts configured (hosts.toml)');
+  return hosts;
+}
+
+/** Registry calls counted; which host of a registry answered (a mirror?) in the debug log too. */
+function registryObserver(metrics: Metrics, logger: Logger): RegistryObserver {
+  return {
+    request: (event) => {
+      metrics.request(event);
+    },
+    rateLimitRemaining: (registry, remaining) => {
+      metrics.rateLimitRemaining(registry, remaining);
+    },
+    tokenCache: (hit) => {
+      metrics.tokenCache(hit);
+    },
+    hostAnswered: (event) => {
+      metrics.hostAnswered(event);
+      logger.debug(event, 'registry host answered');
+    },
+  };
+}
+
 /** Credential provider plugins, their runs counted and their failures logged with the reason. */
 async function pluginCredentials(
   config: Config,
@@ -151,6 +186,8 @@ export interface ServiceParts extends CommonParts {
   readonly tls: TlsSource;
   /** PEM bundles of extra CAs trusted for registries (the contents of --registry-ca files). */
   readonly registryCaCertificates: readonly string[];
+  /** Mirrors and per-host TLS from --registry-config-dir; closed with the service. */
+  readonly registryHosts?: RegistryHosts;
   readonly metrics?: Metrics;
 }
 
@@ -171,11 +208,10 @@ const DRAIN_MARGIN_MS = 2000;
 export async function startService(config: Config, parts: ServiceParts): Promise<RunningService> {
   const { logger } = parts;
   const metrics = parts.metrics ?? new Metrics();
-  const client = new RegistryClient({
-    insecureRegistries: config.insecureRegistries,
+  const client = createRegistryClient(config, {
     caCertificates: parts.registryCaCertificates,
-    connectionsPerRegistry: config.registryConnections,
-    observer: metrics,
+    hosts: parts.registryHosts,
+    observer: registryObserver(metrics, logger),
     log: logger,
   });
   const resolver = new CachingResolver({
@@ -272,6 +308,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     parts.tls.close();
     await parts.namespaces.stop();
     await client.close();
+    await parts.registryHosts?.close();
     logger.info('digest-pinner stopped');
   };
   return {

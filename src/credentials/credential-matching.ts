@@ -274,6 +274,7 @@ export class MatchingKeyring implements Keyring {
     for (const { key, credential } of entries) {
       const normalized = normalizeCredentialKey(key);
       if (normalized === undefined) continue;
+      if (!filedUnder.has(credential)) filedUnder.set(credential, normalized);
       const indexed = { credential, identity: credentialIdentity(credential) };
       const existing = byKey.get(normalized);
       if (existing === undefined) byKey.set(normalized, [indexed]);
@@ -304,4 +305,16 @@ export class MatchingKeyring implements Keyring {
     }
     return result;
   }
+}
+
+/**
+ * The normalized key each credential was filed under (`quay.io`, `*.example.com:5000/team`),
+ * so that a mirror is sent a credential only when that key matches the mirror's host too.
+ * Weak: it lives as long as the credential does, and adds nothing to the credential itself.
+ */
+const filedUnder = new WeakMap<RegistryCredential, string>();
+
+/** The key a MatchingKeyring filed this credential under, if one did. */
+export function matchedKeyOf(credential: RegistryCredential): string | undefined {
+  return filedUnder.get(credential);
 }

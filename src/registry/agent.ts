@@ -16,6 +16,10 @@ export interface RegistryAgentOptions {
   readonly lookup?: LookupFunction;
   /** Most connections open at once to one origin; DEFAULT_CONNECTIONS_PER_ORIGIN by default. */
   readonly connections?: number;
+  /** Certificates and keys (PEM) offered to registries that ask for one (mutual TLS). */
+  readonly clientCertificates?: readonly { readonly certPem: string; readonly keyPem: string }[];
+  /** Accept any server certificate: hosts.toml's `skip_verify`, an operator's explicit choice. */
+  readonly skipVerify?: boolean;
 }
 
 /**
@@ -26,11 +30,16 @@ export const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
 
 export function createRegistryAgent(options: RegistryAgentOptions = {}): Agent {
   const extraCas = options.caCertificates ?? [];
+  const clients = options.clientCertificates ?? [];
   return new Agent({
     connections: options.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
     connect: {
       lookup: guardedLookup(options.lookup),
       ...(extraCas.length === 0 ? {} : { ca: [...rootCertificates, ...extraCas] }),
+      ...(clients.length === 0
+        ? {}
+        : { cert: clients.map((pair) => pair.certPem), key: clients.map((pair) => pair.keyPem) }),
+      ...(options.skipVerify === true ? { rejectUnauthorized: false } : {}),
     },
   });
 }

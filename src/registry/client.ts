@@ -25,6 +25,8 @@ import { baseMediaType, isIndexMediaType, MANIFEST_ACCEPT } from './media-types.
 import type { DebugLog } from '../log.js';
 import { formatPlatform, type Platform } from './platform.js';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from './retry.js';
+import type { EndpointSource, RegistryEndpoint } from './endpoint.js';
+import { credentialKeyMatches, matchedKeyOf } from '../credentials/credential-matching.js';
 import { InsecureHosts, registryOrigin } from './target-guard.js';
 import { nextPageLink, parseTagPage, type TagPage } from './tag-list.js';
 import { TokenCache } from './token-cache.js';
@@ -99,10 +101,13 @@ export interface RegistryClientOptions {
   readonly clock?: Clock;
   /** Jitter source in [0, 1). */
   readonly random?: () => number;
+  /** Mirrors and per-host TLS (containerd's hosts.toml); each registry's own server otherwise. */
+  readonly hosts?: EndpointSource;
 }
 
 interface ManifestRequest {
   readonly reference: ImageReference;
+  readonly endpoint: RegistryEndpoint;
   readonly method: 'HEAD' | 'GET';
   /** A tag, or a digest. */
   readonly manifest: string;
@@ -133,6 +138,8 @@ export class RegistryClient implements DigestClient {
   readonly #now: () => number;
   readonly #clock: Clock;
   readonly #random: () => number;
+  readonly #hosts: EndpointSource | undefined;
+  readonly #observer: RegistryObserver;
 
   constructor(options: RegistryClientOptions = {}) {
     const { dispatcher, caCertificates, connectionsPerRegistry } = options;
@@ -155,6 +162,8 @@ export class RegistryClient implements DigestClient {
     this.#insecure = new InsecureHosts(options.insecureRegistries);
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     const observer = options.observer ?? silentRegistryObserver;
+    this.#observer = observer;
+    this.#hosts = options.hosts;
     this.#transport = new RegistryTransport({
       dispatcher: this.#dispatcher,
       observer,
@@ -222,19 +231,71 @@ export class RegistryClient implements DigestClient {
     if (this.#ownsDispatcher) await this.#dispatcher.close();
   }
 
+  /**
+   * Asks each host that may answer, in order (containerd's: mirrors, then the server); the first
+   * answer wins. When all fail, the last host's error stands: the server's, the authority.
+   */
   async #resolveOnce(
     reference: ImageReference,
     options: ResolveDigestOptions,
     attempt: number,
   ): Promise<ManifestDigest> {
+    // A tag is asked only of hosts that may resolve; a digest, of hosts that may pull.
+    const capability = reference.digest === undefined ? 'resolve' : 'pull';
+    const endpoints = this.#endpointsFor(reference).filter((endpoint) =>
+      endpoint.capabilities.has(capability),
+    );
+    let lastError: unknown = new RegistryProtocolError(
+      `no host in its hosts.toml may ${capability} (capabilities)`,
+      contextOf(reference),
+    );
+    for (const endpoint of endpoints) {
+      try {
+        const found = await this.#resolveAt(reference, endpoint, options, attempt);
+        this.#observer.hostAnswered?.({ registry: reference.registry, host: endpoint.host });
+        return found;
+      } catch (error: unknown) {
+        if (options.signal.aborted) throw error;
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  #endpointsFor(reference: ImageReference): readonly RegistryEndpoint[] {
+    const configured = this.#hosts?.endpointsFor(reference.registry);
+    if (configured !== undefined) return configured;
+    const origin = registryOrigin(reference.registry, this.#insecure);
+    return [
+      {
+        host: reference.registry,
+        apiRoot: new URL('/v2', origin),
+        isServer: true,
+        capabilities: ALL_CAPABILITIES,
+        headers: {},
+        dispatcher: undefined,
+      },
+    ];
+  }
+
+  async #resolveAt(
+    reference: ImageReference,
+    endpoint: RegistryEndpoint,
+    options: ResolveDigestOptions,
+    attempt: number,
+  ): Promise<ManifestDigest> {
     const manifest = reference.digest ?? reference.effectiveTag;
+    const request = { reference, endpoint, manifest, options, attempt };
     const found =
-      (await this.#head({ reference, method: 'HEAD', manifest, options, attempt })) ??
-      digestOf(await this.#get({ reference, method: 'GET', manifest, options, attempt }));
+      (await this.#head({ ...request, method: 'HEAD' })) ??
+      digestOf(await this.#get({ ...request, method: 'GET' }));
     const { platform } = options;
     const mightBeIndex = found.mediaType === '' || isIndexMediaType(found.mediaType);
     if (platform === undefined || !mightBeIndex) return found;
-    return this.#platformManifest(reference, found.digest, { ...options, platform }, attempt);
+    return this.#platformManifest(
+      { reference, endpoint, attempt, options: { ...options, platform } },
+      found.digest,
+    );
   }
 
   /** The digest from a HEAD, or undefined when the registry did not send one. */
@@ -279,13 +340,13 @@ export class RegistryClient implements DigestClient {
   }
 
   async #platformManifest(
-    reference: ImageReference,
+    at: Omit<ManifestRequest, 'method' | 'manifest' | 'options'> & {
+      readonly options: ResolveDigestOptions & { platform: Platform };
+    },
     indexDigest: string,
-    options: ResolveDigestOptions & { platform: Platform },
-    attempt: number,
   ): Promise<ManifestDigest> {
-    const manifest = indexDigest;
-    const index = await this.#get({ reference, method: 'GET', manifest, options, attempt });
+    const { reference, options } = at;
+    const index = await this.#get({ ...at, method: 'GET', manifest: indexDigest });
     let entries;
     try {
       entries = parseIndexEntries(index.bytes);
@@ -350,17 +411,22 @@ export class RegistryClient implements DigestClient {
   }
 
   #request(request: ManifestRequest): RegistryRequest {
-    const { reference, method, manifest, options, attempt } = request;
-    const origin = registryOrigin(reference.registry, this.#insecure);
+    const { reference, endpoint, method, manifest, options, attempt } = request;
+    const url = new URL(endpoint.apiRoot.href);
+    url.pathname = `${endpoint.apiRoot.pathname}/${reference.repository}/manifests/${manifest}`;
+    // As containerd tells a mirror which registry the repository belongs to.
+    if (!endpoint.isServer) url.searchParams.set('ns', reference.registry);
     return {
-      url: new URL(`/v2/${reference.repository}/manifests/${manifest}`, origin),
+      url,
       method,
-      headers: { accept: MANIFEST_ACCEPT },
+      headers: { ...endpoint.headers, accept: MANIFEST_ACCEPT },
       signal: options.signal,
-      registry: reference.registry,
+      // A mirror is its own registry to the transport: its own challenges, errors and label.
+      registry: endpoint.isServer ? reference.registry : endpoint.host,
       repository: reference.repository,
       attempt,
-      action: `${method} manifest "${manifest}" ${describeCredential(options.credential)}`,
+      action: `${method} manifest "${manifest}" ${describeCredential(credentialFor(request))}`,
+      ...(endpoint.dispatcher === undefined ? {} : { dispatcher: endpoint.dispatcher }),
     };
   }
 
@@ -372,7 +438,7 @@ export class RegistryClient implements DigestClient {
     manifestRequest: ManifestRequest,
   ): Promise<{ response: RegistryResponse; request: RegistryRequest }> {
     const request = this.#request(manifestRequest);
-    const response = await this.#send(request, manifestRequest.options.credential);
+    const response = await this.#send(request, credentialFor(manifestRequest));
     return { response, request };
   }
 
@@ -399,6 +465,21 @@ export class RegistryClient implements DigestClient {
       throw await errorFromResponse(response, request, this.#clock.now());
     return response;
   }
+}
+
+const ALL_CAPABILITIES: RegistryEndpoint['capabilities'] = new Set(['pull', 'resolve', 'push']);
+
+/**
+ * The credential sent to this host: the one being tried for the image's registry, and to a
+ * mirror only when its key matches the mirror's host too (containerd matches credentials against
+ * the host being asked); otherwise the mirror is asked anonymously.
+ */
+function credentialFor(request: ManifestRequest): RegistryCredential | undefined {
+  const { credential } = request.options;
+  if (credential === undefined || request.endpoint.isServer) return credential;
+  const key = matchedKeyOf(credential);
+  const name = `${request.endpoint.host}/${request.reference.repository}`;
+  return key !== undefined && credentialKeyMatches(key, name) ? credential : undefined;
 }
 
 function digestOf(manifest: FetchedManifest): ManifestDigest {

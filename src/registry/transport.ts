@@ -25,6 +25,8 @@ export interface RegistryObserver {
   /** From the `ratelimit-remaining` header, e.g. `76;w=21600`. */
   rateLimitRemaining(registry: string, remaining: number): void;
   tokenCache(hit: boolean): void;
+  /** Which host of a registry answered a resolution (a mirror, or the registry's own server). */
+  hostAnswered?(event: { registry: string; host: string }): void;
 }
 
 export const silentRegistryObserver: RegistryObserver = {
@@ -48,6 +50,8 @@ export interface RegistryRequest {
   readonly attempt?: number;
   /** What is being done, for error messages, e.g. `HEAD manifest "1.27"`. */
   readonly action: string;
+  /** A host's own TLS settings (hosts.toml); the transport's dispatcher otherwise. */
+  readonly dispatcher?: Dispatcher;
 }
 
 const USER_AGENT = 'digest-pinner';
@@ -184,7 +188,7 @@ export class RegistryTransport {
     let response: RegistryResponse;
     try {
       assertAllowedTarget(request.url);
-      response = await dispatcher.request({
+      response = await (request.dispatcher ?? dispatcher).request({
         origin: request.url.origin,
         path: `${request.url.pathname}${request.url.search}`,
         method: request.method,

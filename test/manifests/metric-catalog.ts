@@ -45,6 +45,7 @@ export const DOCUMENTED_METRICS: Readonly<Record<string, MetricDescription>> = {
     type: 'counter',
     labels: ['resource', 'status'],
   },
+  digest_pinner_registry_host_answers_total: { type: 'counter', labels: ['registry', 'host'] },
   digest_pinner_credential_provider_execs_total: {
     type: 'counter',
     labels: ['provider', 'outcome'],

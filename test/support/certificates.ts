@@ -4,7 +4,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createCertificateAuthority, issueServingCertificate } from '../../src/tls/certificates.js';
+import { generateKeyPairSync } from 'node:crypto';
+import forge from 'node-forge';
+import {
+  createCertificateAuthority,
+  issueServingCertificate,
+  type CertificateKeyPair,
+} from '../../src/tls/certificates.js';
 
 export interface ServingCertificateFiles {
   readonly certPem: string;
@@ -51,4 +57,36 @@ export async function writeSigningCertificate(directory: string): Promise<Signin
   await writeFile(certFile, certPem);
   const derBase64 = certPem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
   return { certPem, keyPem, certFile, derBase64 };
+}
+
+/**
+ * A client certificate (extended key usage clientAuth) signed by a fresh CA, for registries that
+ * require one (mutual TLS). The webhook never makes these, so they are made here.
+ */
+export function createClientCertificate(): CertificateKeyPair & { readonly caPem: string } {
+  const authority = createCertificateAuthority({ commonName: 'test client CA', validityDays: 1 });
+  const caCertificate = forge.pki.certificateFromPem(authority.certPem);
+  const keys = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const certificate = forge.pki.createCertificate();
+  certificate.publicKey = forge.pki.publicKeyFromPem(keys.publicKey);
+  certificate.serialNumber = '01';
+  certificate.validity.notBefore = new Date(Date.now() - 60_000);
+  certificate.validity.notAfter = new Date(Date.now() + 86_400_000);
+  certificate.setSubject([{ name: 'commonName', value: 'digest-pinner test client' }]);
+  certificate.setIssuer(caCertificate.subject.attributes);
+  certificate.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', clientAuth: true },
+  ]);
+  certificate.sign(forge.pki.privateKeyFromPem(authority.keyPem), forge.md.sha256.create());
+  return {
+    certPem: forge.pki.certificateToPem(certificate),
+    keyPem: keys.privateKey,
+    caPem: authority.certPem,
+  };
 }

@@ -18,6 +18,8 @@ export interface PushTarget {
   /** Basic credentials, also used at a token realm. */
   readonly username?: string;
   readonly password?: string;
+  /** Offered to a registry that requires a client certificate (mutual TLS). */
+  readonly clientCertificate?: { readonly certPem: string; readonly keyPem: string };
 }
 
 export interface ImagePlatform {
@@ -158,9 +160,13 @@ class PushSession {
   constructor(target: PushTarget, repository: string) {
     this.#target = target;
     this.#repository = repository;
-    this.#dispatcher = new Agent(
-      target.caPem === undefined ? {} : { connect: { ca: target.caPem } },
-    );
+    const client = target.clientCertificate;
+    this.#dispatcher = new Agent({
+      connect: {
+        ...(target.caPem === undefined ? {} : { ca: target.caPem }),
+        ...(client === undefined ? {} : { cert: client.certPem, key: client.keyPem }),
+      },
+    });
   }
 
   async close(): Promise<void> {

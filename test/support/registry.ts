@@ -54,6 +54,10 @@ export interface StartRegistryOptions {
   readonly refreshTokens?: Readonly<Record<string, string>>;
   /** `token` only: `expires_in` of issued tokens. */
   readonly tokenExpiresInSeconds?: number;
+  /** Run as a pull-through cache (`proxy.remoteurl`) of this upstream registry URL. */
+  readonly proxyRemoteUrl?: string;
+  /** With `tls`: require a client certificate signed by this CA (`http.tls.clientcas`). */
+  readonly clientCaPem?: string;
 }
 
 /** What a RegistryClient needs to reach this registry (spread into its options). */
@@ -143,6 +147,8 @@ async function writeHtpasswd(file: string, users: readonly RegistryUser[]): Prom
 interface Layout {
   readonly directory: string;
   readonly tls: ServingCertificateFiles | undefined;
+  readonly clientCaFile: string | undefined;
+  readonly proxyRemoteUrl: string | undefined;
   readonly tokenServer: TokenServer | undefined;
   readonly signing: SigningCertificate | undefined;
 }
@@ -185,9 +191,16 @@ function registryConfig(layout: Layout, port: number, auth: Record<string, unkno
       secret: 'digest-pinner-test-secret',
       ...(layout.tls === undefined
         ? {}
-        : { tls: { certificate: layout.tls.certFile, key: layout.tls.keyFile } }),
+        : {
+            tls: {
+              certificate: layout.tls.certFile,
+              key: layout.tls.keyFile,
+              ...(layout.clientCaFile === undefined ? {} : { clientcas: [layout.clientCaFile] }),
+            },
+          }),
     },
     health: { storagedriver: { enabled: false } },
+    ...(layout.proxyRemoteUrl === undefined ? {} : { proxy: { remoteurl: layout.proxyRemoteUrl } }),
     ...(Object.keys(auth).length === 0 ? {} : { auth }),
   });
 }
@@ -228,7 +241,19 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         ...(tls === undefined ? {} : { tls }),
       });
     }
-    const layout: Layout = { directory, tls, tokenServer, signing };
+    let clientCaFile: string | undefined;
+    if (options.clientCaPem !== undefined) {
+      clientCaFile = join(directory, 'client-ca.pem');
+      await writeFile(clientCaFile, options.clientCaPem);
+    }
+    const layout: Layout = {
+      directory,
+      tls,
+      tokenServer,
+      signing,
+      clientCaFile,
+      proxyRemoteUrl: options.proxyRemoteUrl,
+    };
     const authSection = await authConfig(options, layout, users);
     const configFile = join(directory, 'config.yml');
     await writeFile(configFile, registryConfig(layout, 0, authSection));

@@ -1,0 +1,233 @@
+/**
+ * containerd's registry hosts (`--registry-config-dir`) against real registries: the CNCF
+ * distribution registry run as a pull-through cache (`proxy.remoteurl`) in front of a real
+ * upstream, counting proxies to see which hosts are asked, and a registry that requires a client
+ * certificate (mutual TLS).
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { runResolve } from '../../src/commands/resolve.js';
+import { loadConfig } from '../../src/config.js';
+import type { Environment } from '../../src/environment.js';
+import { parseImageReference } from '../../src/reference.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { RegistryHosts } from '../../src/registry/hosts/registry-hosts.js';
+import { MANIFEST_ACCEPT } from '../../src/registry/media-types.js';
+import { silentRegistryObserver } from '../../src/registry/transport.js';
+import { CachingResolver } from '../../src/resolver.js';
+import { createClientCertificate } from '../support/certificates.js';
+import { pushImage } from '../support/image-push.js';
+import {
+  startCountingProxy,
+  startRegistry,
+  type CountingProxy,
+  type TestRegistry,
+} from '../support/registry.js';
+
+describe('registry mirrors and per-registry TLS (hosts.toml)', () => {
+  let upstream: TestRegistry;
+  let mirror: TestRegistry;
+  let mirrorProxy: CountingProxy;
+  let directory: string;
+  let digest: string;
+  let image: string;
+
+  beforeAll(async () => {
+    upstream = await startRegistry();
+    mirror = await startRegistry({ proxyRemoteUrl: upstream.url });
+    mirrorProxy = await startCountingProxy(mirror.url);
+    digest = (await pushImage(upstream.pushTarget, { repository: 'team/app', tag: '1.0' })).digest;
+    image = `${upstream.host}/team/app:1.0`;
+    directory = await mkdtemp(join(tmpdir(), 'digest-pinner-hosts-'));
+  });
+
+  afterAll(async () => {
+    await mirrorProxy.stop();
+    await Promise.all([mirror.stop(), upstream.stop()]);
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  /** A config dir holding one hosts.toml for `registry`; the dir's path. */
+  async function hostsDir(name: string, registry: string, toml: string): Promise<string> {
+    const configDir = join(directory, name);
+    await mkdir(join(configDir, registry), { recursive: true });
+    await writeFile(join(configDir, registry, 'hosts.toml'), toml);
+    return configDir;
+  }
+
+  async function resolve(
+    configDir: string,
+    images: readonly string[],
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const { config } = loadConfig('resolve', ['--registry-config-dir', configDir], {});
+    const environment: Environment = {
+      env: {},
+      stdin: Readable.from([]),
+      homeDir: directory,
+      stdout: { write: (text: string) => stdout.push(text) },
+      stderr: { write: (text: string) => stderr.push(text) },
+      fileExists: () => false,
+      tempDir: directory,
+      shutdown: new AbortController().signal,
+    };
+    const code = await runResolve(config, images, environment);
+    return { code, stdout: stdout.join(''), stderr: stderr.join('') };
+  }
+
+  it('resolves a tag through the mirror, asking it first with the upstream name', async () => {
+    const configDir = await hostsDir(
+      'through-mirror',
+      upstream.host,
+      `server = "http://${upstream.host}"\n\n[host."http://${mirrorProxy.host}"]\n  capabilities = ["pull", "resolve"]\n`,
+    );
+    const before = mirrorProxy.count('HEAD', '/v2/team/app/manifests/1.0');
+
+    const { code, stdout } = await resolve(configDir, [image]);
+
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${image}@${digest}\n`);
+    expect(mirrorProxy.count('HEAD', '/v2/team/app/manifests/1.0')).toBe(before + 1);
+    expect(mirrorProxy.requests.at(-1)?.path).toContain(`ns=${encodeURIComponent(upstream.host)}`);
+  });
+
+  it('tells which host answered, and keeps the cache key the image name', async () => {
+    const configDir = await hostsDir(
+      'which-host',
+      upstream.host,
+      `server = "http://${upstream.host}"\n[host."http://${mirrorProxy.host}"]\n`,
+    );
+    const hosts = await RegistryHosts.load(configDir, {
+      insecureRegistries: [],
+      caCertificates: [],
+    });
+    const answered: { registry: string; host: string }[] = [];
+    const client = new RegistryClient({
+      insecureRegistries: hosts.plainHttpHosts,
+      hosts,
+      observer: { ...silentRegistryObserver, hostAnswered: (event) => answered.push(event) },
+    });
+    const resolver = new CachingResolver({ client });
+    try {
+      const { digest: found } = await resolver.resolve(
+        parseImageReference(image),
+        [],
+        AbortSignal.timeout(5000),
+      );
+
+      expect(found).toBe(digest);
+      expect(answered).toEqual([{ registry: upstream.host, host: mirrorProxy.host }]);
+      expect(resolver.entries().map((entry) => entry.reference)).toEqual([image]);
+    } finally {
+      await client.close();
+      await hosts.close();
+    }
+  });
+
+  it('falls back to the upstream server when the mirror is down', async () => {
+    const down = await startCountingProxy(mirror.url);
+    await down.stop();
+    const configDir = await hostsDir(
+      'mirror-down',
+      upstream.host,
+      `server = "http://${upstream.host}"\n[host."http://${down.host}"]\n`,
+    );
+
+    const { code, stdout } = await resolve(configDir, [image]);
+
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${image}@${digest}\n`);
+  });
+
+  it('never asks a host without the resolve capability for a tag', async () => {
+    const pullOnly = await startCountingProxy(mirror.url);
+    const configDir = await hostsDir(
+      'pull-only',
+      upstream.host,
+      `server = "http://${upstream.host}"\n[host."http://${pullOnly.host}"]\n  capabilities = ["pull"]\n`,
+    );
+
+    const { code } = await resolve(configDir, [image]);
+    await pullOnly.stop();
+
+    expect(code).toBe(0);
+    expect(pullOnly.requests).toEqual([]);
+  });
+
+  it('resolves through the mirror while the upstream is stopped', async () => {
+    // A node's pull through the mirror leaves the manifest in its cache.
+    const warm = await fetch(`${mirror.url}/v2/team/app/manifests/1.0`, {
+      headers: { accept: MANIFEST_ACCEPT },
+    });
+    expect(warm.status).toBe(200);
+    await warm.arrayBuffer();
+    const configDir = await hostsDir(
+      'upstream-down',
+      upstream.host,
+      `server = "http://${upstream.host}"\n[host."http://${mirror.host}"]\n`,
+    );
+    await upstream.kill();
+    try {
+      const { code, stdout, stderr } = await resolve(configDir, [image]);
+
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout).toBe(`${image}@${digest}\n`);
+    } finally {
+      await upstream.restart();
+    }
+  });
+
+  describe('mutual TLS', () => {
+    let secured: TestRegistry;
+    let securedDigest: string;
+    let client: ReturnType<typeof createClientCertificate>;
+
+    beforeAll(async () => {
+      client = createClientCertificate();
+      secured = await startRegistry({ tls: true, clientCaPem: client.caPem });
+      const pushed = await pushImage(
+        {
+          ...secured.pushTarget,
+          clientCertificate: { certPem: client.certPem, keyPem: client.keyPem },
+        },
+        { repository: 'locked/app', tag: '7', seed: 'mtls' },
+      );
+      securedDigest = pushed.digest;
+    });
+
+    afterAll(async () => {
+      await secured.stop();
+    });
+
+    it('presents the client certificate hosts.toml names to a registry that requires one', async () => {
+      const configDir = await hostsDir(
+        'mtls',
+        secured.host,
+        'ca = "ca.pem"\nclient = [["client.crt", "client.key"]]\n',
+      );
+      const hostDir = join(configDir, secured.host);
+      await writeFile(join(hostDir, 'ca.pem'), secured.caPem!);
+      await writeFile(join(hostDir, 'client.crt'), client.certPem);
+      await writeFile(join(hostDir, 'client.key'), client.keyPem);
+
+      const { code, stdout } = await resolve(configDir, [`${secured.host}/locked/app:7`]);
+
+      expect(code).toBe(0);
+      expect(stdout).toBe(`${secured.host}/locked/app:7@${securedDigest}\n`);
+    });
+
+    it('is refused without one, saying so', async () => {
+      const configDir = await hostsDir('no-client', secured.host, 'ca = "ca.pem"\n');
+      await writeFile(join(configDir, secured.host, 'ca.pem'), secured.caPem!);
+
+      const { code, stderr } = await resolve(configDir, [`${secured.host}/locked/app:7`]);
+
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/locked\/app:7/);
+    });
+  });
+});
