@@ -4,11 +4,13 @@
  * upstream, counting proxies to see which hosts are asked, and a registry that requires a client
  * certificate (mutual TLS).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { applyPatch, type Operation } from 'fast-json-patch';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { runResolve } from '../../src/commands/resolve.js';
+import { assembleService } from '../../src/commands/serve.js';
 import { loadConfig } from '../../src/config.js';
 import type { Environment } from '../../src/environment.js';
 import { parseImageReference } from '../../src/reference.js';
@@ -18,7 +20,10 @@ import { MANIFEST_ACCEPT } from '../../src/registry/media-types.js';
 import { silentRegistryObserver } from '../../src/registry/transport.js';
 import { CachingResolver } from '../../src/resolver.js';
 import { createClientCertificate } from '../support/certificates.js';
+import { imagesOf, podReview } from '../support/fixtures.js';
+import { HttpsTestClient } from '../support/https.js';
 import { pushImage } from '../support/image-push.js';
+import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
 import {
   startCountingProxy,
   startRegistry,
@@ -64,7 +69,13 @@ describe('registry mirrors and per-registry TLS (hosts.toml)', () => {
     const stdout: string[] = [];
     const stderr: string[] = [];
     const { config } = loadConfig('resolve', ['--registry-config-dir', configDir], {});
-    const environment: Environment = {
+    const code = await runResolve(config, images, environment(stdout, stderr));
+    return { code, stdout: stdout.join(''), stderr: stderr.join('') };
+  }
+
+  /** No kubeconfig, no docker config: hosts.toml is all there is. */
+  function environment(stdout: string[], stderr: string[]): Environment {
+    return {
       env: {},
       stdin: Readable.from([]),
       homeDir: directory,
@@ -74,8 +85,15 @@ describe('registry mirrors and per-registry TLS (hosts.toml)', () => {
       tempDir: directory,
       shutdown: new AbortController().signal,
     };
-    const code = await runResolve(config, images, environment);
-    return { code, stdout: stdout.join(''), stderr: stderr.join('') };
+  }
+
+  /** A node's pull through the mirror leaves the manifest in its cache. */
+  async function warmMirror(): Promise<void> {
+    const warm = await fetch(`${mirror.url}/v2/team/app/manifests/1.0`, {
+      headers: { accept: MANIFEST_ACCEPT },
+    });
+    expect(warm.status).toBe(200);
+    await warm.arrayBuffer();
   }
 
   it('resolves a tag through the mirror, asking it first with the upstream name', async () => {
@@ -158,12 +176,7 @@ describe('registry mirrors and per-registry TLS (hosts.toml)', () => {
   });
 
   it('resolves through the mirror while the upstream is stopped', async () => {
-    // A node's pull through the mirror leaves the manifest in its cache.
-    const warm = await fetch(`${mirror.url}/v2/team/app/manifests/1.0`, {
-      headers: { accept: MANIFEST_ACCEPT },
-    });
-    expect(warm.status).toBe(200);
-    await warm.arrayBuffer();
+    await warmMirror();
     const configDir = await hostsDir(
       'upstream-down',
       upstream.host,
@@ -177,6 +190,53 @@ describe('registry mirrors and per-registry TLS (hosts.toml)', () => {
       expect(code).toBe(0);
       expect(stdout).toBe(`${image}@${digest}\n`);
     } finally {
+      await upstream.restart();
+    }
+  });
+
+  it('serve pins a pod through the mirror while the upstream is stopped, and counts who answered', async () => {
+    await warmMirror();
+    const configDir = await hostsDir(
+      'serve-upstream-down',
+      upstream.host,
+      `server = "http://${upstream.host}"\n[host."http://${mirror.host}"]\n`,
+    );
+    const logs: string[] = [];
+    const { config } = loadConfig(
+      'serve',
+      [...LOOPBACK_SERVE_FLAGS, '--registry-config-dir', configDir, '--log-level', 'debug'],
+      {},
+    );
+    const { service } = await assembleService(config, environment(logs, logs));
+    const serviceCa = await readFile(
+      join(directory, 'digest-pinner', `ca-${service.webhookPort}.pem`),
+      'utf8',
+    );
+    const client = new HttpsTestClient(`https://127.0.0.1:${service.webhookPort}`, serviceCa);
+    await upstream.kill();
+    try {
+      const review = podReview('through-mirror', [image]);
+      const { status, body } = await client.post('/mutate', review);
+      const metrics = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
+
+      expect(status).toBe(200);
+      const { response } = body as { response: { patch?: string; warnings?: string[] } };
+      expect(response.warnings ?? []).toEqual([]);
+      const patch = JSON.parse(
+        Buffer.from(response.patch ?? '', 'base64').toString(),
+      ) as Operation[];
+      const pinned = applyPatch(structuredClone(review.request.object!), patch).newDocument;
+      expect(imagesOf(pinned)).toEqual({ c0: `${image}@${digest}` });
+      expect(metrics).toContain(
+        `digest_pinner_registry_host_answers_total{registry="${upstream.host}",host="${mirror.host}"} 1`,
+      );
+      const answered = logs
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.msg === 'registry host answered');
+      expect(answered).toMatchObject([{ registry: upstream.host, host: mirror.host }]);
+    } finally {
+      await client.close();
+      await service.close();
       await upstream.restart();
     }
   });
