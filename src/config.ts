@@ -365,7 +365,7 @@ const OPTION_LIST = [
     group: 'policy',
     help: 'images neither pinned nor enforced: exact, or * for any text (repeatable)',
     value: repeatable(IMAGE_PATTERN),
-    commands: SERVE,
+    commands: ['serve', 'pin', 'krm'],
   },
   {
     key: 'noTag',

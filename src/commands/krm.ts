@@ -28,6 +28,7 @@ export const FunctionConfigKeys: Readonly<Record<string, string>> = {
   noTag: 'no-tag',
   platform: 'platform',
   resolveTimeout: 'resolve-timeout',
+  skipImages: 'skip-image',
 };
 
 const PATH_ANNOTATIONS = ['internal.config.kubernetes.io/path', 'config.kubernetes.io/path'];
@@ -138,7 +139,7 @@ async function pinItems(
     items.items.forEach((node, index) => {
       const item: unknown = isMap(node) ? node.toJS(document) : undefined;
       if (!isJsonObject(item)) return;
-      for (const image of manifestImages(item)) {
+      for (const image of manifestImages(item, config.skipImages)) {
         found.push({
           item,
           image: { ...image, site: { ...image.site, path: ['items', index, ...image.site.path] } },

@@ -7,6 +7,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Config } from '../config.js';
+import type { ImagePattern } from '../image-patterns.js';
 import type { Environment } from '../environment.js';
 import { checkProblem, pinManifestImages, type ImageOutcome } from '../pinning/image-pins.js';
 import { manifestImages, type ManifestImage } from '../pinning/manifest-images.js';
@@ -63,7 +64,7 @@ export async function runPin(
     environment.stderr.write(`digest-pinner pin: ${error.message}\n`);
     return PinExitCodes.usage;
   }
-  const parsed = parseAll(files, environment);
+  const parsed = parseAll(files, config.skipImages, environment);
   if (parsed === undefined) return PinExitCodes.usage;
   if (config.check) return check(parsed, environment);
   return pin(parsed, config, environment);
@@ -81,6 +82,7 @@ function usageProblem(config: Config, operands: readonly string[]): string | und
 /** Every file parsed, or undefined after naming each syntax error: then nothing changes. */
 function parseAll(
   files: readonly ManifestFile[],
+  skipImages: readonly ImagePattern[],
   environment: Environment,
 ): ParsedFile[] | undefined {
   const parsed: ParsedFile[] = [];
@@ -94,16 +96,16 @@ function parseAll(
       }
       continue;
     }
-    parsed.push({ file, source: result.source, images: imagesIn(result.source) });
+    parsed.push({ file, source: result.source, images: imagesIn(result.source, skipImages) });
   }
   if (!failed) return parsed;
   environment.stderr.write('digest-pinner pin: YAML syntax errors: nothing changed\n');
   return undefined;
 }
 
-function imagesIn(source: YamlSource): ImageInFile[] {
+function imagesIn(source: YamlSource, skipImages: readonly ImagePattern[]): ImageInFile[] {
   return source.documents.flatMap((document) =>
-    manifestImages(document.toJS()).flatMap((image) => {
+    manifestImages(document.toJS(), skipImages).flatMap((image) => {
       const found = scalarAt(document, image.site.path);
       return found === undefined
         ? []

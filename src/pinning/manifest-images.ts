@@ -5,6 +5,7 @@
  * (admission/image-plan.ts) the webhook uses on a CREATE.
  */
 import { NEW_OBJECT, planImage, type ImagePlan } from '../admission/image-plan.js';
+import type { ImagePattern } from '../image-patterns.js';
 import { arrayField, isJsonObject, stringField, type JsonObject } from '../json-object.js';
 import { imageSites, locatePodSpec, type ImageSite } from '../admission/pod-specs.js';
 import { optOut } from '../admission/policy.js';
@@ -17,24 +18,34 @@ export interface ManifestImage {
   readonly object: JsonObject;
 }
 
-/** Every image of a parsed document, with its path from the document's root. */
-export function manifestImages(document: unknown): ManifestImage[] {
-  return isJsonObject(document) ? objectImages(document, []) : [];
+/**
+ * Every image of a parsed document, with its path from the document's root. Images matching
+ * `skipImages` (`--skip-image`) are planned as kept, as the webhook keeps them.
+ */
+export function manifestImages(
+  document: unknown,
+  skipImages: readonly ImagePattern[] = [],
+): ManifestImage[] {
+  return isJsonObject(document) ? objectImages(document, [], skipImages) : [];
 }
 
-function objectImages(object: JsonObject, prefix: readonly (string | number)[]): ManifestImage[] {
+function objectImages(
+  object: JsonObject,
+  prefix: readonly (string | number)[],
+  skipImages: readonly ImagePattern[],
+): ManifestImage[] {
   const kind = kindOf(object);
   if (kind === undefined) return [];
   if (kind.kind.endsWith('List') && Array.isArray(object.items)) {
     return arrayField(object, 'items').flatMap((item, index) =>
-      isJsonObject(item) ? objectImages(item, [...prefix, 'items', index]) : [],
+      isJsonObject(item) ? objectImages(item, [...prefix, 'items', index], skipImages) : [],
     );
   }
   const location = locatePodSpec(object, { kind, subResource: undefined });
   if (location === undefined || optOut(object, location) !== undefined) return [];
   return imageSites(location).map((site) => ({
     site: { ...site, path: [...prefix, ...site.path] },
-    plan: planImage(site, NEW_OBJECT),
+    plan: planImage(site, { ...NEW_OBJECT, skipImages }),
     object,
   }));
 }

@@ -139,6 +139,26 @@ describe('krm', () => {
     expect(imageOf(output.items[2])).toBe(`${registry.host}/team/job@${jobDigest}`);
   });
 
+  it('leaves images matching skipImages from functionConfig as written', async () => {
+    const functionConfig = `functionConfig:
+  apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: digest-pinner}
+  data:
+    insecureRegistries: ${registry.host}
+    skipImages: ${registry.host}/team/app:*,other.example/*
+`;
+
+    const result = await runBuiltCli(['krm'], {
+      input: resourceList({ app, job }, functionConfig),
+    });
+
+    expect(result.code).toBe(0);
+    const output = parse(result.stdout) as Output;
+    expect(imageOf(output.items[0])).toBe(app);
+    expect(imageOf(output.items[2])).toBe(`${job}@${jobDigest}`);
+  });
+
   it('reports an image it cannot resolve as an error result, pins the rest, and exits 1', async () => {
     const missing = `${registry.host}/team/app:no-such-tag`;
     const input = resourceList({ app: missing, job });

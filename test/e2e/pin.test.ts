@@ -200,6 +200,21 @@ describe('pin', () => {
     expect(arm64.stdout).toBe(input.replace('team/app:1.0', `team/app:1.0@${arm64Digest}`));
   });
 
+  it('leaves images matching --skip-image as written, and --check does not list them', async () => {
+    const input = `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: a, image: ${registry.host}/team/app:1.0}\n  - {name: b, image: ${registry.host}/team/job:4}\n`;
+    const skip = ['--skip-image', `${registry.host}/team/app:*`];
+
+    const pinned = await runBuiltCli(['pin', ...skip, ...flags, '-'], { input });
+    const checked = await runBuiltCli(['pin', '--check', ...skip, '-'], { input });
+
+    expect(pinned.code).toBe(0);
+    expect(pinned.stdout).toBe(input.replace('team/job:4', `team/job:4@${digests['team/job:4']!}`));
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toBe(
+      `-:7: image "${registry.host}/team/job:4" is not pinned to a digest\n`,
+    );
+  });
+
   it('names the file and line of a YAML syntax error, resolves nothing and changes nothing', async () => {
     await writeFile(
       join(work, 'apps/broken.yaml'),
