@@ -71,6 +71,11 @@ export interface KubernetesApiFailure {
   readonly reason: string | undefined;
   /** What went wrong, without what was asked: `HTTP 403 Forbidden: <the API's message>`. */
   readonly detail: string;
+  /**
+   * A list's 410 Expired Status may carry `metadata.continue`: the rest of the list from a newer
+   * snapshot, which may miss or repeat objects changed meanwhile.
+   */
+  readonly continueToken?: string;
 }
 
 /** A call to the Kubernetes API that failed; its message names what was asked, when given. */
@@ -78,6 +83,7 @@ export class KubernetesApiError extends DigestPinnerError implements KubernetesA
   readonly status: number | undefined;
   readonly reason: string | undefined;
   readonly detail: string;
+  readonly continueToken: string | undefined;
 
   constructor(failure: KubernetesApiFailure, options: { what?: string; cause?: unknown } = {}) {
     const { what, cause } = options;
@@ -86,6 +92,7 @@ export class KubernetesApiError extends DigestPinnerError implements KubernetesA
     this.status = failure.status;
     this.reason = failure.reason;
     this.detail = failure.detail;
+    this.continueToken = failure.continueToken;
   }
 }
 

@@ -1,10 +1,10 @@
 /**
  * Who owns a pod, for a human to act on: its controller (the owner reference marked
- * `controller: true`, else the first), and for a ReplicaSet the Deployment that controls it,
- * when the ReplicaSet can be read. A ReplicaSet that cannot be read (RBAC, deleted) is named
- * itself: the direct owner is always known. ReplicaSets are read once per audit.
+ * `controller: true`, else the first), and for a ReplicaSet or a Job the workload that controls
+ * it (a Deployment, a CronJob), when that ReplicaSet or Job can be read. One that cannot be read
+ * (RBAC, deleted) is named itself: the direct owner is always known. Each is read once per audit.
  */
-import type { AppsV1Api } from '@kubernetes/client-node';
+import type { AppsV1Api, BatchV1Api } from '@kubernetes/client-node';
 import {
   arrayField,
   isJsonObject,
@@ -12,22 +12,51 @@ import {
   stringField,
   type JsonObject,
 } from '../json-object.js';
-import { callKubeApi, ignoreKubeApiCalls, type KubeApiObserver } from '../kube/api-calls.js';
+import {
+  callKubeApi,
+  ignoreKubeApiCalls,
+  type KubeApiObserver,
+  type KubeApiResource,
+} from '../kube/api-calls.js';
 
 export interface Owner {
   readonly kind: string;
   readonly name: string;
 }
 
-export type ReplicaSetReader = Pick<AppsV1Api, 'readNamespacedReplicaSet'>;
+export interface OwnerReaders {
+  readonly apps: Pick<AppsV1Api, 'readNamespacedReplicaSet'>;
+  readonly batch: Pick<BatchV1Api, 'readNamespacedJob'>;
+}
+
+/** A controller that is itself controlled, and how to read it for its own owner. */
+interface Intermediate {
+  readonly resource: KubeApiResource;
+  read(readers: OwnerReaders, at: { name: string; namespace: string }): Promise<unknown>;
+}
+
+/** By `apiVersion kind`. */
+const INTERMEDIATES: ReadonlyMap<string, Intermediate> = new Map([
+  [
+    'apps/v1 ReplicaSet',
+    {
+      resource: 'replicasets',
+      read: (readers, at) => readers.apps.readNamespacedReplicaSet(at),
+    },
+  ],
+  [
+    'batch/v1 Job',
+    { resource: 'jobs', read: (readers, at) => readers.batch.readNamespacedJob(at) },
+  ],
+]);
 
 export class OwnerResolver {
-  readonly #replicaSets: ReplicaSetReader;
+  readonly #readers: OwnerReaders;
   readonly #observer: KubeApiObserver;
   readonly #known = new Map<string, Promise<Owner>>();
 
-  constructor(replicaSets: ReplicaSetReader, observer?: KubeApiObserver) {
-    this.#replicaSets = replicaSets;
+  constructor(readers: OwnerReaders, observer?: KubeApiObserver) {
+    this.#readers = readers;
     this.#observer = observer ?? ignoreKubeApiCalls;
   }
 
@@ -35,31 +64,34 @@ export class OwnerResolver {
   async ownerOf(pod: JsonObject): Promise<Owner | null> {
     const direct = controllerOf(objectAt(pod, ['metadata']));
     if (direct === undefined) return null;
-    if (direct.kind !== 'ReplicaSet' || direct.apiVersion !== 'apps/v1') {
-      return { kind: direct.kind, name: direct.name };
-    }
+    const intermediate = INTERMEDIATES.get(`${direct.apiVersion} ${direct.kind}`);
+    if (intermediate === undefined) return { kind: direct.kind, name: direct.name };
     const namespace = stringField(objectAt(pod, ['metadata']), 'namespace') ?? '';
-    const key = `${namespace}/${direct.name}`;
+    const key = `${direct.kind} ${namespace}/${direct.name}`;
     let owner = this.#known.get(key);
     if (owner === undefined) {
-      owner = this.#replicaSetOwner(namespace, direct.name);
+      owner = this.#ownerOfController(intermediate, direct, namespace);
       this.#known.set(key, owner);
     }
     return owner;
   }
 
-  async #replicaSetOwner(namespace: string, name: string): Promise<Owner> {
-    const itself = { kind: 'ReplicaSet', name };
+  async #ownerOfController(
+    intermediate: Intermediate,
+    direct: OwnerReference,
+    namespace: string,
+  ): Promise<Owner> {
+    const itself = { kind: direct.kind, name: direct.name };
     const call = {
       observer: this.#observer,
-      resource: 'replicasets',
-      what: `read ReplicaSet ${namespace}/${name}`,
+      resource: intermediate.resource,
+      what: `read ${direct.kind} ${namespace}/${direct.name}`,
     } as const;
     try {
-      const replicaSet: unknown = await callKubeApi(call, () =>
-        this.#replicaSets.readNamespacedReplicaSet({ name, namespace }),
+      const controller = await callKubeApi(call, () =>
+        intermediate.read(this.#readers, { name: direct.name, namespace }),
       );
-      const metadata = isJsonObject(replicaSet) ? objectAt(replicaSet, ['metadata']) : undefined;
+      const metadata = isJsonObject(controller) ? objectAt(controller, ['metadata']) : undefined;
       const owner = controllerOf(metadata);
       return owner === undefined ? itself : { kind: owner.kind, name: owner.name };
     } catch {

@@ -94,7 +94,7 @@ async function auditItems(
 ): Promise<{ items: AuditItem[]; pods: number }> {
   const { podPages } = await import('../kube/pod-pages.js');
   const { KubernetesCredentialProvider } = await import('../kube/pull-secrets.js');
-  const owners = new OwnerResolver(run.clients.apps);
+  const owners = new OwnerResolver(run.clients);
   const tagChecker =
     run.registry === undefined
       ? undefined
@@ -116,6 +116,10 @@ async function auditItems(
     api: run.clients.core,
     namespace: run.namespace,
     limit: config.chunkSize,
+    onExpired: () =>
+      run.environment.stderr.write(
+        'digest-pinner audit: warning: the pod list expired while paging (410); the rest comes from a newer snapshot, so pods changed meanwhile may be missing or listed twice\n',
+      ),
   });
   for await (const page of pages) {
     for (const pod of page) {

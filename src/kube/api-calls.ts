@@ -14,6 +14,7 @@ export const KubeApiResources = [
   'validatingwebhookconfigurations',
   'pods',
   'replicasets',
+  'jobs',
 ] as const;
 export type KubeApiResource = (typeof KubeApiResources)[number];
 
@@ -67,7 +68,10 @@ function apiFailure(error: unknown): KubernetesApiFailure {
   const reason = typeof body?.reason === 'string' ? body.reason : undefined;
   const message = typeof body?.message === 'string' ? `: ${body.message}` : '';
   const detail = `HTTP ${status}${reason === undefined ? '' : ` ${reason}`}${message}`;
-  return { status, reason, detail };
+  const next = isJsonObject(body?.metadata) ? body.metadata.continue : undefined;
+  return typeof next === 'string' && next !== ''
+    ? { status, reason, detail, continueToken: next }
+    : { status, reason, detail };
 }
 
 /** client-node's ApiException has `code`; its older errors had `statusCode`. */

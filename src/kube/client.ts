@@ -8,6 +8,7 @@ import { isIPv6 } from 'node:net';
 import {
   AdmissionregistrationV1Api,
   AppsV1Api,
+  BatchV1Api,
   CoreV1Api,
   KubeConfig,
   ServerConfiguration,
@@ -111,6 +112,8 @@ export interface KubeClients {
   readonly core: CoreV1Api;
   /** ReplicaSets: audit names the Deployment that owns a pod's ReplicaSet. */
   readonly apps: AppsV1Api;
+  /** Jobs: audit names the CronJob that owns a pod's Job. */
+  readonly batch: BatchV1Api;
   /** Webhook configurations: self-managed TLS keeps the caBundle of its own in step. */
   readonly admission: AdmissionregistrationV1Api;
 }
@@ -136,6 +139,7 @@ export function createKubeClients(
     kubeConfig,
     core: new CoreV1Api(configuration),
     apps: new AppsV1Api(configuration),
+    batch: new BatchV1Api(configuration),
     admission: new AdmissionregistrationV1Api(configuration),
   };
 }

@@ -4,6 +4,7 @@
  * untrusted JSON, to be read with json-object.ts like an admitted object.
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
+import { KubernetesApiError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../json-object.js';
 import { callKubeApi, ignoreKubeApiCalls, type KubeApiObserver } from './api-calls.js';
 
@@ -16,24 +17,59 @@ export interface PodPagesOptions {
   /** Pods asked for per page. */
   readonly limit: number;
   readonly observer?: KubeApiObserver;
+  /** Told when the list went on from a newer snapshot after its own expired. */
+  readonly onExpired?: () => void;
 }
 
-/** The pods, page by page, until the API server gives no `continue` token. */
+/**
+ * The pods, page by page, until the API server gives no `continue` token. When the snapshot the
+ * pages come from has been compacted away (410 Expired), the list goes on with the token the
+ * Status offers, from a newer snapshot, as kubectl does; `onExpired` hears of it, because pods
+ * changed meanwhile may then be missed or listed twice. Starting over instead could page forever
+ * on a busy cluster.
+ */
 export async function* podPages(options: PodPagesOptions): AsyncGenerator<JsonObject[]> {
-  const observer = options.observer ?? ignoreKubeApiCalls;
   let token: string | undefined;
   do {
-    const page = { limit: options.limit, ...(token === undefined ? {} : { _continue: token }) };
-    const where = options.namespace === undefined ? 'in all namespaces' : `in ${options.namespace}`;
-    const list = await callKubeApi(
-      { observer, resource: 'pods', what: `list pods ${where}` },
+    const list = await listPage(options, token);
+    if ('expired' in list) {
+      options.onExpired?.();
+      token = list.expired;
+      continue;
+    }
+    yield list.items.filter((item): item is typeof item & JsonObject => isJsonObject(item));
+    const next = list.metadata?._continue;
+    token = next === undefined || next === '' ? undefined : next;
+  } while (token !== undefined);
+}
+
+type PodList = Awaited<ReturnType<PodListApi['listPodForAllNamespaces']>>;
+
+async function listPage(
+  options: PodPagesOptions,
+  token: string | undefined,
+): Promise<PodList | { expired: string }> {
+  const page = { limit: options.limit, ...(token === undefined ? {} : { _continue: token }) };
+  const where = options.namespace === undefined ? 'in all namespaces' : `in ${options.namespace}`;
+  try {
+    return await callKubeApi(
+      {
+        observer: options.observer ?? ignoreKubeApiCalls,
+        resource: 'pods',
+        what: `list pods ${where}`,
+      },
       () =>
         options.namespace === undefined
           ? options.api.listPodForAllNamespaces(page)
           : options.api.listNamespacedPod({ ...page, namespace: options.namespace }),
     );
-    yield list.items.filter((item): item is typeof item & JsonObject => isJsonObject(item));
-    const next = list.metadata?._continue;
-    token = next === undefined || next === '' ? undefined : next;
-  } while (token !== undefined);
+  } catch (error: unknown) {
+    const resumable =
+      token !== undefined &&
+      error instanceof KubernetesApiError &&
+      error.status === 410 &&
+      error.continueToken !== undefined;
+    if (resumable) return { expired: error.continueToken };
+    throw error;
+  }
 }

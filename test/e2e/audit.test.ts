@@ -145,6 +145,15 @@ describe('audit end to end', () => {
       metadata: { name: 'no-secret', namespace: 'team-b' },
     });
     api.addPod(fixture('crio-job-pod'));
+    api.addJob({
+      metadata: {
+        name: 'report-28913040',
+        namespace: 'team-b',
+        ownerReferences: [
+          { apiVersion: 'batch/v1', kind: 'CronJob', name: 'report', uid: 'cj1', controller: true },
+        ],
+      },
+    });
     api.addPod(fixture('docker-daemonset-pod'));
     // In a namespace of its own: its images name public registries, which are never asked.
     const shop = fixture('containerd-deployment-pod');
@@ -244,15 +253,15 @@ describe('audit end to end', () => {
     );
   });
 
-  it('reports every namespace with --all-namespaces, naming Jobs and DaemonSets as owners', async () => {
+  it('reports every namespace with --all-namespaces, naming CronJobs and DaemonSets as owners', async () => {
     const found = await report(['--all-namespaces']);
 
     expect(new Set(found.items.map(({ namespace }) => namespace))).toEqual(
       new Set(['team-a', 'team-b', 'monitoring', 'shop']),
     );
     expect(item(found, 'report-28913040-7m4kq')?.owner).toEqual({
-      kind: 'Job',
-      name: 'report-28913040',
+      kind: 'CronJob',
+      name: 'report',
     });
     expect(item(found, 'node-exporter-q8z5t')?.owner).toEqual({
       kind: 'DaemonSet',

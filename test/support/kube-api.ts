@@ -15,9 +15,11 @@
  *   GET /api/v1/namespaces/{ns}/serviceaccounts/{name}
  *   GET /api/v1/pods, /api/v1/namespaces/{ns}/pods   lists ordered by namespace and name, with
  *                                                   `limit` and `continue` (an opaque token;
- *                                                   400 when it is not one of ours) and
+ *                                                   400 when it is not one of ours; 410 Expired
+ *                                                   with a token for the rest when compacted) and
  *                                                   `remainingItemCount`, as the real server pages
  *   GET /apis/apps/v1/namespaces/{ns}/replicasets/{name}
+ *   GET /apis/batch/v1/namespaces/{ns}/jobs/{name}
  *   GET, PATCH /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}
  *   GET, PATCH /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{name}
  *                                                   PATCH takes application/json-patch+json only
@@ -69,7 +71,8 @@ export type KubeResource =
   | 'mutatingwebhookconfigurations'
   | 'validatingwebhookconfigurations'
   | 'pods'
-  | 'replicasets';
+  | 'replicasets'
+  | 'jobs';
 export type KubeVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch';
 
 export interface KubeApiRequest {
@@ -163,6 +166,10 @@ const WEBHOOK_CONFIGURATION_PATTERN =
   /^\/apis\/admissionregistration\.k8s\.io\/v1\/(mutating|validating)webhookconfigurations(?:\/([^/]+))?$/;
 const POD_LIST_PATTERN = /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?pods$/;
 const REPLICA_SET_PATTERN = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets\/([^/]+)$/;
+const JOB_PATTERN = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs\/([^/]+)$/;
+/** The API server's message for a continue token older than the compacted revision. */
+const CONTINUE_EXPIRED_MESSAGE =
+  'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
 const ADMISSION_API_VERSION = 'admissionregistration.k8s.io/v1';
 const JSON_PATCH = 'application/json-patch+json';
 const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -194,6 +201,7 @@ export class KubeApiDouble {
   readonly #validatingWebhookConfigurations = new Map<string, KubeObject>();
   readonly #pods = new Map<string, KubeObject>();
   readonly #replicaSets = new Map<string, KubeObject>();
+  readonly #jobs = new Map<string, KubeObject>();
   readonly #holds: Hold[] = [];
   readonly #history: HistoryEvent[] = [];
   readonly #watches = new Set<OpenWatch>();
@@ -350,6 +358,12 @@ export class KubeApiDouble {
     this.#replicaSets.set(objectKey(stored), stored);
   }
 
+  /** Stores a Job as given, like addPod. */
+  addJob(job: PodDocument): void {
+    const stored = this.#stamp(namespacedObject('batch/v1', 'Job', job));
+    this.#jobs.set(objectKey(stored), stored);
+  }
+
   /** The stored Secret as the API would return it, or `undefined`. */
   secret(namespace: string, name: string): StoredObject | undefined {
     return copyOf(this.#secrets.get(`${namespace}/${name}`));
@@ -410,7 +424,9 @@ export class KubeApiDouble {
 
   /**
    * Forgets the history up to now, as etcd compaction does: a watch resumed from an older
-   * resourceVersion gets an ERROR event with a 410 Expired Status, then the stream ends.
+   * resourceVersion gets an ERROR event with a 410 Expired Status, then the stream ends; a list
+   * continued with an older token gets a 410 Expired Status whose `metadata.continue` continues
+   * it from the current revision (an inconsistent list, as the real server offers).
    */
   compact(): void {
     this.#compactedRevision = this.#revision;
@@ -634,6 +650,8 @@ export class KubeApiDouble {
         return this.#serviceAccounts.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
       case 'replicasets':
         return this.#replicaSets.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
+      case 'jobs':
+        return this.#jobs.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
       case 'pods':
         return this.#pods.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
     }
@@ -798,9 +816,16 @@ export class KubeApiDouble {
       .filter(([key]) => key.startsWith(prefix))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const token = query.get('continue') ?? '';
-    const after = token === '' ? '' : continueKey(token);
-    if (after === undefined) {
+    const continued = token === '' ? { after: '', revision: this.#revision } : continueKey(token);
+    if (continued === undefined) {
       sendStatus(response, 400, 'continue key is not valid: the token was not made by this server');
+      return;
+    }
+    const { after } = continued;
+    if (continued.revision < this.#compactedRevision) {
+      const status = statusBody(410, CONTINUE_EXPIRED_MESSAGE) as { metadata: object };
+      status.metadata = { continue: continueToken(after, this.#revision) };
+      sendJson(response, 410, status);
       return;
     }
     const remaining = all.filter(([key]) => after === '' || key > after);
@@ -906,13 +931,20 @@ function continueToken(lastKey: string, revision: number): string {
   ).toString('base64');
 }
 
-/** The key a token continues after, or undefined for a token this double did not make. */
-function continueKey(token: string): string | undefined {
+/**
+ * The key a token continues after and the revision it was made at, or undefined for a token this
+ * double did not make.
+ */
+function continueKey(token: string): { after: string; revision: number } | undefined {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
-    if (typeof parsed !== 'object' || parsed === null || !('start' in parsed)) return undefined;
-    const { start } = parsed;
-    return typeof start === 'string' && start.endsWith('\u0000') ? start.slice(0, -1) : undefined;
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    if (!('start' in parsed) || !('rv' in parsed)) return undefined;
+    const { start, rv } = parsed;
+    if (typeof start !== 'string' || !start.endsWith('\u0000') || typeof rv !== 'number') {
+      return undefined;
+    }
+    return { after: start.slice(0, -1), revision: rv };
   } catch {
     return undefined;
   }
@@ -949,6 +981,11 @@ function route(method: string, url: URL): Route | undefined {
   if (replicaSet !== null) {
     if (method !== 'GET') return undefined;
     return { resource: 'replicasets', verb: 'get', namespace: replicaSet[1], name: replicaSet[2] };
+  }
+  const job = JOB_PATTERN.exec(url.pathname);
+  if (job !== null) {
+    if (method !== 'GET') return undefined;
+    return { resource: 'jobs', verb: 'get', namespace: job[1], name: job[2] };
   }
   const pods = POD_LIST_PATTERN.exec(url.pathname);
   if (pods !== null) {
