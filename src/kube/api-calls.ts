@@ -68,10 +68,16 @@ function apiFailure(error: unknown): KubernetesApiFailure {
   const reason = typeof body?.reason === 'string' ? body.reason : undefined;
   const message = typeof body?.message === 'string' ? `: ${body.message}` : '';
   const detail = `HTTP ${status}${reason === undefined ? '' : ` ${reason}`}${message}`;
+  const continueToken = listContinueToken(body);
+  return continueToken === undefined
+    ? { status, reason, detail }
+    : { status, reason, detail, continueToken };
+}
+
+/** A Status's `metadata.continue` (a 410 Expired list offers one), when not empty. */
+function listContinueToken(body: JsonObject | undefined): string | undefined {
   const next = isJsonObject(body?.metadata) ? body.metadata.continue : undefined;
-  return typeof next === 'string' && next !== ''
-    ? { status, reason, detail, continueToken: next }
-    : { status, reason, detail };
+  return typeof next === 'string' && next !== '' ? next : undefined;
 }
 
 /** client-node's ApiException has `code`; its older errors had `statusCode`. */
