@@ -668,7 +668,9 @@ function unknownFlagProblem(command: Command, rawName: string): string {
     .flatMap((option) => option.commands)
     .filter((owner) => owner !== command);
   if (owners.length === 0) return `unknown flag: ${rawName} ${seeHelp}`;
-  const where = [...new Set(owners)].map((owner) => `'digest-pinner ${owner}'`).join(' and ');
+  const quoted = [...new Set(owners)].map((owner) => `'${owner}'`);
+  const where =
+    quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
   return `${rawName} is a flag of ${where}, not of '${command}' ${seeHelp}`;
 }
 

@@ -143,7 +143,7 @@ describe('config', () => {
 
   it('keeps resolve-only flags out of serve and parses the platform for resolve', () => {
     expect(() => loadConfig('serve', ['--platform', 'linux/arm64'], {})).toThrow(
-      "--platform is a flag of 'digest-pinner resolve' and 'digest-pinner pin' and 'digest-pinner krm', not of 'serve'",
+      "--platform is a flag of 'resolve', 'pin' and 'krm', not of 'serve'",
     );
 
     const { config, positionals } = loadConfig(

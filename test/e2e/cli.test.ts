@@ -121,12 +121,12 @@ describe('cli', () => {
     [
       'a flag of resolve given to serve',
       ['serve', '--platform', 'linux/arm64'],
-      "digest-pinner serve: --platform is a flag of 'digest-pinner resolve' and 'digest-pinner pin' and 'digest-pinner krm', not of 'serve' (see 'digest-pinner serve --help')\n",
+      "digest-pinner serve: --platform is a flag of 'resolve', 'pin' and 'krm', not of 'serve' (see 'digest-pinner serve --help')\n",
     ],
     [
       'a flag of serve given to resolve',
       ['resolve', '--failure-policy', 'fail', 'nginx'],
-      "digest-pinner resolve: --failure-policy is a flag of 'digest-pinner serve', not of 'resolve' (see 'digest-pinner resolve --help')\n",
+      "digest-pinner resolve: --failure-policy is a flag of 'serve', not of 'resolve' (see 'digest-pinner resolve --help')\n",
     ],
     [
       'a flag without its value',
