@@ -1,6 +1,6 @@
 /**
  * The one boundary between a request body and an AdmissionReview answer: validate, mutate, log a
- * line, count it. A body that is not a v1 AdmissionReview gets 400 with the reason; anything that
+ * line, count it. A body that is not a v1 AdmissionReview gets 400 with the problem; anything that
  * goes wrong after that still answers the review's uid under the failure policy.
  */
 import type { Logger } from 'pino';
@@ -38,8 +38,8 @@ export class AdmissionReviewHandler implements AdmissionHandler {
     const started = this.#now();
     const parsed = parseAdmissionReview(body);
     if (!parsed.ok) {
-      this.#logger.warn({ reason: parsed.reason }, 'rejected a malformed AdmissionReview');
-      return { status: 400, body: { error: parsed.reason } };
+      this.#logger.warn({ problem: parsed.problem }, 'rejected a malformed AdmissionReview');
+      return { status: 400, body: { error: parsed.problem } };
     }
     const { request } = parsed.review;
     // mutate answers every failure of its own under the failure policy; it does not reject.
@@ -57,7 +57,7 @@ export class AdmissionReviewHandler implements AdmissionHandler {
       dryRun: request.dryRun,
       seconds,
       pinned: result.pinned,
-      unpinnedReasons: result.unpinned.map((image) => image.reason),
+      unpinnedLabels: result.unpinned.map((image) => image.label),
     });
     const line = {
       uid: request.uid,
@@ -68,7 +68,7 @@ export class AdmissionReviewHandler implements AdmissionHandler {
       operation: request.operation,
       dryRun: request.dryRun || undefined,
       outcome: result.outcome,
-      skipReason: result.skipReason,
+      skipLabel: result.skipLabel,
       pinned: result.pinned,
       pins: result.pins === undefined || result.pins.length === 0 ? undefined : listed(result.pins),
       unpinned: result.unpinned.length > 0 ? listed(result.unpinned) : undefined,

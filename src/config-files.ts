@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseCredentialProviderConfig } from './credentials/plugins/provider-config.js';
 import { parsePemCertificates } from './tls/certificate-set.js';
 
-/** Whether reading a file failed for a reason worth its own words. */
+/** Whether reading a file failed in a way worth its own words. */
 export function unreadableFileProblem(path: string, error: unknown): string {
   const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : '';
   if (code === 'ENOENT') return `${path} does not exist`;

@@ -1,5 +1,5 @@
 /**
- * The boundary of POST /validate: validate the body as an AdmissionReview (400 with the reason
+ * The boundary of POST /validate: validate the body as an AdmissionReview (400 with the problem
  * when it is not one), check its images (admission/enforce.ts), log a line, count the decision.
  * Anything that goes wrong after parsing is still answered, as the mode answers a violation.
  */
@@ -39,8 +39,8 @@ export class EnforcementHandler implements AdmissionHandler {
   handle(body: unknown): Promise<AdmissionAnswer> {
     const parsed = parseAdmissionReview(body);
     if (!parsed.ok) {
-      this.#logger.warn({ reason: parsed.reason }, 'rejected a malformed AdmissionReview');
-      return Promise.resolve({ status: 400, body: { error: parsed.reason } });
+      this.#logger.warn({ problem: parsed.problem }, 'rejected a malformed AdmissionReview');
+      return Promise.resolve({ status: 400, body: { error: parsed.problem } });
     }
     const { request } = parsed.review;
     let result: EnforcementResult;
@@ -59,7 +59,7 @@ export class EnforcementHandler implements AdmissionHandler {
       kind: request.kind.kind,
       operation: request.operation,
       decision: result.decision,
-      reasons: result.violations.map((violation) => violation.reason),
+      violationLabels: result.violations.map((violation) => violation.label),
     });
     const line = {
       uid: request.uid,
@@ -69,7 +69,7 @@ export class EnforcementHandler implements AdmissionHandler {
       name: objectName(request),
       operation: request.operation,
       decision: result.decision,
-      skipReason: result.skipReason,
+      skipLabel: result.skipLabel,
       violations: result.violations.length > 0 ? result.violations : undefined,
     };
     if (result.decision === 'allowed' || result.decision === 'skipped') {

@@ -1,27 +1,48 @@
 /**
  * Every error digest-pinner raises on purpose, in one place. Callers match on `code`, which is
  * stable; messages are for people and never carry a credential.
+ *
+ * Words used throughout:
+ * - `code`: stable and upper case (`REGISTRY_UNAUTHORIZED`), for programs and logs.
+ * - `label`: one bounded, kebab-case word for what happened (`not-found`, `pods-only`,
+ *   `no-digest`), used in warnings, log fields and metric labels. Metric label *names* predate
+ *   this word and stay `reason`, so dashboards and alerts keep working.
+ * - `problem`: a sentence for people saying what is wrong (`tag must not be empty`).
+ * - `detail`: the cause in a few words safe to show anyone (`HTTP 503`, `ENOTFOUND host`).
+ * - `reason`: only the Kubernetes API's Status reason (`NotFound`, `Forbidden`), and the
+ *   platform's `AbortSignal.reason`.
  */
 
 export const ErrorCodes = {
   imageReferenceInvalid: 'IMAGE_REFERENCE_INVALID',
   configInvalid: 'CONFIG_INVALID',
   inputUnreadable: 'INPUT_UNREADABLE',
-  registryUnauthorized: 'REGISTRY_UNAUTHORIZED',
-  registryDenied: 'REGISTRY_DENIED',
-  registryManifestUnknown: 'REGISTRY_MANIFEST_UNKNOWN',
-  registryRateLimited: 'REGISTRY_RATE_LIMITED',
-  registryUnavailable: 'REGISTRY_UNAVAILABLE',
-  registryTimeout: 'REGISTRY_TIMEOUT',
-  registryDigestMismatch: 'REGISTRY_DIGEST_MISMATCH',
-  registryProtocol: 'REGISTRY_PROTOCOL_ERROR',
-  registryTargetForbidden: 'REGISTRY_TARGET_FORBIDDEN',
   dockerConfigInvalid: 'DOCKER_CONFIG_INVALID',
   kubernetesApi: 'KUBERNETES_API_ERROR',
   tlsBootstrap: 'TLS_BOOTSTRAP_FAILED',
 } as const;
 
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+/**
+ * Each way a registry call fails, declared once: keyed by its label, with its code and whether
+ * trying again later may succeed (which decides retries and serving a stale digest).
+ */
+export const RegistryFailures = {
+  unauthorized: { code: 'REGISTRY_UNAUTHORIZED', temporary: false },
+  denied: { code: 'REGISTRY_DENIED', temporary: false },
+  'not-found': { code: 'REGISTRY_MANIFEST_UNKNOWN', temporary: false },
+  'rate-limited': { code: 'REGISTRY_RATE_LIMITED', temporary: true },
+  unavailable: { code: 'REGISTRY_UNAVAILABLE', temporary: true },
+  timeout: { code: 'REGISTRY_TIMEOUT', temporary: true },
+  'bad-digest': { code: 'REGISTRY_DIGEST_MISMATCH', temporary: false },
+  protocol: { code: 'REGISTRY_PROTOCOL_ERROR', temporary: false },
+  'forbidden-target': { code: 'REGISTRY_TARGET_FORBIDDEN', temporary: false },
+} as const;
+
+export type RegistryFailureLabel = keyof typeof RegistryFailures;
+
+export type ErrorCode =
+  | (typeof ErrorCodes)[keyof typeof ErrorCodes]
+  | (typeof RegistryFailures)[RegistryFailureLabel]['code'];
 
 export class DigestPinnerError extends Error {
   readonly code: ErrorCode;
@@ -39,17 +60,17 @@ export class InvalidImageReferenceError extends DigestPinnerError {
   /** Zero-based offset of the first offending character, when known. */
   readonly position: number | undefined;
   /** What is wrong, without the input: for messages that already name it. */
-  readonly reason: string;
+  readonly problem: string;
 
-  constructor(input: string, reason: string, position?: number) {
+  constructor(input: string, problem: string, position?: number) {
     const where = position === undefined ? '' : ` at position ${position}`;
     super(
       ErrorCodes.imageReferenceInvalid,
-      `invalid image reference "${input}": ${reason}${where}`,
+      `invalid image reference "${input}": ${problem}${where}`,
     );
     this.input = input;
     this.position = position;
-    this.reason = reason;
+    this.problem = problem;
   }
 }
 

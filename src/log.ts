@@ -1,6 +1,6 @@
 /**
- * Structured JSON logs (pino). Credentials are never logged: call sites log only names and
- * reasons, and the redaction list below is the second line of defence for any field that could
+ * Structured JSON logs (pino). Credentials are never logged: call sites log only names,
+ * labels and problems, and the redaction list below is the second line of defence for any field that could
  * carry one.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';

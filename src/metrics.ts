@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics (prom-client), all prefixed `digest_pinner_`. This module implements the
  * observer interfaces of the resolver, the registry client and the Kubernetes access, so none of
- * them depends on prom-client. Labels are bounded: kinds, outcomes, reasons, registry hosts —
+ * them depends on prom-client. Labels are bounded: kinds, outcomes, failure labels, registry hosts —
  * never image names.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -39,7 +39,7 @@ export interface AdmissionObservation {
   readonly dryRun: boolean;
   readonly seconds: number;
   readonly pinned: number;
-  readonly unpinnedReasons: readonly string[];
+  readonly unpinnedLabels: readonly string[];
 }
 
 export interface EnforcementObservation {
@@ -48,7 +48,7 @@ export interface EnforcementObservation {
   /** allowed, warned, denied, skipped or error. */
   readonly decision: string;
   /** One per image without a digest: `no-digest` or `invalid-reference`. */
-  readonly reasons: readonly string[];
+  readonly violationLabels: readonly string[];
 }
 
 export class Metrics {
@@ -201,7 +201,7 @@ export class Metrics {
     // would count each pin several times, and pins that were never stored.
     if (observation.dryRun) return;
     if (observation.pinned > 0) this.#imagesPinned.inc(observation.pinned);
-    for (const reason of observation.unpinnedReasons) this.#imagesUnpinned.inc({ reason });
+    for (const label of observation.unpinnedLabels) this.#imagesUnpinned.inc({ reason: label });
   }
 
   enforcement(observation: EnforcementObservation): void {
@@ -209,7 +209,9 @@ export class Metrics {
     const operation = observation.operation.toLowerCase();
     const { decision } = observation;
     this.#enforcementDecisions.inc({ kind, operation, decision });
-    for (const reason of observation.reasons) this.#enforcementViolations.inc({ decision, reason });
+    for (const label of observation.violationLabels) {
+      this.#enforcementViolations.inc({ decision, reason: label });
+    }
   }
 
   // ResolverObserver

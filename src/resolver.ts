@@ -84,7 +84,7 @@ export const RESOLVER_DEFAULTS = {
 /** Registry calls starting this close together share one deadline timer. */
 const DEADLINE_SHARING_MS = 50;
 
-/** The cache key: the reference label, then the credential identity after the last `#`. */
+/** The cache key: the image text, then the credential identity after the last `#`. */
 const KEY_SEPARATOR = '#';
 
 interface EntryBase {
@@ -101,7 +101,7 @@ interface FetchContext {
   readonly reference: ImageReference;
   readonly credential: RegistryCredential | undefined;
   readonly platform: Platform | undefined;
-  readonly label: string;
+  readonly imageText: string;
   /** The signal of the lookup that started the shared call: it bounds that caller's wait only. */
   readonly signal: AbortSignal;
 }
@@ -120,7 +120,7 @@ function isFailure(outcome: LookupOutcome): outcome is LookupFailure {
 
 const silentObserver: ResolverObserver = { lookup: () => undefined, eviction: () => undefined };
 
-function referenceLabel(reference: ImageReference, platform: Platform | undefined): string {
+function imageText(reference: ImageReference, platform: Platform | undefined): string {
   const version =
     reference.digest === undefined ? reference.taggedName : `${reference.name}@${reference.digest}`;
   return platform === undefined ? version : `${version} platform=${formatPlatform(platform)}`;
@@ -131,8 +131,8 @@ function isExpired(entry: CachedAnswer, now: number): boolean {
   return now - entry.fetchedAt > entry.ttlMs;
 }
 
-function failureReason(error: unknown): string {
-  return error instanceof RegistryError ? error.reason : 'error';
+function failureLabel(error: unknown): string {
+  return error instanceof RegistryError ? error.label : 'error';
 }
 
 function isAuthorizationFailure(error: unknown): boolean {
@@ -190,8 +190,8 @@ export class CachingResolver implements DigestResolver {
       perf: { now: this.#now },
       // An in-flight call outlives the eviction of its slot: its waiters still get the answer.
       ignoreFetchAbort: true,
-      dispose: (_value, _key, reason) => {
-        if (reason === 'evict') this.#observer.eviction();
+      dispose: (_value, _key, disposal) => {
+        if (disposal === 'evict') this.#observer.eviction();
       },
       fetchMethod: (key, stale, { options: fetchOptions, context }) =>
         this.#fetch(key, context, stale, fetchOptions),
@@ -208,18 +208,24 @@ export class CachingResolver implements DigestResolver {
     signal: AbortSignal,
     options: ResolveOptions = {},
   ): Promise<Resolution> {
-    const label = referenceLabel(reference, options.platform);
+    const shown = imageText(reference, options.platform);
     const candidates = credentials.length === 0 ? [undefined] : credentials;
     let outcome: LookupOutcome | undefined;
     for (const credential of candidates) {
-      const context = { reference, credential, platform: options.platform, label, signal };
+      const context = {
+        reference,
+        credential,
+        platform: options.platform,
+        imageText: shown,
+        signal,
+      };
       outcome = await this.#lookup(context);
       this.#log?.debug(
         {
-          image: label,
+          image: shown,
           result: outcome.result,
           credentialed: credential !== undefined,
-          ...(isFailure(outcome) ? { reason: failureReason(outcome.error) } : {}),
+          ...(isFailure(outcome) ? { label: failureLabel(outcome.error) } : {}),
         },
         'digest cache',
       );
@@ -259,7 +265,7 @@ export class CachingResolver implements DigestResolver {
   async #lookup(context: FetchContext): Promise<LookupOutcome> {
     // join() builds one flat string; a template literal builds a tree of string pieces, which as
     // a cache key costs about 200 bytes more per entry.
-    const key = [context.label, credentialIdentity(context.credential)].join(KEY_SEPARATOR);
+    const key = [context.imageText, credentialIdentity(context.credential)].join(KEY_SEPARATOR);
     const remembered = this.#failures?.get(key);
     if (remembered !== undefined) return this.#staleOr(key, remembered, 'negative');
     const status: LRUCache.Status<string, CachedAnswer, FetchContext> = {};

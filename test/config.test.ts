@@ -132,8 +132,8 @@ describe('config', () => {
     [['--not-found-ttl', '0s'], /must be more than 0/],
     [['--secret-cache-ttl', '0ms'], /must be more than 0/],
     [['--no-such-flag'], /unknown flag: --no-such-flag/],
-  ])('rejects %p', (argv, reason) => {
-    expect(() => loadConfig('serve', argv, {})).toThrow(reason);
+  ])('rejects %p', (argv, problem) => {
+    expect(() => loadConfig('serve', argv, {})).toThrow(problem);
   });
 
   it('reads an --error-ttl of 0 as "not remembered"', () => {

@@ -28,7 +28,7 @@ describe('metrics', () => {
       dryRun: false,
       seconds: 0.004,
       pinned: 2,
-      unpinnedReasons: ['unauthorized', 'timeout', 'unauthorized'],
+      unpinnedLabels: ['unauthorized', 'timeout', 'unauthorized'],
     });
 
     expect(
@@ -58,7 +58,7 @@ describe('metrics', () => {
       outcome: 'patched',
       seconds: 0.001,
       pinned: 3,
-      unpinnedReasons: ['not-found'],
+      unpinnedLabels: ['not-found'],
     };
     metrics.admission({ ...observation, dryRun: true });
     metrics.admission({ ...observation, dryRun: true });
@@ -87,7 +87,7 @@ describe('metrics', () => {
       dryRun: false,
       seconds: 0,
       pinned: 0,
-      unpinnedReasons: [],
+      unpinnedLabels: [],
     });
 
     expect(

@@ -89,9 +89,9 @@ describe('reference', () => {
       [`nginx@sha256:${HEX}a`, /exactly 64 lowercase hex/],
       [`nginx@sha256:${'A'.repeat(64)}`, /exactly 64 lowercase hex/],
       [`nginx@md5:${HEX}`, /unsupported digest algorithm/],
-    ])('rejects %p with a reason', (input, reason) => {
+    ])('rejects %p with the problem', (input, problem) => {
       expect(() => parseImageReference(input)).toThrow(InvalidImageReferenceError);
-      expect(() => parseImageReference(input)).toThrow(reason);
+      expect(() => parseImageReference(input)).toThrow(problem);
     });
 
     it('rejects a repository name longer than 255 characters, domain excluded', () => {

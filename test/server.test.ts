@@ -102,7 +102,7 @@ describe('server', () => {
     expect(validator.bodies).toEqual([]);
   });
 
-  it('answers 400 with a reason when the body is not JSON', async () => {
+  it('answers 400 with the problem when the body is not JSON', async () => {
     const answer = await running.client.post('/mutate', '{"apiVersion": ');
 
     expect(answer.status).toBe(400);
@@ -141,8 +141,8 @@ describe('server', () => {
     ['brotli that is not brotli', 'br', Buffer.from('\xff'.repeat(64)), 400, /br/],
     ['an unsupported encoding', 'compress', Buffer.from(json), 415, /unsupported.*compress/],
   ])(
-    'answers %s with its 4xx status and the reason, never a 500',
-    async (_case, encoding, body, status, reason) => {
+    'answers %s with its 4xx status and the problem, never a 500',
+    async (_case, encoding, body, status, problem) => {
       const answer = await running.client.postRaw('/mutate', body, {
         'content-type': 'application/json',
         'content-encoding': encoding,
@@ -150,7 +150,7 @@ describe('server', () => {
 
       expect(answer).toMatchObject({
         status,
-        body: { error: expect.stringMatching(reason) as unknown },
+        body: { error: expect.stringMatching(problem) as unknown },
       });
       expect(handler.bodies).toHaveLength(0);
       expect(unexpected).toEqual([]);
@@ -172,12 +172,12 @@ describe('server', () => {
   it.each([
     ['a charset JSON does not allow', 'application/json; charset=latin1', 415, /charset/],
     ['a charset nobody knows', 'application/json; charset=utf-nothing', 415, /charset/],
-  ])('answers %s with its status and the reason', async (_case, contentType, status, reason) => {
+  ])('answers %s with its status and the problem', async (_case, contentType, status, problem) => {
     const answer = await running.client.postRaw('/mutate', json, { 'content-type': contentType });
 
     expect(answer).toMatchObject({
       status,
-      body: { error: expect.stringMatching(reason) as unknown },
+      body: { error: expect.stringMatching(problem) as unknown },
     });
     expect(unexpected).toEqual([]);
   });

@@ -12,7 +12,7 @@ import { isSkippedImage, type ImagePattern } from '../image-patterns.js';
 import { parseImageReference } from '../reference.js';
 import { PLACEHOLDER_IMAGES } from './image-plan.js';
 import { containerImages, imageSites, type ImageSite } from './pod-specs.js';
-import { enforcementScope, type NamespacePolicy, type SkipReason } from './policy.js';
+import { enforcementScope, type NamespacePolicy, type SkipLabel } from './policy.js';
 import { allowUnchanged, deny } from './response.js';
 import type { AdmissionResponseReview, AdmissionReview } from './review.js';
 import { boundWarning, imageWarning, truncateEnd } from './warnings.js';
@@ -32,13 +32,13 @@ export interface EnforceDependencies {
   readonly policy: EnforcementPolicy;
 }
 
-/** Why an image fails the rule; bounded, so usable as a metric label. */
-export const ViolationReasons = ['no-digest', 'invalid-reference'] as const;
-export type ViolationReason = (typeof ViolationReasons)[number];
+/** Why an image fails the rule: its label. */
+export const ViolationLabels = ['no-digest', 'invalid-reference'] as const;
+export type ViolationLabel = (typeof ViolationLabels)[number];
 
 export interface Violation {
   readonly image: string;
-  readonly reason: ViolationReason;
+  readonly label: ViolationLabel;
   /** For people: what is wrong with it. */
   readonly detail: string;
 }
@@ -57,7 +57,7 @@ export interface EnforcementResult {
   readonly response: AdmissionResponseReview;
   readonly decision: Decision;
   readonly violations: readonly Violation[];
-  readonly skipReason?: SkipReason | 'enforcement-off';
+  readonly skipLabel?: SkipLabel | 'enforcement-off';
 }
 
 const DENIAL_MESSAGE_MAX_LENGTH = 1000;
@@ -97,13 +97,13 @@ function checkImage(
     if (reference.digest !== undefined) return undefined;
     const detail =
       reference.tag === undefined ? 'has no digest (nor a tag)' : 'has a tag but no digest';
-    return { image, reason: 'no-digest', detail };
+    return { image, label: 'no-digest', detail };
   } catch (error: unknown) {
     if (!(error instanceof InvalidImageReferenceError)) throw error;
     return {
       image,
-      reason: 'invalid-reference',
-      detail: `is not a valid reference: ${error.reason}`,
+      label: 'invalid-reference',
+      detail: `is not a valid reference: ${error.problem}`,
     };
   }
 }
@@ -149,6 +149,6 @@ export function enforcementErrorResult(
   return { response, decision: 'error', violations: [] };
 }
 
-function skipped(uid: string, skipReason: SkipReason | 'enforcement-off'): EnforcementResult {
-  return { response: allowUnchanged(uid), decision: 'skipped', violations: [], skipReason };
+function skipped(uid: string, skipLabel: SkipLabel | 'enforcement-off'): EnforcementResult {
+  return { response: allowUnchanged(uid), decision: 'skipped', violations: [], skipLabel };
 }

@@ -67,7 +67,7 @@ function parse(image: string): { reference: ImageReference } | { why: string } {
   try {
     return { reference: parseImageReference(image) };
   } catch (error: unknown) {
-    if (error instanceof InvalidImageReferenceError) return { why: error.reason };
+    if (error instanceof InvalidImageReferenceError) return { why: error.problem };
     throw error;
   }
 }

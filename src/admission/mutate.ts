@@ -203,14 +203,14 @@ function pinnedImage(
         digest: plan.digest,
       };
     case 'resolve': {
-      const outcome = outcomes.get(plan.reference.taggedName) ?? { reason: 'error' };
+      const outcome = outcomes.get(plan.reference.taggedName) ?? { label: 'error' as const };
       if (outcome.digest !== undefined) {
         const { digest } = outcome;
         return { image: pinnedReference(plan.reference, digest, { dropTag }), digest };
       }
       return outcome.detail === undefined
-        ? { reason: outcome.reason }
-        : { reason: outcome.reason, detail: outcome.detail };
+        ? { label: outcome.label }
+        : { label: outcome.label, detail: outcome.detail };
     }
     default:
       return undefined;

@@ -6,7 +6,8 @@
 import { errorMessage } from '../errors.js';
 import { PIN_ANNOTATION, PinAnnotationValues } from '../pin-annotation.js';
 import type { PatchOperation } from './patch.js';
-import type { MutationPolicy, SkipReason } from './policy.js';
+import type { ResolutionFailureLabel } from './resolution.js';
+import type { MutationPolicy, SkipLabel } from './policy.js';
 import { allowUnchanged, allowWithPatch, deny } from './response.js';
 import type { AdmissionResponseReview } from './review.js';
 import {
@@ -30,8 +31,8 @@ export type Outcome = (typeof Outcomes)[number];
 
 export interface UnpinnedImage {
   readonly image: string;
-  /** Short: a registry error's `reason` (`not-found`, `unauthorized`, …), `timeout` or `error`. */
-  readonly reason: string;
+  /** A registry error's label (`not-found`, `unauthorized`, …), `timeout`, `error`, … */
+  readonly label: ResolutionFailureLabel;
   /** The cause in a few words safe to show, when known: `ENOTFOUND registry.example`. */
   readonly detail?: string;
 }
@@ -42,9 +43,9 @@ export interface PinnedImage {
   readonly digest: string;
 }
 
-/** `unavailable: ENOTFOUND registry.example`, or the reason alone. */
+/** `unavailable: ENOTFOUND registry.example`, or the label alone. */
 export function failureText(image: Omit<UnpinnedImage, 'image'>): string {
-  return image.detail === undefined ? image.reason : `${image.reason}: ${image.detail}`;
+  return image.detail === undefined ? image.label : `${image.label}: ${image.detail}`;
 }
 
 export interface MutationResult {
@@ -56,7 +57,7 @@ export interface MutationResult {
   readonly pins?: readonly PinnedImage[];
   /** Images that should have been pinned and were not. */
   readonly unpinned: readonly UnpinnedImage[];
-  readonly skipReason?: SkipReason;
+  readonly skipLabel?: SkipLabel;
 }
 
 /** Denial messages have no length rule like warnings, but are printed whole by kubectl. */
@@ -72,11 +73,11 @@ const WORKLOAD_OPT_OUT_WARNING = `${PIN_ANNOTATION}: ${PinAnnotationValues.disab
 
 export function skippedResult(
   uid: string,
-  skipReason: SkipReason,
+  skipLabel: SkipLabel,
   options: { readonly isWorkload?: boolean } = {},
 ): MutationResult {
   const warnings =
-    skipReason === 'object-opted-out' && options.isWorkload === true
+    skipLabel === 'object-opted-out' && options.isWorkload === true
       ? [WORKLOAD_OPT_OUT_WARNING]
       : [];
   return {
@@ -84,7 +85,7 @@ export function skippedResult(
     outcome: 'skipped',
     pinned: 0,
     unpinned: [],
-    skipReason,
+    skipLabel,
   };
 }
 

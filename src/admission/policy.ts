@@ -49,8 +49,8 @@ export interface MutationPolicy {
 
 export const DEFAULT_MAX_IMAGES = 100;
 
-/** Why a request was not looked at; bounded, so usable as a metric label. */
-export const SkipReasons = [
+/** Why a request was not looked at: its label. */
+export const SkipLabels = [
   'operation',
   'kind',
   'pods-only',
@@ -64,10 +64,10 @@ export const SkipReasons = [
   'controlled-by-deployment',
   'controlled-by-cronjob',
 ] as const;
-export type SkipReason = (typeof SkipReasons)[number];
+export type SkipLabel = (typeof SkipLabels)[number];
 
 export type AdmissionScope =
-  | { readonly skip: SkipReason }
+  | { readonly skip: SkipLabel }
   | {
       readonly skip?: undefined;
       readonly object: JsonObject;
@@ -82,9 +82,9 @@ export type AdmissionScope =
  * harmful: a Deployment controller that finds its ReplicaSet's template differing from its own
  * creates a new ReplicaSet on every sync.
  */
-const TEMPLATE_OWNERS: readonly { owned: string; owner: string; reason: SkipReason }[] = [
-  { owned: 'apps/ReplicaSet', owner: 'apps/Deployment', reason: 'controlled-by-deployment' },
-  { owned: 'batch/Job', owner: 'batch/CronJob', reason: 'controlled-by-cronjob' },
+const TEMPLATE_OWNERS: readonly { owned: string; owner: string; skip: SkipLabel }[] = [
+  { owned: 'apps/ReplicaSet', owner: 'apps/Deployment', skip: 'controlled-by-deployment' },
+  { owned: 'batch/Job', owner: 'batch/CronJob', skip: 'controlled-by-cronjob' },
 ];
 
 export interface ScopeContext {
@@ -131,7 +131,7 @@ function requestDecision(
   request: AdmissionRequest,
   target: PodSpecTarget,
   podsOnly: boolean,
-): SkipReason | undefined {
+): SkipLabel | undefined {
   if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return 'operation';
   if (podSpecScope(target) === undefined) {
     return request.subResource === undefined ? 'kind' : 'subresource';
@@ -142,7 +142,7 @@ function requestDecision(
 function namespaceDecision(
   namespace: string | undefined,
   context: ScopeContext,
-): SkipReason | undefined {
+): SkipLabel | undefined {
   if (namespace === undefined) return 'no-namespace';
   if (namespace === context.policy.ownNamespace) return 'own-namespace';
   if (!context.namespaces.isOptedIn(namespace)) return 'namespace-not-opted-in';
@@ -150,7 +150,7 @@ function namespaceDecision(
 }
 
 /** Why an object or its pod template opted out (`digest-pinner.io/pin: disabled`), if it did. */
-export function optOut(object: JsonObject, location: PodSpecLocation): SkipReason | undefined {
+export function optOut(object: JsonObject, location: PodSpecLocation): SkipLabel | undefined {
   if (annotationsOf(object)[PIN_ANNOTATION] === PinAnnotationValues.disabled)
     return 'object-opted-out';
   if (annotationsOf(location.template)[PIN_ANNOTATION] === PinAnnotationValues.disabled)
@@ -158,12 +158,12 @@ export function optOut(object: JsonObject, location: PodSpecLocation): SkipReaso
   return undefined;
 }
 
-function controlledTemplate(request: AdmissionRequest, object: JsonObject): SkipReason | undefined {
+function controlledTemplate(request: AdmissionRequest, object: JsonObject): SkipLabel | undefined {
   const kind = `${request.kind.group}/${request.kind.kind}`;
   const rule = TEMPLATE_OWNERS.find(({ owned }) => owned === kind);
   if (rule === undefined) return undefined;
   const controller = controllerOf(object);
-  return controller === rule.owner ? rule.reason : undefined;
+  return controller === rule.owner ? rule.skip : undefined;
 }
 
 /** `group/kind` of the owner reference marked `controller: true`, if any. */

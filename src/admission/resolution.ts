@@ -1,6 +1,6 @@
 /**
  * Resolving the distinct references of one request, all at once, under the request's deadline.
- * Each reference ends with a digest or a short reason; one failure never hides another's digest.
+ * Each reference ends with a digest or a failure label; one failure never hides another's digest.
  * Past `limit` distinct references, the rest are answered at once without asking anyone.
  */
 import {
@@ -10,20 +10,23 @@ import {
 } from '../credentials/credential.js';
 import type { ImageCredentialSource } from '../credentials/provider.js';
 import { isDigest, type ImageReference } from '../reference.js';
+import type { RegistryFailureLabel } from '../errors.js';
 import { RegistryError } from '../registry/errors.js';
 import type { DigestResolver } from '../resolver-types.js';
 import { beforeAbort, timedOut } from './deadline.js';
 
-/** Why an image was not resolved: bounded `reason`, and the cause in a few words if known. */
+/** A registry failure's label, or why no registry answered: past --max-images, aborted, a bug. */
+export type ResolutionFailureLabel = RegistryFailureLabel | 'too-many-images' | 'aborted' | 'error';
+
+/** Why an image was not resolved: its label, and the cause in a few words if known. */
 export interface ResolutionFailure {
-  /** Short and bounded: a metric label (`unavailable`, `timeout`, …). */
-  readonly reason: string;
+  readonly label: ResolutionFailureLabel;
   /** The cause in a few words safe to show, when known (`ENOTFOUND registry.example`). */
   readonly detail?: string;
 }
 
 export type ResolutionOutcome = (
-  | { readonly digest: string; readonly reason?: never; readonly detail?: never }
+  | { readonly digest: string; readonly label?: never; readonly detail?: never }
   | (ResolutionFailure & { readonly digest?: never })
 ) & {
   /** Why a source of node-level credentials gave none for this image (a failing plugin). */
@@ -49,7 +52,7 @@ export async function resolveAll(
   const toResolve = new Map<string, ImageReference>();
   const outcomes = new Map<string, ResolutionOutcome>();
   const overLimit: ResolutionOutcome = {
-    reason: 'too-many-images',
+    label: 'too-many-images',
     detail: `over ${input.limit} distinct images in one object (--max-images)`,
   };
   for (const reference of input.references) {
@@ -83,7 +86,7 @@ async function resolveOne(
       return input.resolver.resolve(reference, credentials, input.signal);
     }, input.signal);
     // Written into the pod spec as is, so a malformed answer must not get through.
-    return isDigest(digest) ? { digest } : { reason: 'bad-digest', credentialProblems };
+    return isDigest(digest) ? { digest } : { label: 'bad-digest', credentialProblems };
   } catch (error: unknown) {
     return { ...failure(error, input.signal), credentialProblems };
   }
@@ -104,10 +107,10 @@ function distinct(credentials: readonly RegistryCredential[]): RegistryCredentia
 function failure(error: unknown, signal: AbortSignal): ResolutionFailure {
   if (error instanceof RegistryError) {
     return error.detail === undefined
-      ? { reason: error.reason }
-      : { reason: error.reason, detail: error.detail };
+      ? { label: error.label }
+      : { label: error.label, detail: error.detail };
   }
-  if (timedOut(signal)) return { reason: 'timeout' };
-  if (signal.aborted) return { reason: 'aborted' };
-  return { reason: 'error' };
+  if (timedOut(signal)) return { label: 'timeout' };
+  if (signal.aborted) return { label: 'aborted' };
+  return { label: 'error' };
 }

@@ -1,6 +1,6 @@
 /**
  * The AdmissionReview `admission.k8s.io/v1` wire format: its types, and the validation that turns
- * an untrusted request body into a typed review or a reason it is not one. Only the request
+ * an untrusted request body into a typed review or the problem that makes it not one. Only the request
  * fields digest-pinner uses are kept; everything else (userInfo, options) is dropped here.
  */
 import { isJsonObject, type JsonObject } from '../json-object.js';
@@ -74,7 +74,7 @@ export interface AdmissionResponseReview {
 
 export type ReviewParseResult =
   | { readonly ok: true; readonly review: AdmissionReview }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: false; readonly problem: string };
 
 /** The uid is echoed back in the response; a real one is a 36-character UUID. */
 const UID_MAX_LENGTH = 256;
@@ -83,14 +83,14 @@ const ECHOED_VALUE_MAX_LENGTH = 40;
 class ReviewProblem extends Error {}
 
 /**
- * Validates an untrusted, already JSON-parsed body. A failure's `reason` is safe to send back to
+ * Validates an untrusted, already JSON-parsed body. A failure's `problem` is safe to send back to
  * the caller (it quotes at most a short piece of the input).
  */
 export function parseAdmissionReview(body: unknown): ReviewParseResult {
   try {
     return { ok: true, review: readReview(body) };
   } catch (error: unknown) {
-    if (error instanceof ReviewProblem) return { ok: false, reason: error.message };
+    if (error instanceof ReviewProblem) return { ok: false, problem: error.message };
     throw error;
   }
 }
@@ -240,7 +240,7 @@ function readDryRun(value: unknown): boolean {
   return value;
 }
 
-/** A short, safe rendering of an untrusted value for a reason text. */
+/** A short, safe rendering of an untrusted value for a problem text. */
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';

@@ -43,7 +43,7 @@ export async function openLocalResolver(
     pluginExec: (event) => {
       if (event.outcome !== 'success') {
         environment.stderr.write(
-          `digest-pinner: warning: credential provider ${event.provider} ${event.reason ?? 'failed'}\n`,
+          `digest-pinner: warning: credential provider ${event.provider} ${event.problem ?? 'failed'}\n`,
         );
       }
     },

@@ -54,7 +54,7 @@ async function publishLocalCa(
   } catch (error: unknown) {
     // A read-only filesystem must not stop the webhook: the CA is public, so log it instead.
     logger.info(
-      { caPem, webhookPort, reason: errorMessage(error) },
+      { caPem, webhookPort, problem: errorMessage(error) },
       'trust this CA for the self-signed serving certificate (could not write it to a file)',
     );
   }

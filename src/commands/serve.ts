@@ -158,7 +158,7 @@ function registryObserver(metrics: Metrics, logger: Logger): RegistryObserver {
   };
 }
 
-/** Credential provider plugins, their runs counted and their failures logged with the reason. */
+/** Credential provider plugins, their runs counted and their failures logged with the problem. */
 async function pluginCredentials(
   config: Config,
   environment: Environment,

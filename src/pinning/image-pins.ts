@@ -1,6 +1,6 @@
 /**
  * What becomes of each image of a set of manifests: pinned to the digest its registry serves now,
- * kept (already pinned, or an injector's placeholder), or failed with a reason. Shared by `pin`
+ * kept (already pinned, or an injector's placeholder), or failed with a problem. Shared by `pin`
  * and `krm`; each distinct reference is asked for once.
  */
 import type { ImagePlan } from '../admission/image-plan.js';

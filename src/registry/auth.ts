@@ -177,7 +177,7 @@ export class RegistryAuthenticator {
         `token realm refused: ${error.message}`,
         errorContext(target, {
           cause: error,
-          detail: `token realm ${error.host}: ${error.reason}`,
+          detail: `token realm ${error.host}: ${error.problem}`,
         }),
       );
     }

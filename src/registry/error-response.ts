@@ -68,12 +68,12 @@ function notFoundDetail(action: string, status: number, codes: readonly string[]
   return `${what} (${describe(action, status, codes)})`;
 }
 
-/** Statuses whose reason (`unauthorized`, `denied`, `not-found`) already says all they say. */
+/** Statuses whose label (`unauthorized`, `denied`, `not-found`) already says all they say. */
 const SELF_EXPLAINED = new Set([401, 403, 404]);
 
 /**
  * `HTTP 503`, or `HTTP 401 UNAUTHORIZED from auth.example:5001` from a token server; nothing for
- * a registry's own 401, 403 or 404, which the reason says.
+ * a registry's own 401, 403 or 404, which the label says.
  */
 function statusDetail(
   request: RegistryRequest,

@@ -1,8 +1,9 @@
 /**
- * Typed registry errors. Each names the registry and repository and what happened, carries a
- * stable `code`, and never holds a credential. `temporary` decides retries and stale-if-error.
+ * Typed registry errors, one class per failure in `RegistryFailures` (errors.ts), which gives
+ * each its code, label and temporariness. Each names the registry and repository and what
+ * happened, and never holds a credential.
  */
-import { DigestPinnerError, ErrorCodes, type ErrorCode } from '../errors.js';
+import { DigestPinnerError, RegistryFailures, type RegistryFailureLabel } from '../errors.js';
 
 export interface RegistryErrorContext {
   readonly registry: string;
@@ -21,113 +22,64 @@ export abstract class RegistryError extends DigestPinnerError {
   readonly repository: string;
   readonly status: number | undefined;
   readonly registryCodes: readonly string[];
+  /** For warnings, log fields and metric labels, e.g. `unauthorized`. */
+  readonly label: RegistryFailureLabel;
   /** Whether trying again later may succeed. */
-  abstract readonly temporary: boolean;
-  /** Short reason for warnings and metric labels, e.g. `unauthorized`. */
-  abstract readonly reason: string;
+  readonly temporary: boolean;
   /**
    * The cause in a few words for warnings and log lines, e.g. `ENOTFOUND registry.example` or
    * `HTTP 503`: never a credential, a token or a registry's free text.
    */
   readonly detail: string | undefined;
 
-  constructor(code: ErrorCode, detail: string, context: RegistryErrorContext) {
-    super(code, `${context.registry}/${context.repository}: ${detail}`, { cause: context.cause });
+  protected constructor(
+    label: RegistryFailureLabel,
+    problem: string,
+    context: RegistryErrorContext,
+  ) {
+    const failure = RegistryFailures[label];
+    super(failure.code, `${context.registry}/${context.repository}: ${problem}`, {
+      cause: context.cause,
+    });
     this.registry = context.registry;
     this.repository = context.repository;
     this.status = context.status;
     this.registryCodes = context.registryCodes ?? [];
+    this.label = label;
+    this.temporary = failure.temporary;
     this.detail = context.detail;
   }
 }
 
-export class RegistryUnauthorizedError extends RegistryError {
-  readonly temporary = false;
-  readonly reason = 'unauthorized';
-  constructor(detail: string, context: RegistryErrorContext) {
-    super(ErrorCodes.registryUnauthorized, detail, context);
-  }
+/** The base of one failure's class: its label said once, and kept in its type. */
+function failureClass<Label extends RegistryFailureLabel>(label: Label) {
+  return class extends RegistryError {
+    declare readonly label: Label;
+
+    constructor(problem: string, context: RegistryErrorContext) {
+      super(label, problem, context);
+    }
+  };
 }
 
-export class RegistryDeniedError extends RegistryError {
-  readonly temporary = false;
-  readonly reason = 'denied';
-  constructor(detail: string, context: RegistryErrorContext) {
-    super(ErrorCodes.registryDenied, detail, context);
-  }
-}
+export class RegistryUnauthorizedError extends failureClass('unauthorized') {}
+export class RegistryDeniedError extends failureClass('denied') {}
+export class ManifestUnknownError extends failureClass('not-found') {}
+export class RegistryUnavailableError extends failureClass('unavailable') {}
+export class RegistryTimeoutError extends failureClass('timeout') {}
+export class DigestMismatchError extends failureClass('bad-digest') {}
+export class RegistryProtocolError extends failureClass('protocol') {}
+export class RegistryTargetForbiddenError extends failureClass('forbidden-target') {}
 
-export class ManifestUnknownError extends RegistryError {
-  readonly temporary = false;
-  readonly reason = 'not-found';
-  constructor(detail: string, context: RegistryErrorContext) {
-    super(ErrorCodes.registryManifestUnknown, detail, context);
-  }
-}
-
-export class RegistryRateLimitedError extends RegistryError {
-  readonly temporary = true;
-  readonly reason = 'rate-limited';
+export class RegistryRateLimitedError extends failureClass('rate-limited') {
   /** Seconds the registry asked us to wait, when it said. */
   readonly retryAfterSeconds: number | undefined;
+
   constructor(
-    detail: string,
+    problem: string,
     context: RegistryErrorContext & { readonly retryAfterSeconds?: number },
   ) {
-    super(ErrorCodes.registryRateLimited, detail, context);
+    super(problem, context);
     this.retryAfterSeconds = context.retryAfterSeconds;
   }
 }
-
-export class RegistryUnavailableError extends RegistryError {
-  readonly temporary = true;
-  readonly reason = 'unavailable';
-  constructor(detail: string, context: RegistryErrorContext) {
-    super(ErrorCodes.registryUnavailable, detail, context);
-  }
-}
-
-export class RegistryTimeoutError extends RegistryError {
-  readonly temporary = true;
-  readonly reason = 'timeout';
-  constructor(detail: string, context: RegistryErrorContext) {
-    super(ErrorCodes.registryTimeout, detail, context);
-  }
-}
-
-export class DigestMismatchError extends RegistryError {
-  readonly temporary = false;
-  readonly reason = 'bad-digest';
-  constructor(detail: string, context: RegistryErrorContext) {
-    super(ErrorCodes.registryDigestMismatch, detail, context);
-  }
-}
-
-export class RegistryProtocolError extends RegistryError {
-  readonly temporary = false;
-  readonly reason = 'protocol';
-  constructor(detail: string, context: RegistryErrorContext) {
-    super(ErrorCodes.registryProtocol, detail, context);
-  }
-}
-
-export class RegistryTargetForbiddenError extends RegistryError {
-  readonly temporary = false;
-  readonly reason = 'forbidden-target';
-  constructor(detail: string, context: RegistryErrorContext) {
-    super(ErrorCodes.registryTargetForbidden, detail, context);
-  }
-}
-
-/** Reasons used as metric labels and in warnings; bounded. */
-export const RegistryErrorReasons = [
-  'unauthorized',
-  'denied',
-  'not-found',
-  'rate-limited',
-  'unavailable',
-  'timeout',
-  'bad-digest',
-  'protocol',
-  'forbidden-target',
-] as const;

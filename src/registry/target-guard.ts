@@ -23,9 +23,9 @@ export class ForbiddenTargetError extends Error {
 
   constructor(
     readonly host: string,
-    readonly reason: string,
+    readonly problem: string,
   ) {
-    super(`refusing to connect to ${host}: ${reason}`);
+    super(`refusing to connect to ${host}: ${problem}`);
     this.name = 'ForbiddenTargetError';
   }
 }

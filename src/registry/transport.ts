@@ -107,7 +107,7 @@ function networkError(error: unknown, request: RegistryRequest): RegistryError {
   if (forbidden !== undefined) {
     return new RegistryTargetForbiddenError(`${request.action}: ${forbidden.message}`, {
       ...base,
-      detail: `${forbidden.host}: ${forbidden.reason}`,
+      detail: `${forbidden.host}: ${forbidden.problem}`,
     });
   }
   const code = findInChain(error, errorCode) ?? 'unknown error';

@@ -56,7 +56,7 @@ describe('enforce', () => {
       for (const image of Object.values(POD_IMAGES)) {
         expect(message).toContain(`"${image}" has a tag but no digest`);
       }
-      expect(result.violations.map(({ reason }) => reason)).toEqual([
+      expect(result.violations.map(({ label }) => label)).toEqual([
         'no-digest',
         'no-digest',
         'no-digest',
@@ -76,7 +76,7 @@ describe('enforce', () => {
     it('looks at nothing when enforcement is off', () => {
       const result = check(loadReview('pod-create'), { mode: 'off' });
 
-      expect(result).toMatchObject({ decision: 'skipped', skipReason: 'enforcement-off' });
+      expect(result).toMatchObject({ decision: 'skipped', skipLabel: 'enforcement-off' });
       expect(result.response.response).toEqual({
         uid: expect.any(String) as unknown,
         allowed: true,
@@ -117,10 +117,10 @@ describe('enforce', () => {
       expect(result.violations).toEqual([
         {
           image: 'Example/Web:1',
-          reason: 'invalid-reference',
+          label: 'invalid-reference',
           detail: 'is not a valid reference: repository name must be lowercase',
         },
-        { image: 'nginx', reason: 'no-digest', detail: 'has no digest (nor a tag)' },
+        { image: 'nginx', label: 'no-digest', detail: 'has no digest (nor a tag)' },
       ]);
     });
 
@@ -156,7 +156,7 @@ describe('enforce', () => {
 
       expect(check(deployment).decision).toBe('allowed');
       expect(check(pod).violations).toEqual([
-        { image: 'auto', reason: 'no-digest', detail: 'has no digest (nor a tag)' },
+        { image: 'auto', label: 'no-digest', detail: 'has no digest (nor a tag)' },
       ]);
     });
 
@@ -195,7 +195,7 @@ describe('enforce', () => {
     it('leaves workload templates to their pods under --pods-only', () => {
       expect(check(loadReview('deployment-create'), { podsOnly: true })).toMatchObject({
         decision: 'skipped',
-        skipReason: 'pods-only',
+        skipLabel: 'pods-only',
       });
       expect(check(loadReview('pod-create'), { podsOnly: true }).decision).toBe('denied');
     });
@@ -205,20 +205,20 @@ describe('enforce', () => {
         optedIn: (namespace) => namespace !== 'team-a',
       });
 
-      expect(result).toMatchObject({ decision: 'skipped', skipReason: 'namespace-not-opted-in' });
+      expect(result).toMatchObject({ decision: 'skipped', skipLabel: 'namespace-not-opted-in' });
       expect(result.response.response.allowed).toBe(true);
     });
 
     it('leaves its own namespace alone', () => {
       const result = check(loadReview('pod-create'), { ownNamespace: 'team-a' });
 
-      expect(result).toMatchObject({ decision: 'skipped', skipReason: 'own-namespace' });
+      expect(result).toMatchObject({ decision: 'skipped', skipLabel: 'own-namespace' });
     });
 
     it('leaves a ReplicaSet of a Deployment to the Deployment that was checked', () => {
       const result = check(loadReview('replicaset-owned-by-deployment-create'));
 
-      expect(result).toMatchObject({ decision: 'skipped', skipReason: 'controlled-by-deployment' });
+      expect(result).toMatchObject({ decision: 'skipped', skipLabel: 'controlled-by-deployment' });
     });
 
     it('still enforces on a Pod that opted out of pinning', () => {
@@ -231,7 +231,7 @@ describe('enforce', () => {
     it('leaves DELETE alone', () => {
       expect(check(loadReview('pod-delete'))).toMatchObject({
         decision: 'skipped',
-        skipReason: 'operation',
+        skipLabel: 'operation',
       });
     });
   });

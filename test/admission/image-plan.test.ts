@@ -149,7 +149,7 @@ describe('image-plan', () => {
     expect(summary(planImage(site(image), context(options)))).toBe(expected);
   });
 
-  it('gives the reason without the input when the reference is invalid', () => {
+  it('gives the problem without the input when the reference is invalid', () => {
     const plan = planImage(site('nginx:'), context({}));
 
     expect(plan).toEqual({

@@ -426,7 +426,7 @@ describe('mutate', () => {
       expect(result.outcome).toBe('patched');
       expect(result.response.response.allowed).toBe(true);
       expect(result.pinned).toBe(2);
-      expect(result.unpinned).toEqual([{ image: 'nginx:1.27', reason: 'not-found' }]);
+      expect(result.unpinned).toEqual([{ image: 'nginx:1.27', label: 'not-found' }]);
       expect(imagesOf(after).proxy).toBe('nginx:1.27');
       expect(imagesOf(after).app).toBe(
         pinned('ghcr.io/example/web:v1.4.2', 'ghcr.io/example/web:v1.4.2'),
@@ -496,13 +496,13 @@ describe('mutate', () => {
         'error',
       ],
       ['answers something that is not a digest', { digest: 'sha256:short' }, 'bad-digest'],
-    ])('reports one image unpinned when the resolver %s', async (_case, answer, reason) => {
+    ])('reports one image unpinned when the resolver %s', async (_case, answer, label) => {
       const resolver = new FakeResolver({ 'docker.io/library/nginx:1.27': answer });
 
       const { result } = await run(loadReview('deployment-create'), { resolver });
 
       expect(result.outcome).toBe('patched');
-      expect(result.unpinned).toEqual([{ image: 'nginx:1.27', reason }]);
+      expect(result.unpinned).toEqual([{ image: 'nginx:1.27', label }]);
     });
 
     it('keeps warnings under 120 characters for long names and long problems', async () => {
@@ -564,7 +564,7 @@ describe('mutate', () => {
       expect(result.unpinned).toHaveLength(20);
       expect(result.unpinned[0]).toEqual({
         image: 'registry.example/many:10',
-        reason: 'too-many-images',
+        label: 'too-many-images',
         detail: 'over 10 distinct images in one object (--max-images)',
       });
       expect(warnings[0]).toBe(
@@ -664,7 +664,7 @@ describe('mutate', () => {
       });
 
       expect(performance.now() - started).toBeLessThan(1000);
-      expect(result.unpinned).toEqual([{ image: 'nginx:1.27', reason: 'aborted' }]);
+      expect(result.unpinned).toEqual([{ image: 'nginx:1.27', label: 'aborted' }]);
     });
   });
 
@@ -767,11 +767,11 @@ describe('mutate', () => {
         () => loadReview('job-owned-by-cronjob-create'),
         'controlled-by-cronjob',
       ],
-    ])('skips %s', async (_case, documentFor, reason) => {
+    ])('skips %s', async (_case, documentFor, skipLabel) => {
       const { result, resolver } = await run(documentFor());
 
       expect(result.outcome).toBe('skipped');
-      expect(result.skipReason).toBe(reason);
+      expect(result.skipLabel).toBe(skipLabel);
       expect(result.response.response).toMatchObject({ allowed: true });
       expect(result.response.response.patch).toBeUndefined();
       expect(resolver.calls).toEqual([]);
@@ -804,7 +804,7 @@ describe('mutate', () => {
       });
 
       expect(asked).toEqual(['team-a']);
-      expect(result.skipReason).toBe('namespace-not-opted-in');
+      expect(result.skipLabel).toBe('namespace-not-opted-in');
     });
 
     it.each([
@@ -968,7 +968,7 @@ describe('mutate', () => {
         });
 
         expect(result.outcome).toBe('skipped');
-        expect(result.skipReason).toBe('pods-only');
+        expect(result.skipLabel).toBe('pods-only');
         expect(result.response.response.patch).toBeUndefined();
         expect(result.response.response.warnings).toBeUndefined();
         expect(resolver.calls).toEqual([]);

@@ -10,8 +10,8 @@ import {
 import { loadReview, ReviewFixtures, type ReviewDocument } from '../support/fixtures.js';
 import { LINEAR_GROWTH_LIMIT, timeGrowth } from '../support/linear-time.js';
 
-/** The longest reason: the longest message with the longest rendering of a quoted value. */
-const REASON_MAX_LENGTH = 400;
+/** The longest problem: the longest message with the longest rendering of a quoted value. */
+const PROBLEM_MAX_LENGTH = 400;
 
 /** As body-parser hands a body over: through JSON, so `__proto__` is an own property. */
 function asParsedBody(document: unknown): unknown {
@@ -29,7 +29,7 @@ describe('review (properties)', () => {
   });
 
   it.prop([fc.oneof(mutatedReview(image), hostileJson)], { numRuns: 1500 })(
-    'reads any body into a review or a short reason, and never throws',
+    'reads any body into a review or a short problem, and never throws',
     (document) => {
       const parsed = parseAdmissionReview(asParsedBody(document));
 
@@ -37,8 +37,8 @@ describe('review (properties)', () => {
         expect(Operations).toContain(parsed.review.request.operation);
         expect(typeof parsed.review.request.uid).toBe('string');
       } else {
-        expect(parsed.reason.length).toBeGreaterThan(0);
-        expect(parsed.reason.length).toBeLessThanOrEqual(REASON_MAX_LENGTH);
+        expect(parsed.problem.length).toBeGreaterThan(0);
+        expect(parsed.problem.length).toBeLessThanOrEqual(PROBLEM_MAX_LENGTH);
       }
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     },
@@ -95,10 +95,10 @@ describe('review (properties)', () => {
     expect(parsed.ok).toBe(true);
   });
 
-  it('refuses a body of 100,000 nested arrays with a reason', () => {
+  it('refuses a body of 100,000 nested arrays with a problem', () => {
     const parsed = parseAdmissionReview(JSON.parse(nestedJsonText(100_000, 'array')));
 
-    expect(parsed).toEqual({ ok: false, reason: 'body must be a JSON object, got an array' });
+    expect(parsed).toEqual({ ok: false, problem: 'body must be a JSON object, got an array' });
   });
 
   const reviewWith = (change: (request: Record<string, unknown>) => void) => (): unknown => {

@@ -8,10 +8,10 @@ function body(change: (document: Record<string, unknown> & ReviewDocument) => vo
   return JSON.parse(JSON.stringify(document)) as unknown;
 }
 
-function reasonFor(input: unknown): string {
+function problemFor(input: unknown): string {
   const parsed = parseAdmissionReview(input);
   if (parsed.ok) throw new Error('expected the review to be rejected');
-  return parsed.reason;
+  return parsed.problem;
 }
 
 describe('review', () => {
@@ -27,7 +27,7 @@ describe('review', () => {
 
       const parsed = parseAdmissionReview(document);
 
-      if (!parsed.ok) throw new Error(parsed.reason);
+      if (!parsed.ok) throw new Error(parsed.problem);
       expect(parsed.review.request).toEqual({
         uid: document.request.uid,
         kind: { group: '', version: 'v1', kind: 'Pod' },
@@ -229,8 +229,8 @@ describe('review', () => {
         }),
         /^request\.dryRun must be a boolean, got "true"$/,
       ],
-    ])('rejects %s', (_case, input, reason) => {
-      expect(reasonFor(input)).toMatch(reason);
+    ])('rejects %s', (_case, input, problem) => {
+      expect(problemFor(input)).toMatch(problem);
     });
 
     it('quotes at most a short piece of an untrusted value when it rejects it', () => {
@@ -238,10 +238,10 @@ describe('review', () => {
         review.kind = 'K'.repeat(5000);
       });
 
-      const reason = reasonFor(input);
+      const problem = problemFor(input);
 
-      expect(reason.length).toBeLessThan(100);
-      expect(reason).toContain('KKKK…');
+      expect(problem.length).toBeLessThan(100);
+      expect(problem).toContain('KKKK…');
     });
   });
 });

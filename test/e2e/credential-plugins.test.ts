@@ -189,7 +189,7 @@ describe('credential provider plugins end to end', () => {
     expect(failure).toMatchObject({
       provider: 'broken-plugin',
       outcome: 'failed',
-      reason: 'exited with status 1',
+      problem: 'exited with status 1',
     });
   });
 

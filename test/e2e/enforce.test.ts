@@ -132,7 +132,7 @@ describe('enforcement end to end', () => {
     }
   });
 
-  it('answers 400 with a reason for a body that is not an AdmissionReview', async () => {
+  it('answers 400 with the problem for a body that is not an AdmissionReview', async () => {
     const { status, body } = await client.post('/validate', { apiVersion: 'v1' });
 
     expect(status).toBe(400);

@@ -223,7 +223,7 @@ describe('webhook end to end', () => {
     expect(answer.response.warnings?.join('\n')).toMatch(/team\/app:no-such-tag.*not.found/i);
   });
 
-  it('answers 400 with a reason for a review that is not admission.k8s.io/v1', async () => {
+  it('answers 400 with the problem for a review that is not admission.k8s.io/v1', async () => {
     const review = loadReview('pod-create') as unknown as { apiVersion: string };
     review.apiVersion = 'admission.k8s.io/v1beta1';
 

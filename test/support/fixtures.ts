@@ -159,10 +159,10 @@ export function podReview(uid: string, images: readonly string[]): ReviewDocumen
   };
 }
 
-/** A document through the real validator; throws with the validator's reason if it fails. */
+/** A document through the real validator; throws with the validator's problem if it fails. */
 export function toReview(document: ReviewDocument): AdmissionReview {
   const parsed = parseAdmissionReview(JSON.parse(JSON.stringify(document)));
-  if (!parsed.ok) throw new Error(`fixture is not a valid AdmissionReview: ${parsed.reason}`);
+  if (!parsed.ok) throw new Error(`fixture is not a valid AdmissionReview: ${parsed.problem}`);
   return parsed.review;
 }
 

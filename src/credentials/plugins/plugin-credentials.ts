@@ -20,7 +20,7 @@ export interface PluginExecEvent {
   readonly outcome: ExecOutcome;
   readonly seconds: number;
   /** Why it failed, for the log; never holds a credential. */
-  readonly reason?: string;
+  readonly problem?: string;
   /** The start of the plugin's stderr when it failed, for the log. */
   readonly stderr?: string;
 }
@@ -104,7 +104,7 @@ class ProviderRunner {
         provider: this.spec.name,
         outcome,
         seconds: (this.#now() - started) / 1000,
-        ...(failure === undefined ? {} : { reason: failure.message, stderr: failure.stderr }),
+        ...(failure === undefined ? {} : { problem: failure.message, stderr: failure.stderr }),
       });
     };
     let stdout: string;

@@ -3,7 +3,7 @@
  * shell) with the configured args, the webhook's environment plus the configured env, the
  * CredentialProviderRequest on stdin, the response on stdout. Output is read with caps and the
  * run with a timeout; every way it can go wrong ends as a PluginExecError with an outcome (a
- * metric label) and a reason for people. Nothing a plugin prints is ever put in a reason.
+ * metric label) and a message for people. Nothing a plugin prints is ever put in that message.
  */
 import { spawn } from 'node:child_process';
 import type { CredentialProviderSpec } from './provider-config.js';

@@ -19,7 +19,7 @@ export interface PluginResponse {
   readonly auth: readonly KeyedCredential[];
 }
 
-/** A response, or a short reason why `text` is not one. */
+/** A response, or the problem that makes `text` not one. */
 export function parsePluginResponse(
   text: string,
   expected: { readonly apiVersion: string; readonly source: string },

@@ -158,7 +158,7 @@ describe('PluginCredentials', () => {
 
       expect(found).toEqual({ credentials: [], problems: [problem] });
       expect(events.map((event) => event.outcome)).toEqual([outcome]);
-      expect(problem).toContain(events[0]?.reason);
+      expect(problem).toContain(events[0]?.problem);
     },
   );
 
