@@ -197,9 +197,9 @@ const OPTION_LIST = [
     key: 'dockerConfig',
     flag: 'docker-config',
     group: 'registries',
-    help: 'docker config.json used without a cluster (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json)',
+    help: 'docker config.json: standalone, the credentials (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json); in a cluster, opt-in fallback credentials for every namespace, after pod and plugins',
     value: optional(file(checkDockerConfig)),
-    commands: ['serve', 'resolve', 'tags'],
+    commands: ['serve', 'resolve', 'tags', 'pin', 'krm'],
   },
   {
     key: 'insecureRegistries',

@@ -11,7 +11,12 @@ import type { Logger } from 'pino';
 import type { MutationPolicy } from '../admission/mutate.js';
 import { AdmissionReviewHandler } from '../admission-handler.js';
 import type { Config } from '../config.js';
-import { StaticCredentialProvider, type ImageCredentialSource } from '../credentials/provider.js';
+import { MountedDockerConfig } from '../credentials/mounted-docker-config.js';
+import {
+  nodeCredentials,
+  StaticCredentialProvider,
+  type ImageCredentialSource,
+} from '../credentials/provider.js';
 import type { Environment } from '../environment.js';
 import { EnforcementHandler } from '../enforcement-webhook.js';
 import { ConfigError } from '../errors.js';
@@ -62,7 +67,11 @@ export async function assembleService(
   }
   // Every input that can fail is read before anything starts running.
   const registryCaCertificates = await readRegistryCas(config);
-  const imageCredentials = await pluginCredentials(config, environment, { metrics, logger });
+  const imageCredentials = await loadNodeCredentials(config, environment, {
+    metrics,
+    logger,
+    inCluster: location !== undefined,
+  });
   const registryHosts = await registryHostsOf(config, registryCaCertificates, logger);
   // Loaded on demand: importing the Kubernetes client takes most of a second.
   const cluster = location === undefined ? undefined : await import('./cluster.js');
@@ -176,6 +185,40 @@ async function pluginCredentials(
     logger.info({ providers: plugins.providers }, 'credential provider plugins configured');
   }
   return plugins.source;
+}
+
+/** Plugins and, in a cluster, the opt-in fallback docker config, read before anything runs. */
+async function loadNodeCredentials(
+  config: Config,
+  environment: Environment,
+  context: { metrics: Metrics; logger: Logger; inCluster: boolean },
+): Promise<ImageCredentialSource> {
+  const plugins = await pluginCredentials(config, environment, context);
+  const fallback = context.inCluster
+    ? await fallbackCredentials(config, context.logger)
+    : undefined;
+  return nodeCredentials({ plugins, fallback });
+}
+
+/**
+ * In a cluster, `--docker-config` names a docker config mounted from a Secret: credentials for
+ * every namespace's pods, tried after their own and the plugins'. Without the flag, none.
+ */
+async function fallbackCredentials(
+  config: Config,
+  logger: Logger,
+): Promise<ImageCredentialSource | undefined> {
+  if (config.dockerConfig === undefined) return undefined;
+  const mounted = await MountedDockerConfig.open({
+    path: config.dockerConfig,
+    ttlMs: config.secretCacheTtlMs,
+  });
+  for (const problem of mounted.problems) logger.warn({ problem }, 'fallback docker config');
+  logger.info(
+    { dockerConfig: mounted.path, credentials: mounted.credentials },
+    "fallback credentials for every namespace, tried after the pod's and the plugins'",
+  );
+  return mounted;
 }
 
 /** What the service needs from its surroundings, decided by assembleService or a test. */

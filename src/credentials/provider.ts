@@ -80,3 +80,15 @@ export function chainImageCredentials(
     },
   };
 }
+
+/**
+ * What a node pulls with, in the kubelet's order, tried after the pod's own credentials: the
+ * credential provider plugins, then a docker config for the whole cluster (when configured).
+ */
+export function nodeCredentials(sources: {
+  readonly plugins: ImageCredentialSource;
+  readonly fallback?: ImageCredentialSource | undefined;
+}): ImageCredentialSource {
+  const { plugins, fallback } = sources;
+  return chainImageCredentials(fallback === undefined ? [plugins] : [plugins, fallback]);
+}

@@ -7,10 +7,13 @@ import {
   type MutationResult,
 } from '../../src/admission/mutate.js';
 import type { Keyring, RegistryCredential } from '../../src/credentials/credential.js';
-import type {
-  CredentialProvider,
-  PodCredentials,
-  PodCredentialSubject,
+import {
+  keyringCredentials,
+  nodeCredentials,
+  type CredentialProvider,
+  type ImageCredentialSource,
+  type PodCredentials,
+  type PodCredentialSubject,
 } from '../../src/credentials/provider.js';
 import { ImagePattern } from '../../src/image-patterns.js';
 import type { ImageReference } from '../../src/reference.js';
@@ -106,6 +109,7 @@ const POLICY: MutationPolicy = {
 interface Harness {
   resolver?: FakeResolver;
   credentials?: FakeCredentials;
+  imageCredentials?: ImageCredentialSource;
   policy?: Partial<MutationPolicy>;
   optedIn?: (namespace: string) => boolean;
 }
@@ -125,6 +129,9 @@ async function run(document: ReviewDocument, harness: Harness = {}): Promise<Run
   const deps: MutateDependencies = {
     resolver,
     credentials,
+    ...(harness.imageCredentials === undefined
+      ? {}
+      : { imageCredentials: harness.imageCredentials }),
     namespaces: { isOptedIn: harness.optedIn ?? (() => true) },
     policy: { ...POLICY, ...harness.policy },
   };
@@ -401,6 +408,62 @@ describe('mutate', () => {
       expect(warnings).toEqual([
         'image "ghcr.io/example/web:v1.4.2" not pinned: unauthorized; secret team-a/regcred not found',
       ]);
+    });
+
+    describe("a node's credentials", () => {
+      const PLUGIN_CREDENTIAL: RegistryCredential = {
+        username: 'AWS',
+        password: 'plugin-token',
+        source: 'credential provider ecr-credential-provider',
+      };
+      const FALLBACK_CREDENTIAL: RegistryCredential = {
+        username: 'reader',
+        password: 'fallback',
+        source: '/etc/digest-pinner/fallback-docker-config/config.json',
+      };
+      const plugins: ImageCredentialSource = {
+        credentialsFor: () => Promise.resolve({ credentials: [PLUGIN_CREDENTIAL], problems: [] }),
+      };
+      const fallback = keyringCredentials({ lookup: () => [FALLBACK_CREDENTIAL] });
+
+      it("tries the pod's credentials, then the plugins', then the fallback docker config's", async () => {
+        const imageCredentials = nodeCredentials({ plugins, fallback });
+
+        const { resolver } = await run(loadReview('deployment-create'), { imageCredentials });
+
+        const ghcr = resolver.calls.find(({ key }) => key.startsWith('ghcr.io/'));
+        expect(ghcr?.credentials).toEqual([
+          GHCR_CREDENTIAL,
+          PLUGIN_CREDENTIAL,
+          FALLBACK_CREDENTIAL,
+        ]);
+        const hub = resolver.calls.find(({ key }) => key.startsWith('docker.io/'));
+        expect(hub?.credentials).toEqual([PLUGIN_CREDENTIAL, FALLBACK_CREDENTIAL]);
+      });
+
+      it('tries no fallback when none is configured', async () => {
+        const imageCredentials = nodeCredentials({ plugins });
+
+        const { resolver } = await run(loadReview('deployment-create'), { imageCredentials });
+
+        const hub = resolver.calls.find(({ key }) => key.startsWith('docker.io/'));
+        expect(hub?.credentials).toEqual([PLUGIN_CREDENTIAL]);
+      });
+
+      it("tries a fallback credential the pod also holds once, in the pod's place", async () => {
+        const noPlugins = keyringCredentials({ lookup: () => [] });
+        const imageCredentials = nodeCredentials({
+          plugins: noPlugins,
+          fallback: keyringCredentials({
+            lookup: () => [{ ...GHCR_CREDENTIAL, source: FALLBACK_CREDENTIAL.source }],
+          }),
+        });
+
+        const { resolver } = await run(loadReview('deployment-create'), { imageCredentials });
+
+        const ghcr = resolver.calls.find(({ key }) => key.startsWith('ghcr.io/'));
+        expect(ghcr?.credentials).toEqual([GHCR_CREDENTIAL]);
+      });
     });
 
     it('says nothing of credential problems when every image resolved', async () => {

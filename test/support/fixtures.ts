@@ -137,8 +137,22 @@ export function loadReview(name: ReviewFixture): ReviewDocument {
   return JSON.parse(text) as ReviewDocument;
 }
 
-/** A CREATE review of a Pod in `default` with one container per image, named c0, c1, … */
-export function podReview(uid: string, images: readonly string[]): ReviewDocument {
+/**
+ * A CREATE review of a Pod (in `default` unless told) with one container per image, named c0,
+ * c1, …, and the pull secrets given.
+ */
+export function podReview(
+  uid: string,
+  images: readonly string[],
+  pod: { readonly namespace?: string; readonly imagePullSecrets?: readonly string[] } = {},
+): ReviewDocument {
+  const namespace = pod.namespace ?? 'default';
+  const spec: PodSpecDocument = {
+    containers: images.map((image, i) => ({ name: `c${i}`, image })),
+  };
+  if (pod.imagePullSecrets !== undefined) {
+    spec.imagePullSecrets = pod.imagePullSecrets.map((name) => ({ name }));
+  }
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
@@ -146,14 +160,9 @@ export function podReview(uid: string, images: readonly string[]): ReviewDocumen
       uid,
       kind: { group: '', version: 'v1', kind: 'Pod' },
       resource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'default',
+      namespace,
       operation: 'CREATE',
-      object: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: uid, namespace: 'default' },
-        spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
-      },
+      object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: uid, namespace }, spec },
       oldObject: null,
     },
   };
