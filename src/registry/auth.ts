@@ -4,7 +4,7 @@
  * the realm (GET with Basic credentials or anonymously; an identity token is exchanged with an
  * OAuth2 refresh-token POST; a registry token is used as is). The scheme each registry asked for
  * is remembered so that the next request authenticates pre-emptively, and tokens are cached, so
- * a warm resolution costs one request.
+ * a warm resolution costs one request. authenticating-send.ts puts this around the transport.
  */
 import { parseJsonObject } from '../json-object.js';
 import type { Clock } from '../clock.js';

@@ -2,7 +2,8 @@
  * Tag → digest over the distribution API. One HEAD of the manifest with every manifest type in
  * Accept gives the digest of exactly what a pull would get (an index for a multi-arch tag); GET
  * is used only when the registry leaves out Docker-Content-Digest, or to pick one platform's
- * manifest from an index. Auth, retries and the transport are separate pieces wired here.
+ * manifest from an index. This module speaks only that protocol (and tags/list): auth is a layer
+ * around the transport's send (authenticating-send.ts), retries one around each operation.
  */
 import { parseJsonObject, stringField } from '../json-object.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -11,7 +12,8 @@ import type { Dispatcher } from 'undici';
 import type { RegistryCredential } from '../credentials/credential.js';
 import { isDigest, type ImageReference } from '../reference.js';
 import { createRegistryAgent } from './agent.js';
-import { describeCredential, RegistryAuthenticator, type AuthTarget } from './auth.js';
+import { describeCredential, RegistryAuthenticator } from './auth.js';
+import { authenticatingSend, type AuthenticatingSend } from './authenticating-send.js';
 import { BodyLimits } from './body.js';
 import { errorFromResponse } from './error-response.js';
 import {
@@ -131,8 +133,7 @@ function mediaTypeInBody(bytes: Buffer): string {
 export class RegistryClient implements DigestClient {
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
-  readonly #transport: RegistryTransport;
-  readonly #auth: RegistryAuthenticator;
+  readonly #send: AuthenticatingSend;
   readonly #insecure: InsecureHosts;
   readonly #retry: RetryPolicy;
   readonly #now: () => number;
@@ -164,14 +165,14 @@ export class RegistryClient implements DigestClient {
     const observer = options.observer ?? silentRegistryObserver;
     this.#observer = observer;
     this.#hosts = options.hosts;
-    this.#transport = new RegistryTransport({
+    const transport = new RegistryTransport({
       dispatcher: this.#dispatcher,
       observer,
       now: this.#now,
       ...(options.log === undefined ? {} : { log: options.log }),
     });
-    this.#auth = new RegistryAuthenticator({
-      transport: this.#transport,
+    const authenticator = new RegistryAuthenticator({
+      transport,
       tokens: new TokenCache({
         now: this.#now,
         onLookup: (hit) => {
@@ -181,6 +182,7 @@ export class RegistryClient implements DigestClient {
       insecure: this.#insecure,
       clock,
     });
+    this.#send = authenticatingSend((request) => transport.send(request), authenticator);
   }
 
   /**
@@ -390,7 +392,7 @@ export class RegistryClient implements DigestClient {
       repository: reference.repository,
       action: `GET tags/list ${describeCredential(options.credential)}`,
     };
-    const response = await withRetry(() => this.#send(request, options.credential), {
+    const response = await withRetry(() => this.#fetch(request, options.credential), {
       policy: this.#retry,
       signal,
       deadline: undefined,
@@ -430,37 +432,21 @@ export class RegistryClient implements DigestClient {
     };
   }
 
-  /**
-   * Sends a manifest request, answering one auth challenge; resolves with a 200 response or
-   * rejects with the typed error for whatever else came back.
-   */
+  /** Sends a manifest request: a 200 response, or the typed error for whatever else came back. */
   async #exchange(
     manifestRequest: ManifestRequest,
   ): Promise<{ response: RegistryResponse; request: RegistryRequest }> {
     const request = this.#request(manifestRequest);
-    const response = await this.#send(request, credentialFor(manifestRequest));
+    const response = await this.#fetch(request, credentialFor(manifestRequest));
     return { response, request };
   }
 
-  /** Sends `request`, answering one auth challenge; a 200 response, or the typed error. */
-  async #send(
+  /** Sends `request` through auth: a 200 response, or the typed error for any other. */
+  async #fetch(
     request: RegistryRequest,
     credential: RegistryCredential | undefined,
   ): Promise<RegistryResponse> {
-    const target: AuthTarget = {
-      registry: request.registry,
-      repository: request.repository,
-      credential,
-      signal: request.signal,
-    };
-    const sent = await this.#auth.preemptive(target);
-    let response = await this.#transport.send(withAuthorization(request, sent));
-    if (response.statusCode === 401) {
-      const challenge = response.headers['www-authenticate'];
-      await discardBody(response);
-      const retryWith = await this.#auth.answer(target, challenge, sent);
-      response = await this.#transport.send(withAuthorization(request, retryWith));
-    }
+    const response = await this.#send(request, credential);
     if (response.statusCode !== 200)
       throw await errorFromResponse(response, request, this.#clock.now());
     return response;
@@ -484,12 +470,4 @@ function credentialFor(request: ManifestRequest): RegistryCredential | undefined
 
 function digestOf(manifest: FetchedManifest): ManifestDigest {
   return { digest: manifest.digest, mediaType: manifest.mediaType };
-}
-
-function withAuthorization(
-  request: RegistryRequest,
-  authorization: string | undefined,
-): RegistryRequest {
-  if (authorization === undefined) return request;
-  return { ...request, headers: { ...request.headers, authorization } };
 }
