@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { mutate, type MutateDependencies, type MutationResult } from './admission/mutate.js';
 import { parseAdmissionReview, type AdmissionRequest } from './admission/review.js';
 import type { AdmissionObservation } from './metrics.js';
-import type { AdmissionAnswer, AdmissionHandler } from './server.js';
+import type { AdmissionAnswer, AdmissionCaller, AdmissionHandler } from './server.js';
 
 export interface AdmissionRecorder {
   admission(observation: AdmissionObservation): void;
@@ -34,7 +34,7 @@ export class AdmissionReviewHandler implements AdmissionHandler {
     this.#now = options.now ?? (() => performance.now());
   }
 
-  async handle(body: unknown, signal?: AbortSignal): Promise<AdmissionAnswer> {
+  async handle(body: unknown, caller?: AdmissionCaller): Promise<AdmissionAnswer> {
     const started = this.#now();
     const parsed = parseAdmissionReview(body);
     if (!parsed.ok) {
@@ -43,6 +43,7 @@ export class AdmissionReviewHandler implements AdmissionHandler {
     }
     const { request } = parsed.review;
     // mutate answers every failure of its own under the failure policy; it does not reject.
+    const signal = caller === undefined ? undefined : (): AbortSignal => caller.signal;
     const result = await mutate(parsed.review, this.#mutation, { signal });
     const seconds = (this.#now() - started) / 1000;
     this.#record(request, result, seconds);

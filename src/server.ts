@@ -1,22 +1,14 @@
 /**
- * The HTTP surface. The webhook app (HTTPS): POST /mutate, POST /validate, GET /healthz, GET /readyz. The
- * metrics app (plain HTTP, its own port): GET /metrics and the read-only GET /cache view. The
- * apps know nothing of registries or Kubernetes: they call the handler and the probes they get.
+ * The HTTP surface. The webhook app (HTTPS): POST /mutate and POST /validate on the lean path of
+ * admission-endpoint.ts, GET /healthz and GET /readyz on express. The metrics app (plain HTTP, its
+ * own port): GET /metrics and the read-only GET /cache view. The apps know nothing of registries
+ * or Kubernetes: they call the handlers and the probes they get.
  */
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import type { RequestListener } from 'node:http';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { admissionEndpoint, type AdmissionHandler } from './admission-endpoint.js';
 
-/** What the webhook answers to one request body. */
-export type AdmissionAnswer =
-  | { readonly status: 200; readonly body: unknown }
-  | { readonly status: 400 | 413 | 500; readonly body: { readonly error: string } };
-
-export interface AdmissionHandler {
-  /**
-   * Never rejects: every failure is an answer. `signal` aborts when the caller closed the request
-   * before it was answered (the API server gave up at its timeout): the work for it may stop.
-   */
-  handle(body: unknown, signal: AbortSignal): Promise<AdmissionAnswer>;
-}
+export type { AdmissionAnswer, AdmissionCaller, AdmissionHandler } from './admission-endpoint.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -35,7 +27,25 @@ export interface WebhookAppOptions {
   readonly onUnexpectedError: (error: unknown) => void;
 }
 
-export function createWebhookApp(options: WebhookAppOptions): Express {
+/**
+ * The webhook's request listener: the admission routes on their lean path (admission-endpoint.ts),
+ * everything else (probes, 404s) on express.
+ */
+export function createWebhookApp(options: WebhookAppOptions): RequestListener {
+  // The admission routes, POST only: one line each.
+  const routes = new Map<string, AdmissionHandler>([
+    ['/mutate', options.handler],
+    ['/validate', options.validator],
+  ]);
+  return admissionEndpoint({
+    routes,
+    bodyLimitBytes: options.bodyLimitBytes,
+    onUnexpectedError: options.onUnexpectedError,
+    fallback: probesApp(options),
+  });
+}
+
+function probesApp(options: WebhookAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -50,97 +60,17 @@ export function createWebhookApp(options: WebhookAppOptions): Express {
       waitingFor: readiness.waitingFor,
     });
   });
-  const body = express.json({ limit: options.bodyLimitBytes, type: () => true, strict: true });
-  app.post('/mutate', body, admissionRoute(options.handler, options.onUnexpectedError));
-  app.post('/validate', body, admissionRoute(options.validator, options.onUnexpectedError));
   app.use((_request, response) => {
     response
       .status(404)
       .json({ error: 'not found: use POST /mutate, POST /validate, GET /healthz or GET /readyz' });
   });
-  app.use(bodyErrorHandler(options.onUnexpectedError));
+  app.use(unexpectedErrorHandler(options.onUnexpectedError));
   return app;
 }
 
-function admissionRoute(
-  handler: AdmissionHandler,
-  onUnexpectedError: (error: unknown) => void,
-): RequestHandler {
-  return (request, response) => {
-    const abandoned = new AbortController();
-    response.on('close', () => {
-      if (!response.writableFinished) {
-        abandoned.abort(new Error('the caller closed the request before it was answered'));
-      }
-    });
-    handler
-      .handle(request.body as unknown, abandoned.signal)
-      .then((answer) => {
-        response.status(answer.status).json(answer.body);
-      })
-      .catch((error: unknown) => {
-        onUnexpectedError(error);
-        if (!response.headersSent) response.status(500).json({ error: 'internal error' });
-      });
-  };
-}
-
-/** body-parser's failures are http-errors: a status, and a `type` for the kinds it names. */
-interface BodyReadError {
-  readonly status: number;
-  readonly type?: unknown;
-  readonly message: string;
-  /** zlib's, e.g. `Z_DATA_ERROR`. */
-  readonly code?: unknown;
-}
-
-function isBodyReadError(error: unknown): error is BodyReadError {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    'status' in error &&
-    typeof error.status === 'number' &&
-    'message' in error &&
-    typeof error.message === 'string'
-  );
-}
-
-interface BodyRefusal {
-  readonly status: number;
-  readonly error: string;
-}
-
-/**
- * What the client is told about a body it sent that could not be read, or undefined when the
- * failure is not the client's. Every 4xx body-parser reports is the client's: a body over the
- * limit, not JSON, in a charset or content-encoding it does not speak, or one that does not
- * decode (zlib's errors arrive with a status but no `type` of body-parser's own).
- */
-function bodyRefusal(error: unknown, contentEncoding: string | undefined): BodyRefusal | undefined {
-  if (!isBodyReadError(error) || error.status < 400 || error.status >= 500) return undefined;
-  if (error.type === 'entity.too.large') {
-    return { status: 413, error: 'AdmissionReview is larger than the body limit' };
-  }
-  if (error.type === 'entity.parse.failed') {
-    return { status: 400, error: `body is not valid JSON: ${error.message}` };
-  }
-  if (error.type === undefined && contentEncoding !== undefined) {
-    const code = typeof error.code === 'string' ? ` (${error.code})` : '';
-    return {
-      status: error.status,
-      error: `body is not valid content-encoding ${contentEncoding}: ${error.message}${code}`,
-    };
-  }
-  return { status: error.status, error: error.message };
-}
-
-function bodyErrorHandler(onUnexpectedError: (error: unknown) => void): ErrorRequestHandler {
-  return (error: unknown, request, response, _next) => {
-    const refusal = bodyRefusal(error, request.headers['content-encoding']);
-    if (refusal !== undefined) {
-      response.status(refusal.status).json({ error: refusal.error });
-      return;
-    }
+function unexpectedErrorHandler(onUnexpectedError: (error: unknown) => void): ErrorRequestHandler {
+  return (error: unknown, _request, response, _next) => {
     onUnexpectedError(error);
     response.status(500).json({ error: 'internal error' });
   };

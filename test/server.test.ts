@@ -2,6 +2,7 @@ import { deflateSync, gzipSync } from 'node:zlib';
 import {
   createWebhookApp,
   type AdmissionAnswer,
+  type AdmissionCaller,
   type AdmissionHandler,
   type Readiness,
 } from '../src/server.js';
@@ -13,9 +14,9 @@ class RecordingHandler implements AdmissionHandler {
   readonly signals: AbortSignal[] = [];
   answer: AdmissionAnswer | Error | 'never' = { status: 200, body: { ok: true } };
 
-  handle(body: unknown, signal: AbortSignal): Promise<AdmissionAnswer> {
+  handle(body: unknown, caller: AdmissionCaller): Promise<AdmissionAnswer> {
     this.bodies.push(body);
-    this.signals.push(signal);
+    this.signals.push(caller.signal);
     if (this.answer === 'never') return new Promise(() => undefined);
     return this.answer instanceof Error
       ? Promise.reject(this.answer)

@@ -50,9 +50,10 @@ export interface MutateDependencies {
 export interface MutateOptions {
   /**
    * Aborts the work early: the webhook passes its request's, which aborts when the API server
-   * closed the request before the answer (see server.ts).
+   * closed the request before the answer (see admission-endpoint.ts). Or what makes that signal,
+   * called only if some work has to wait: a warm admission never does.
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | (() => AbortSignal);
 }
 
 export async function mutate(
@@ -99,7 +100,7 @@ interface PinningWork {
   readonly object: JsonObject;
   readonly location: PodSpecLocation;
   readonly deps: MutateDependencies;
-  readonly signal: AbortSignal | undefined;
+  readonly signal: AbortSignal | (() => AbortSignal) | undefined;
 }
 
 interface Pin extends ImageReplacement {
@@ -168,7 +169,8 @@ async function resolvePlanned(
     return { outcomes: new Map(), credentialProblems: [], nodeCredentialProblems: [] };
   }
   const { deps, request } = work;
-  const signal = requestDeadline(deps.policy.resolveTimeoutMs, work.signal);
+  const callerSignal = typeof work.signal === 'function' ? work.signal() : work.signal;
+  const signal = requestDeadline(deps.policy.resolveTimeoutMs, callerSignal);
   // admissionScope skips requests without a namespace, so there always is one here.
   const subject = credentialSubject(request.namespace ?? '', work.location.spec);
   const { keyring, problems } = await podCredentials(deps.credentials, subject, signal);

@@ -1,0 +1,124 @@
+/**
+ * The admission routes on a lean path: straight on `node:http`'s request listener, which reads the
+ * body itself (request-body.ts), calls the route's handler and writes its answer as one buffer.
+ * Express's router, body-parser and `res.json` cost more per request than a warm admission's own
+ * work; every other request goes to the fallback listener (the express app).
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { readJsonBody } from './request-body.js';
+
+/** What the webhook answers to one request body. */
+export type AdmissionAnswer =
+  | { readonly status: 200; readonly body: unknown }
+  | { readonly status: 400 | 413 | 500; readonly body: { readonly error: string } };
+
+/** The caller of one admission request, as the handler may need it. */
+export interface AdmissionCaller {
+  /**
+   * Aborts when the caller closed the request before it was answered (the API server gave up at
+   * its timeout): the work for it may stop. Made when first read: a warm admission never waits,
+   * and so never needs one.
+   */
+  readonly signal: AbortSignal;
+}
+
+export interface AdmissionHandler {
+  /** Never rejects: every failure is an answer. */
+  handle(body: unknown, caller: AdmissionCaller): Promise<AdmissionAnswer>;
+}
+
+export interface AdmissionEndpointOptions {
+  /** POST path → its handler, e.g. `/mutate`. */
+  readonly routes: ReadonlyMap<string, AdmissionHandler>;
+  readonly bodyLimitBytes: number;
+  readonly onUnexpectedError: (error: unknown) => void;
+  /** Everything that is not a POST to one of the routes. */
+  readonly fallback: RequestListener;
+}
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+export function admissionEndpoint(options: AdmissionEndpointOptions): RequestListener {
+  const { routes, fallback } = options;
+  return (request, response) => {
+    const handler = request.method === 'POST' ? routeOf(routes, request.url) : undefined;
+    if (handler === undefined) {
+      fallback(request, response);
+      return;
+    }
+    admit(handler, request, response, options).catch((error: unknown) => {
+      options.onUnexpectedError(error);
+      if (!response.headersSent) send(response, 500, { error: 'internal error' });
+    });
+  };
+}
+
+/**
+ * The handler for a path, matched as express matches routes: without the query string (the API
+ * server sends `?timeout=10s`), regardless of case, with or without a trailing slash.
+ */
+function routeOf(
+  routes: ReadonlyMap<string, AdmissionHandler>,
+  url: string | undefined,
+): AdmissionHandler | undefined {
+  if (url === undefined) return undefined;
+  const exact = routes.get(url);
+  if (exact !== undefined) return exact;
+  const query = url.indexOf('?');
+  let path = (query === -1 ? url : url.slice(0, query)).toLowerCase();
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  return routes.get(path);
+}
+
+async function admit(
+  handler: AdmissionHandler,
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: AdmissionEndpointOptions,
+): Promise<void> {
+  const body = await readJsonBody(request, options.bodyLimitBytes);
+  if (!body.ok) {
+    send(response, body.status, { error: body.error });
+    return;
+  }
+  const answer = await handler.handle(body.value, new ResponseCaller(response));
+  send(response, answer.status, answer.body);
+}
+
+class ResponseCaller implements AdmissionCaller {
+  readonly #response: ServerResponse;
+  #abandoned: AbortController | undefined;
+
+  constructor(response: ServerResponse) {
+    this.#response = response;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#abandoned === undefined) {
+      const abandoned = new AbortController();
+      this.#abandoned = abandoned;
+      const abandon = (): void => {
+        abandoned.abort(new Error('the caller closed the request before it was answered'));
+      };
+      const response = this.#response;
+      if (response.closed) {
+        if (!response.writableFinished) abandon();
+      } else {
+        response.once('close', () => {
+          if (!response.writableFinished) abandon();
+        });
+      }
+    }
+    return this.#abandoned.signal;
+  }
+}
+
+/** The answer serialised once and written as one buffer with its length. */
+function send(response: ServerResponse, status: number, body: unknown): void {
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  response.writeHead(status, {
+    'content-type': JSON_CONTENT_TYPE,
+    'content-length': payload.length,
+  });
+  response.end(payload);
+}
