@@ -14,6 +14,11 @@ export interface Environment {
   /** Read only by commands given `-` for it. */
   readonly stdin: AsyncIterable<string | Uint8Array>;
   readonly stdout: OutputStream;
+  /**
+   * The file descriptor behind stdout, when there is one: the server's log writes to it
+   * asynchronously rather than through the stream, which writes a file synchronously.
+   */
+  readonly stdoutFd?: number;
   readonly stderr: OutputStream;
   readonly fileExists: (path: string) => boolean;
   /** Where files the user should see (the self-signed CA) may be written. */

@@ -34,6 +34,7 @@ const exitCode = await runCli(process.argv.slice(2), {
   homeDir: homedir(),
   stdin: process.stdin,
   stdout: process.stdout,
+  stdoutFd: process.stdout.fd,
   stderr: process.stderr,
   fileExists: existsSync,
   tempDir: tmpdir(),

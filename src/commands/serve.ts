@@ -22,7 +22,12 @@ import { EnforcementHandler } from '../enforcement-webhook.js';
 import { ConfigError } from '../errors.js';
 import { startHttpServers } from '../http-servers.js';
 import { locateKubeConfig } from '../kube/kubeconfig-location.js';
-import { createLogger } from '../log.js';
+import {
+  asyncLogDestination,
+  createLogger,
+  streamLogDestination,
+  type LogDestination,
+} from '../log.js';
 import { Metrics } from '../metrics.js';
 import type { RegistryObserver } from '../registry/client.js';
 import { RegistryHosts } from '../registry/hosts/registry-hosts.js';
@@ -37,10 +42,11 @@ import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
 import { localTls } from './local-tls.js';
 
 export async function runServe(config: Config, environment: Environment): Promise<number> {
-  const { service, logger } = await assembleService(config, environment);
+  const { service, logger, logDestination } = await assembleService(config, environment);
   if (!environment.shutdown.aborted) await once(environment.shutdown, 'abort');
   logger.info('shutdown requested: draining');
   await service.close();
+  logDestination.flushSync();
   return 0;
 }
 
@@ -48,10 +54,12 @@ export async function runServe(config: Config, environment: Environment): Promis
 export async function assembleService(
   config: Config,
   environment: Environment,
-): Promise<{ service: RunningService; logger: Logger }> {
-  const logger = createLogger(config.logLevel, {
-    write: (line: string) => environment.stdout.write(line),
-  });
+): Promise<{ service: RunningService; logger: Logger; logDestination: LogDestination }> {
+  const logDestination =
+    environment.stdoutFd === undefined
+      ? streamLogDestination(environment.stdout)
+      : asyncLogDestination(environment.stdoutFd);
+  const logger = createLogger(config.logLevel, logDestination);
   logProcessEvents(environment, logger);
   const metrics = new Metrics();
   const location = locateKubeConfig({
@@ -102,7 +110,7 @@ export async function assembleService(
       registryHosts,
     });
     await onListening(service.webhookPort);
-    return { service, logger };
+    return { service, logger, logDestination };
   } catch (error: unknown) {
     // Nothing started may keep the process alive: a watch or a timer would hold it open.
     tls.close();
