@@ -29,6 +29,22 @@ const ANONYMOUS_IDENTITY = 'anonymous';
  */
 export function credentialIdentity(credential: RegistryCredential | undefined): string {
   if (credential === undefined) return ANONYMOUS_IDENTITY;
+  let identity = identities.get(credential);
+  if (identity === undefined) {
+    identity = hashedIdentity(credential);
+    identities.set(credential, identity);
+  }
+  return identity;
+}
+
+/**
+ * Each credential's identity, hashed once: a keyring hands out the same credential objects on
+ * every lookup, and a hash per lookup cost a warm admission more than its cache hits. Weak, so a
+ * keyring replaced (a secret changed) takes its identities with it. The fields are read-only.
+ */
+const identities = new WeakMap<RegistryCredential, string>();
+
+function hashedIdentity(credential: RegistryCredential): string {
   const material = JSON.stringify([
     credential.username ?? '',
     credential.password ?? '',
