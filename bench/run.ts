@@ -56,13 +56,15 @@ async function standaloneFigures(
     const figures: Figure[] = [];
     if (selected.has('1')) {
       const noop = await start(() => startNoopWebhook(context.bed, context.cpu));
-      progress('1/6 warm-cache throughput against the no-op webhook');
+      const rawNoop = await start(() => startNoopWebhook(context.bed, context.cpu, 'raw'));
+      progress('1/6 warm-cache throughput against the no-op webhooks');
       figures.push(
         ...(await measured(specsOf(WarmThroughputSpecs), () =>
-          measureWarmThroughput(context, pinner, noop),
+          measureWarmThroughput(context, { pinner, noop, rawNoop }),
         )),
       );
       await noop.stop();
+      await rawNoop.stop();
     }
     if (selected.has('2')) {
       progress('2/6 deploy storm');

@@ -59,15 +59,28 @@ export async function startPinner(
   });
 }
 
-export async function startNoopWebhook(bed: TestBed, cpu: CpuPlan): Promise<ServerProcess> {
+/** The no-op webhook on express, or (`raw`) on `node:https`'s request listener alone. */
+export async function startNoopWebhook(
+  bed: TestBed,
+  cpu: CpuPlan,
+  kind: 'express' | 'raw' = 'express',
+): Promise<ServerProcess> {
   const port = await freePort();
   return ServerProcess.start({
-    name: 'no-op webhook',
+    name: kind === 'raw' ? 'raw no-op webhook' : 'no-op webhook',
     script: NOOP_WEBHOOK,
-    args: ['--port', String(port), '--tls-cert', bed.tls.certFile, '--tls-key', bed.tls.keyFile],
+    args: [
+      '--port',
+      String(port),
+      '--tls-cert',
+      bed.tls.certFile,
+      '--tls-key',
+      bed.tls.keyFile,
+      ...(kind === 'raw' ? ['--raw'] : []),
+    ],
     env: isolatedEnvironment(bed.directory),
     cpu,
-    logFile: join(bed.directory, 'noop-webhook.log'),
+    logFile: join(bed.directory, `noop-webhook-${kind}.log`),
     port,
     caPem: bed.tls.caPem,
     timed: true,
