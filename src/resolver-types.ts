@@ -29,4 +29,12 @@ export interface DigestResolver {
     credentials: readonly RegistryCredential[],
     signal: AbortSignal,
   ): Promise<Resolution>;
+  /**
+   * The digest `resolve` would answer at once from a fresh cache entry, counted as that lookup;
+   * undefined (and nothing counted) when it would have to wait, fail or serve a stale entry.
+   */
+  readonly cached?: (
+    reference: ImageReference,
+    credentials: readonly RegistryCredential[],
+  ) => Resolution | undefined;
 }

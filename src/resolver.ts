@@ -238,6 +238,26 @@ export class CachingResolver implements DigestResolver {
     return final;
   }
 
+  cached(
+    reference: ImageReference,
+    credentials: readonly RegistryCredential[],
+  ): Resolution | undefined {
+    // The first credential decides, as in resolve: the next is only tried when it is refused.
+    const shown = imageText(reference, undefined);
+    const credential = credentials[0];
+    const key = this.#key(shown, credential);
+    if (this.#failures?.get(key) !== undefined) return undefined;
+    // Never deletes an expired entry, which may still be served when the registry fails.
+    const entry = this.#cache.get(key, { noDeleteOnStaleGet: true });
+    if (entry?.kind !== 'digest' || isExpired(entry, this.#now())) return undefined;
+    this.#log?.debug(
+      { image: shown, result: 'hit', credentialed: credential !== undefined },
+      'digest cache',
+    );
+    this.#observer.lookup('hit');
+    return { digest: entry.digest, result: 'hit' };
+  }
+
   /** The cached digests, for an operator endpoint. Cached not-found answers are left out. */
   entries(): CacheEntryView[] {
     const now = this.#now();
@@ -263,9 +283,7 @@ export class CachingResolver implements DigestResolver {
   }
 
   async #lookup(context: FetchContext): Promise<LookupOutcome> {
-    // join() builds one flat string; a template literal builds a tree of string pieces, which as
-    // a cache key costs about 200 bytes more per entry.
-    const key = [context.imageText, credentialIdentity(context.credential)].join(KEY_SEPARATOR);
+    const key = this.#key(context.imageText, context.credential);
     const remembered = this.#failures?.get(key);
     if (remembered !== undefined) return this.#staleOr(key, remembered, 'negative');
     const status: LRUCache.Status<string, CachedAnswer, FetchContext> = {};
@@ -310,6 +328,12 @@ export class CachingResolver implements DigestResolver {
       return { digest: stale.digest, result: 'stale' };
     }
     return { result, error };
+  }
+
+  #key(shown: string, credential: RegistryCredential | undefined): string {
+    // join() builds one flat string; a template literal builds a tree of string pieces, which as
+    // a cache key costs about 200 bytes more per entry.
+    return [shown, credentialIdentity(credential)].join(KEY_SEPARATOR);
   }
 
   /** lru-cache's fetchMethod: one registry call for a key, with the stale-if-error decision. */

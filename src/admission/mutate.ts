@@ -4,7 +4,11 @@
  * patch, warnings or a denial. Never throws for a valid review: an unexpected error becomes an
  * answer under the failure policy.
  */
-import type { CredentialProvider, ImageCredentialSource } from '../credentials/provider.js';
+import type {
+  CredentialProvider,
+  ImageCredentialSource,
+  PodCredentialSubject,
+} from '../credentials/provider.js';
 import { pinnedReference, type ImageReference } from '../reference.js';
 import type { DigestResolver } from '../resolver-types.js';
 import { requestDeadline } from './deadline.js';
@@ -31,7 +35,12 @@ import {
   type MutationPolicy,
   type NamespacePolicy,
 } from './policy.js';
-import { resolveAll, type ResolutionOutcome } from './resolution.js';
+import {
+  cachedOutcomes,
+  resolveAll,
+  type ResolutionInput,
+  type ResolutionOutcome,
+} from './resolution.js';
 import type { AdmissionRequest, AdmissionReview } from './review.js';
 import { boundWarning, imageWarning } from './warnings.js';
 
@@ -152,16 +161,21 @@ async function pinPlanned(
   });
 }
 
-/** Credentials are fetched, once, only when some image has to be resolved. */
+interface PlannedResolution {
+  readonly outcomes: ReadonlyMap<string, ResolutionOutcome>;
+  readonly credentialProblems: readonly string[];
+  /** Why node-level credentials (plugins) were missing for images that then failed. */
+  readonly nodeCredentialProblems: readonly string[];
+}
+
+/**
+ * Digests the cache holds fresh are taken at once; only for the others is a deadline started and
+ * waited on. Credentials are fetched, once, only when some image has to be resolved.
+ */
 async function resolvePlanned(
   planned: readonly PlannedSite[],
   work: PinningWork,
-): Promise<{
-  outcomes: ReadonlyMap<string, ResolutionOutcome>;
-  credentialProblems: readonly string[];
-  /** Why node-level credentials (plugins) were missing for images that then failed. */
-  nodeCredentialProblems: readonly string[];
-}> {
+): Promise<PlannedResolution> {
   const references = planned.flatMap(({ plan }): ImageReference[] =>
     plan.action === 'resolve' ? [plan.reference] : [],
   );
@@ -169,18 +183,48 @@ async function resolvePlanned(
     return { outcomes: new Map(), credentialProblems: [], nodeCredentialProblems: [] };
   }
   const { deps, request } = work;
-  const callerSignal = typeof work.signal === 'function' ? work.signal() : work.signal;
-  const signal = requestDeadline(deps.policy.resolveTimeoutMs, callerSignal);
   // admissionScope skips requests without a namespace, so there always is one here.
   const subject = credentialSubject(request.namespace ?? '', work.location.spec);
+  const limit = deps.policy.maxImages ?? DEFAULT_MAX_IMAGES;
+  const atHand = deps.credentials.cachedCredentialsFor?.(subject);
+  const cached =
+    atHand === undefined
+      ? new Map<string, ResolutionOutcome>()
+      : cachedOutcomes({ ...resolutionSources(deps), keyring: atHand.keyring, references, limit });
+  const uncached = references.filter((reference) => !cached.has(reference.taggedName));
+  if (atHand !== undefined && uncached.length === 0) {
+    return { outcomes: cached, credentialProblems: atHand.problems, nodeCredentialProblems: [] };
+  }
+  // The cached ones were among the first `limit`: the rest of those are the uncached first ones.
+  const resolved = await resolveWaiting(uncached, subject, work, limit - cached.size);
+  return { ...resolved, outcomes: new Map([...cached, ...resolved.outcomes]) };
+}
+
+function resolutionSources(
+  deps: MutateDependencies,
+): Pick<ResolutionInput, 'resolver' | 'imageCredentials'> {
+  return deps.imageCredentials === undefined
+    ? { resolver: deps.resolver }
+    : { resolver: deps.resolver, imageCredentials: deps.imageCredentials };
+}
+
+/** The references the cache could not answer at once, under the request's deadline. */
+async function resolveWaiting(
+  references: readonly ImageReference[],
+  subject: PodCredentialSubject,
+  work: PinningWork,
+  limit: number,
+): Promise<PlannedResolution> {
+  const { deps } = work;
+  const callerSignal = typeof work.signal === 'function' ? work.signal() : work.signal;
+  const signal = requestDeadline(deps.policy.resolveTimeoutMs, callerSignal);
   const { keyring, problems } = await podCredentials(deps.credentials, subject, signal);
   const outcomes = await resolveAll({
-    resolver: deps.resolver,
+    ...resolutionSources(deps),
     keyring,
-    imageCredentials: deps.imageCredentials,
     references,
     signal,
-    limit: deps.policy.maxImages ?? DEFAULT_MAX_IMAGES,
+    limit,
   });
   const nodeProblems = [...outcomes.values()].flatMap(
     (outcome) => (outcome.digest === undefined ? outcome.credentialProblems : undefined) ?? [],

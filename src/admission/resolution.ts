@@ -8,7 +8,7 @@ import {
   type Keyring,
   type RegistryCredential,
 } from '../credentials/credential.js';
-import type { ImageCredentialSource } from '../credentials/provider.js';
+import type { ImageCredentials, ImageCredentialSource } from '../credentials/provider.js';
 import { isDigest, type ImageReference } from '../reference.js';
 import type { RegistryFailureLabel } from '../errors.js';
 import { RegistryError } from '../registry/errors.js';
@@ -33,7 +33,7 @@ export type ResolutionOutcome = (
   readonly credentialProblems?: readonly string[];
 };
 
-interface ResolutionInput {
+export interface ResolutionInput {
   readonly resolver: DigestResolver;
   /** The pod's credentials, tried first. */
   readonly keyring: Keyring;
@@ -69,6 +69,50 @@ export async function resolveAll(
   for (const [key, outcome] of resolved) outcomes.set(key, outcome);
   return outcomes;
 }
+
+/**
+ * The references whose digests the cache holds fresh, answered without waiting (no deadline, no
+ * abort listener), each counted as a cache hit; the others are left to resolveAll. Empty when the
+ * pod's or the node's credentials are not at hand without waiting.
+ */
+export function cachedOutcomes(
+  input: Omit<ResolutionInput, 'signal'> & {
+    readonly references: readonly ImageReference[];
+    /** As resolveAll's: only the first `limit` distinct references are looked up. */
+    readonly limit: number;
+  },
+): Map<string, ResolutionOutcome> {
+  const outcomes = new Map<string, ResolutionOutcome>();
+  const { resolver, imageCredentials } = input;
+  if (resolver.cached === undefined) return outcomes;
+  const seen = new Set<string>();
+  for (const reference of input.references) {
+    const key = reference.taggedName;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (seen.size > input.limit) break;
+    const nodeLevel =
+      imageCredentials === undefined
+        ? noCredentials
+        : imageCredentials.cachedCredentialsFor?.(reference);
+    if (nodeLevel === undefined) return outcomes;
+    // The pod's credentials come first, as in resolveOne; only the first can answer from cache.
+    const podLevel = input.keyring.lookup(reference);
+    const resolution = resolver.cached(
+      reference,
+      podLevel.length > 0 ? podLevel : nodeLevel.credentials,
+    );
+    if (resolution === undefined) continue;
+    // Checked as resolveOne checks what the registry answered.
+    outcomes.set(
+      key,
+      isDigest(resolution.digest) ? { digest: resolution.digest } : { label: 'bad-digest' },
+    );
+  }
+  return outcomes;
+}
+
+const noCredentials: ImageCredentials = { credentials: [], problems: [] };
 
 async function resolveOne(
   reference: ImageReference,

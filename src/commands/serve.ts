@@ -22,12 +22,12 @@ import { EnforcementHandler } from '../enforcement-webhook.js';
 import { ConfigError } from '../errors.js';
 import { startHttpServers } from '../http-servers.js';
 import { locateKubeConfig } from '../kube/kubeconfig-location.js';
+import { createLogger } from '../log.js';
 import {
   asyncLogDestination,
-  createLogger,
   streamLogDestination,
   type LogDestination,
-} from '../log.js';
+} from '../log-destination.js';
 import { Metrics } from '../metrics.js';
 import type { RegistryObserver } from '../registry/client.js';
 import { RegistryHosts } from '../registry/hosts/registry-hosts.js';
@@ -55,10 +55,7 @@ export async function assembleService(
   config: Config,
   environment: Environment,
 ): Promise<{ service: RunningService; logger: Logger; logDestination: LogDestination }> {
-  const logDestination =
-    environment.stdoutFd === undefined
-      ? streamLogDestination(environment.stdout)
-      : asyncLogDestination(environment.stdoutFd);
+  const logDestination = logDestinationOf(environment);
   const logger = createLogger(config.logLevel, logDestination);
   logProcessEvents(environment, logger);
   const metrics = new Metrics();
@@ -128,6 +125,13 @@ function logProcessEvents(environment: Environment, logger: Logger): void {
   environment.onUncaughtError?.((error) => {
     logger.fatal({ err: error }, 'uncaught error: exiting');
   });
+}
+
+/** Asynchronous on stdout's file descriptor when there is one, else through the stream. */
+function logDestinationOf(environment: Environment): LogDestination {
+  return environment.stdoutFd === undefined
+    ? streamLogDestination(environment.stdout)
+    : asyncLogDestination(environment.stdoutFd);
 }
 
 async function standaloneParts(

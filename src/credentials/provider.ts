@@ -20,6 +20,11 @@ export interface PodCredentials {
 
 export interface CredentialProvider {
   credentialsFor(subject: PodCredentialSubject, signal?: AbortSignal): Promise<PodCredentials>;
+  /**
+   * The same answer when it is at hand without waiting, else undefined: a warm admission then
+   * needs no deadline. A provider without it is always asked and waited for.
+   */
+  readonly cachedCredentialsFor?: (subject: PodCredentialSubject) => PodCredentials | undefined;
 }
 
 /** Every pod gets the same keyring: standalone mode and the CLI. */
@@ -32,6 +37,10 @@ export class StaticCredentialProvider implements CredentialProvider {
 
   credentialsFor(): Promise<PodCredentials> {
     return Promise.resolve(this.#credentials);
+  }
+
+  cachedCredentialsFor(): PodCredentials {
+    return this.#credentials;
   }
 }
 
@@ -48,17 +57,26 @@ export interface ImageCredentials {
  */
 export interface ImageCredentialSource {
   credentialsFor(reference: ImageReference, signal: AbortSignal): Promise<ImageCredentials>;
+  /** The same answer when it is at hand without waiting, else undefined (see CredentialProvider). */
+  readonly cachedCredentialsFor?: (reference: ImageReference) => ImageCredentials | undefined;
 }
 
+const noCredentials: ImageCredentials = { credentials: [], problems: [] };
+
 export const noImageCredentials: ImageCredentialSource = {
-  credentialsFor: () => Promise.resolve({ credentials: [], problems: [] }),
+  credentialsFor: () => Promise.resolve(noCredentials),
+  cachedCredentialsFor: () => noCredentials,
 };
 
 /** One keyring for every image: a docker config mounted for the whole cluster. */
 export function keyringCredentials(keyring: Keyring): ImageCredentialSource {
+  const lookup = (reference: ImageReference): ImageCredentials => ({
+    credentials: keyring.lookup(reference),
+    problems: [],
+  });
   return {
-    credentialsFor: (reference) =>
-      Promise.resolve({ credentials: keyring.lookup(reference), problems: [] }),
+    credentialsFor: (reference) => Promise.resolve(lookup(reference)),
+    cachedCredentialsFor: lookup,
   };
 }
 
@@ -73,6 +91,18 @@ export function chainImageCredentials(
       const found = await Promise.all(
         sources.map((source) => source.credentialsFor(reference, signal)),
       );
+      return {
+        credentials: found.flatMap((one) => one.credentials),
+        problems: found.flatMap((one) => one.problems),
+      };
+    },
+    cachedCredentialsFor(reference) {
+      const found: ImageCredentials[] = [];
+      for (const source of sources) {
+        const one = source.cachedCredentialsFor?.(reference);
+        if (one === undefined) return undefined;
+        found.push(one);
+      }
       return {
         credentials: found.flatMap((one) => one.credentials),
         problems: found.flatMap((one) => one.problems),
