@@ -546,4 +546,38 @@ describe('resolver', () => {
       expect(resolver.size).toBe(2);
     });
   });
+
+  describe('cached', () => {
+    it('answers a fresh entry at once as a counted hit, without the registry', async () => {
+      const { client, resolver, lookups } = setup();
+      expect(resolver.cached(nginx, [])).toBeUndefined();
+      await resolver.resolve(nginx, [], signal());
+
+      expect(resolver.cached(nginx, [])).toEqual({ digest: digest1, result: 'hit' });
+      expect(client.calls).toHaveLength(1);
+      expect(lookups).toEqual(['miss', 'hit']);
+    });
+
+    it('answers only for the credential the digest was learned with', async () => {
+      const { resolver } = setup();
+      await resolver.resolve(nginx, [alice], signal());
+
+      expect(resolver.cached(nginx, [])).toBeUndefined();
+      expect(resolver.cached(nginx, [{ ...alice }])).toEqual({ digest: digest1, result: 'hit' });
+    });
+
+    it('leaves an expired entry to resolve, which may still serve it stale', async () => {
+      const { client, resolver, lookups, advance } = setup({ ttlMs: 60_000 });
+      await resolver.resolve(nginx, [], signal());
+      advance(60_001);
+
+      expect(resolver.cached(nginx, [])).toBeUndefined();
+      client.failWith(new RegistryUnavailableError('down', nginx));
+      await expect(resolver.resolve(nginx, [], signal())).resolves.toEqual({
+        digest: digest1,
+        result: 'stale',
+      });
+      expect(lookups).toEqual(['miss', 'stale']);
+    });
+  });
 });

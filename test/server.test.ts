@@ -221,4 +221,54 @@ describe('server', () => {
     expect((await running.client.get('/mutate')).status).toBe(404);
     expect((await running.client.get('/admin')).status).toBe(404);
   });
+
+  it.each(['/mutate?timeout=10s', '/mutate/', '/MUTATE'])(
+    'routes %s to the handler, as the API server and express address it',
+    async (path) => {
+      const answer = await running.client.post(path, { hello: 'route' });
+
+      expect(answer.status).toBe(200);
+      expect(handler.bodies).toEqual([{ hello: 'route' }]);
+    },
+  );
+
+  it.each([
+    ['an empty body as an empty object', '', 'application/json', {}],
+    ['a UTF-8 body after its byte order mark', '\ufeff{"a":"é"}', 'application/json', { a: 'é' }],
+    [
+      'a UTF-16 body in its charset',
+      Buffer.from('{"a":"é"}', 'utf16le'),
+      'application/json; charset="UTF-16LE"',
+      { a: 'é' },
+    ],
+  ])('reads %s', async (_case, payload, contentType, parsed) => {
+    const answer = await running.client.postRaw('/mutate', payload, {
+      'content-type': contentType,
+    });
+
+    expect(answer.status).toBe(200);
+    expect(handler.bodies).toEqual([parsed]);
+  });
+
+  it('answers 400 to JSON that is neither an object nor an array, without the handler', async () => {
+    const answer = await running.client.post('/mutate', '"a string"');
+
+    expect(answer).toMatchObject({
+      status: 400,
+      body: { error: expect.stringContaining('not valid JSON') as unknown },
+    });
+    expect(handler.bodies).toHaveLength(0);
+  });
+
+  it('answers JSON in UTF-8, with its content type', async () => {
+    handler.answer = { status: 200, body: { uid: 'é' } };
+
+    const answer = await running.client.post('/mutate', {});
+
+    expect(answer).toMatchObject({
+      status: 200,
+      contentType: 'application/json; charset=utf-8',
+      body: { uid: 'é' },
+    });
+  });
 });

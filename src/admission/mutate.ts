@@ -35,12 +35,7 @@ import {
   type MutationPolicy,
   type NamespacePolicy,
 } from './policy.js';
-import {
-  cachedOutcomes,
-  resolveAll,
-  type ResolutionInput,
-  type ResolutionOutcome,
-} from './resolution.js';
+import { cachedOutcomes, resolveAll, type ResolutionOutcome } from './resolution.js';
 import type { AdmissionRequest, AdmissionReview } from './review.js';
 import { boundWarning, imageWarning } from './warnings.js';
 
@@ -176,9 +171,8 @@ async function resolvePlanned(
   planned: readonly PlannedSite[],
   work: PinningWork,
 ): Promise<PlannedResolution> {
-  const references = planned.flatMap(({ plan }): ImageReference[] =>
-    plan.action === 'resolve' ? [plan.reference] : [],
-  );
+  const references: ImageReference[] = [];
+  for (const { plan } of planned) if (plan.action === 'resolve') references.push(plan.reference);
   if (references.length === 0) {
     return { outcomes: new Map(), credentialProblems: [], nodeCredentialProblems: [] };
   }
@@ -190,7 +184,13 @@ async function resolvePlanned(
   const cached =
     atHand === undefined
       ? new Map<string, ResolutionOutcome>()
-      : cachedOutcomes({ ...resolutionSources(deps), keyring: atHand.keyring, references, limit });
+      : cachedOutcomes({
+          resolver: deps.resolver,
+          imageCredentials: deps.imageCredentials,
+          keyring: atHand.keyring,
+          references,
+          limit,
+        });
   const uncached = references.filter((reference) => !cached.has(reference.taggedName));
   if (atHand !== undefined && uncached.length === 0) {
     return { outcomes: cached, credentialProblems: atHand.problems, nodeCredentialProblems: [] };
@@ -198,14 +198,6 @@ async function resolvePlanned(
   // The cached ones were among the first `limit`: the rest of those are the uncached first ones.
   const resolved = await resolveWaiting(uncached, subject, work, limit - cached.size);
   return { ...resolved, outcomes: new Map([...cached, ...resolved.outcomes]) };
-}
-
-function resolutionSources(
-  deps: MutateDependencies,
-): Pick<ResolutionInput, 'resolver' | 'imageCredentials'> {
-  return deps.imageCredentials === undefined
-    ? { resolver: deps.resolver }
-    : { resolver: deps.resolver, imageCredentials: deps.imageCredentials };
 }
 
 /** The references the cache could not answer at once, under the request's deadline. */
@@ -220,7 +212,8 @@ async function resolveWaiting(
   const signal = requestDeadline(deps.policy.resolveTimeoutMs, callerSignal);
   const { keyring, problems } = await podCredentials(deps.credentials, subject, signal);
   const outcomes = await resolveAll({
-    ...resolutionSources(deps),
+    resolver: deps.resolver,
+    imageCredentials: deps.imageCredentials,
     keyring,
     references,
     signal,

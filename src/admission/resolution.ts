@@ -33,7 +33,7 @@ export type ResolutionOutcome = (
   readonly credentialProblems?: readonly string[];
 };
 
-export interface ResolutionInput {
+interface ResolutionInput {
   readonly resolver: DigestResolver;
   /** The pod's credentials, tried first. */
   readonly keyring: Keyring;

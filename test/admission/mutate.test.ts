@@ -78,6 +78,11 @@ const GHCR_CREDENTIAL: RegistryCredential = {
   source: 'secret team-a/regcred',
 };
 
+/** The pod's keyring: GHCR_CREDENTIAL for ghcr.io. */
+const POD_KEYRING: Keyring = {
+  lookup: (reference) => (reference.registry === 'ghcr.io' ? [GHCR_CREDENTIAL] : []),
+};
+
 class FakeCredentials implements CredentialProvider {
   readonly subjects: PodCredentialSubject[] = [];
 
@@ -89,10 +94,32 @@ class FakeCredentials implements CredentialProvider {
   credentialsFor(subject: PodCredentialSubject): Promise<PodCredentials> {
     this.subjects.push(subject);
     if (this.hang) return new Promise<PodCredentials>(() => undefined);
-    const keyring: Keyring = {
-      lookup: (reference) => (reference.registry === 'ghcr.io' ? [GHCR_CREDENTIAL] : []),
-    };
-    return Promise.resolve({ keyring, problems: this.problems });
+    return Promise.resolve({ keyring: POD_KEYRING, problems: this.problems });
+  }
+}
+
+/** Credentials at hand without waiting, as a static provider has them. */
+class AtHandCredentials extends FakeCredentials {
+  cachedCredentialsFor(): PodCredentials {
+    return { keyring: POD_KEYRING, problems: [] };
+  }
+}
+
+/** A resolver whose cache holds fresh digests for `warm` (name:tag), as CachingResolver's. */
+class WarmFakeResolver extends FakeResolver {
+  readonly cachedCalls: { key: string; credentials: readonly RegistryCredential[] }[] = [];
+
+  constructor(private readonly warm: ReadonlySet<string>) {
+    super();
+  }
+
+  cached(
+    reference: ImageReference,
+    credentials: readonly RegistryCredential[],
+  ): Resolution | undefined {
+    const key = keyOf(reference);
+    this.cachedCalls.push({ key, credentials });
+    return this.warm.has(key) ? { digest: digestOf(key), result: 'hit' } : undefined;
   }
 }
 
@@ -1134,6 +1161,74 @@ describe('mutate', () => {
         reason: 'Forbidden',
         message: 'digest-pinner failed: namespace cache exploded',
       });
+    });
+  });
+
+  describe('warm cache', () => {
+    const POD_IMAGES = [
+      'ghcr.io/example/web-migrations:v1.4.2',
+      'ghcr.io/example/web:v1.4.2',
+      'quay.io/prometheus/statsd-exporter:v0.26.1',
+    ];
+    const warmDeps = (
+      resolver: FakeResolver,
+      credentials: FakeCredentials,
+    ): MutateDependencies => ({
+      resolver,
+      credentials,
+      namespaces: { isOptedIn: () => true },
+      policy: POLICY,
+    });
+    const noSignalWanted = (): AbortSignal => {
+      throw new Error('a signal was made for a warm admission');
+    };
+
+    it('pins from the cache without waiting on the provider, the resolver or a signal', async () => {
+      const resolver = new WarmFakeResolver(new Set(POD_IMAGES));
+      const credentials = new AtHandCredentials();
+      const document = loadReview('pod-create');
+
+      const result = await mutate(toReview(document), warmDeps(resolver, credentials), {
+        signal: noSignalWanted,
+      });
+
+      expect(result.outcome).toBe('patched');
+      expect(Object.values(imagesOf(patched(document, result))).sort()).toEqual(
+        POD_IMAGES.map((image) => pinned(image, image)).sort(),
+      );
+      expect(resolver.calls).toEqual([]);
+      expect(credentials.subjects).toEqual([]);
+      expect(resolver.cachedCalls.map(({ credentials }) => credentials)).toEqual([
+        [GHCR_CREDENTIAL],
+        [GHCR_CREDENTIAL],
+        [],
+      ]);
+    });
+
+    it('resolves only the images the cache does not hold, under the deadline', async () => {
+      const resolver = new WarmFakeResolver(new Set(POD_IMAGES.slice(0, 2)));
+      const credentials = new AtHandCredentials();
+      const document = loadReview('pod-create');
+
+      const result = await mutate(toReview(document), warmDeps(resolver, credentials));
+
+      expect(result.pinned).toBe(3);
+      expect(resolver.calls.map(({ key }) => key)).toEqual([POD_IMAGES[2]]);
+      expect(credentials.subjects).toHaveLength(1);
+    });
+
+    it('waits for a provider that cannot answer at once, as before', async () => {
+      const resolver = new WarmFakeResolver(new Set(POD_IMAGES));
+      const credentials = new FakeCredentials();
+
+      const result = await mutate(
+        toReview(loadReview('pod-create')),
+        warmDeps(resolver, credentials),
+      );
+
+      expect(result.pinned).toBe(3);
+      expect(resolver.cachedCalls).toEqual([]);
+      expect(resolver.calls).toHaveLength(3);
     });
   });
 });

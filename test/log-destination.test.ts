@@ -1,0 +1,54 @@
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../src/log.js';
+import { asyncLogDestination } from '../src/log-destination.js';
+import { eventually } from './support/eventually.js';
+
+describe('log-destination', () => {
+  let directory: string;
+  let file: string;
+  let fd: number;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'log-destination-'));
+    file = join(directory, 'log');
+    fd = openSync(file, 'a');
+  });
+
+  afterEach(async () => {
+    closeSync(fd);
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  const messages = (): string[] =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => (JSON.parse(line) as { msg: string }).msg);
+
+  it('writes every line in order: full batches by themselves, the rest by flushSync', async () => {
+    const destination = asyncLogDestination(fd);
+    const logger = createLogger('info', destination);
+    const written = Array.from({ length: 500 }, (_, index) => `line ${index}`);
+    for (const message of written) logger.info(message);
+    // Full batches are written asynchronously, without being asked.
+    await eventually(() => messages().length === written.length, 'the batches written');
+
+    logger.info('last');
+    destination.flushSync();
+
+    expect(messages()).toEqual([...written, 'last']);
+  });
+
+  it('writes a lone line soon without being asked', async () => {
+    const logger = createLogger('info', asyncLogDestination(fd));
+
+    logger.info('alone');
+
+    expect(messages()).toEqual([]);
+    await eventually(() => messages().length === 1, 'the line written');
+    expect(messages()).toEqual(['alone']);
+  });
+});
