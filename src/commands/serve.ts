@@ -57,7 +57,7 @@ export async function assembleService(
 ): Promise<{ service: RunningService; logger: Logger; logDestination: LogDestination }> {
   const logDestination = logDestinationOf(environment);
   const logger = createLogger(config.logLevel, logDestination);
-  logProcessEvents(environment, logger);
+  logProcessEvents(environment, logger, logDestination);
   const metrics = new Metrics();
   const location = locateKubeConfig({
     explicitPath: config.kubeconfig,
@@ -118,12 +118,18 @@ export async function assembleService(
 }
 
 /** Every line the server writes is JSON: what the process would print goes through the log. */
-function logProcessEvents(environment: Environment, logger: Logger): void {
+function logProcessEvents(
+  environment: Environment,
+  logger: Logger,
+  destination: LogDestination,
+): void {
   environment.onProcessWarning?.((warning) => {
     logger.warn({ warning: { name: warning.name, message: warning.message } }, 'process warning');
   });
   environment.onUncaughtError?.((error) => {
     logger.fatal({ err: error }, 'uncaught error: exiting');
+    // The process ends right after this: what the log holds must be out before then.
+    destination.flushSync();
   });
 }
 
