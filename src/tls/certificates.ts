@@ -22,20 +22,20 @@ export interface CertificateRequest {
   readonly ipAddresses?: readonly string[];
   readonly validityDays: number;
   readonly now?: Date;
+  /** Where the serial number's bytes come from; node:crypto's by default. */
+  readonly randomBytes?: (size: number) => Buffer;
 }
 
 const DAY_MS = 86_400_000;
 // Backdated so that a client whose clock is slightly behind does not reject a new certificate.
 const CLOCK_SKEW_MS = 5 * 60_000;
 
-export function createCertificateAuthority(options: {
-  commonName: string;
-  validityDays: number;
-  now?: Date;
-}): CertificateKeyPair {
+export function createCertificateAuthority(
+  options: Pick<CertificateRequest, 'commonName' | 'validityDays' | 'now' | 'randomBytes'>,
+): CertificateKeyPair {
   const keys = newRsaKeyPair();
   const subject = [{ name: 'commonName', value: options.commonName }];
-  const certificate = newCertificate(keys.publicKey, options.validityDays, options.now);
+  const certificate = newCertificate(keys.publicKey, options);
   certificate.setSubject(subject);
   certificate.setIssuer(subject);
   certificate.setExtensions([
@@ -54,7 +54,7 @@ export function issueServingCertificate(
   const caCertificate = forge.pki.certificateFromPem(authority.certPem);
   const caKey = forge.pki.privateKeyFromPem(authority.keyPem);
   const keys = newRsaKeyPair();
-  const certificate = newCertificate(keys.publicKey, request.validityDays, request.now);
+  const certificate = newCertificate(keys.publicKey, request);
   certificate.setSubject([{ name: 'commonName', value: request.commonName }]);
   certificate.setIssuer(caCertificate.subject.attributes);
   const altNames = subjectAltNames(request);
@@ -81,7 +81,7 @@ export function createSelfSignedServingCertificate(
   request: CertificateRequest,
 ): ServingCertificate {
   const keys = newRsaKeyPair();
-  const certificate = newCertificate(keys.publicKey, request.validityDays, request.now);
+  const certificate = newCertificate(keys.publicKey, request);
   const subject = [{ name: 'commonName', value: request.commonName }];
   certificate.setSubject(subject);
   certificate.setIssuer(subject);
@@ -119,18 +119,28 @@ export function certificateNotAfter(certPem: string): Date {
 
 function newCertificate(
   publicKey: forge.pki.PublicKey,
-  validityDays: number,
-  now: Date = new Date(),
+  options: Pick<CertificateRequest, 'validityDays' | 'now' | 'randomBytes'>,
 ): forge.pki.Certificate {
+  const now = options.now ?? new Date();
   const certificate = forge.pki.createCertificate();
   certificate.publicKey = publicKey;
-  // Positive 128-bit serial: the high bit cleared so DER does not read it as negative.
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
-  certificate.serialNumber = serial.toString('hex');
+  certificate.serialNumber = serialNumberHex((options.randomBytes ?? randomBytes)(16));
   certificate.validity.notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
-  certificate.validity.notAfter = new Date(now.getTime() + validityDays * DAY_MS);
+  certificate.validity.notAfter = new Date(now.getTime() + options.validityDays * DAY_MS);
   return certificate;
+}
+
+/**
+ * A positive serial of 126 random bits whose first byte is 0x40 to 0x7f: never negative, and
+ * never led by a zero byte. node-forge writes the serial's bytes as given, dropping at most one
+ * leading zero, so random bytes starting 00 00 (one serial in 65,536) made an INTEGER that DER
+ * forbids. OpenSSL refuses such a certificate ("illegal padding"); Node given it as a `ca` leaves
+ * it out without a word, and the client then fails with "unable to verify the first certificate".
+ */
+function serialNumberHex(bytes: Buffer): string {
+  const serial = Buffer.from(bytes);
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40;
+  return serial.toString('hex');
 }
 
 function newRsaKeyPair(): {

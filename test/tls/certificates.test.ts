@@ -63,6 +63,48 @@ describe('certificates', () => {
     expect(new Date(certificate.validFrom).getTime()).toBeLessThan(NOW.getTime());
   });
 
+  // Random bytes led by two zero bytes once made a serial DER forbids, which OpenSSL refused.
+  it.each([
+    ['all zero', Buffer.alloc(16)],
+    ['two zero bytes, then a low one', Buffer.from('00000f' + '11'.repeat(13), 'hex')],
+    ['all one', Buffer.alloc(16, 0xff)],
+  ])(
+    'makes a serial OpenSSL reads, positive and 16 bytes long, from %s random bytes',
+    (_name, bytes) => {
+      const randomBytes = (): Buffer => Buffer.from(bytes);
+      const authority = createCertificateAuthority({
+        commonName: 'test CA',
+        validityDays: 1,
+        now: NOW,
+        randomBytes,
+      });
+      const serving = issueServingCertificate(authority, {
+        commonName: 'svc',
+        dnsNames: ['svc'],
+        validityDays: 1,
+        now: NOW,
+        randomBytes,
+      });
+      const selfSigned = createSelfSignedServingCertificate({
+        commonName: 'localhost',
+        dnsNames: ['localhost'],
+        validityDays: 1,
+        now: NOW,
+        randomBytes,
+      });
+
+      for (const pem of [authority.certPem, serving.certPem, selfSigned.certPem]) {
+        const { serialNumber } = new X509Certificate(pem);
+        expect(serialNumber).toMatch(/^[4-7][0-9A-F]{31}$/);
+      }
+      expect(
+        new X509Certificate(serving.certPem).verify(
+          new X509Certificate(authority.certPem).publicKey,
+        ),
+      ).toBe(true);
+    },
+  );
+
   it('gives every certificate a different serial and key', () => {
     const request = { commonName: 'x', dnsNames: ['x'], validityDays: 1 };
     const first = new X509Certificate(createSelfSignedServingCertificate(request).certPem);
