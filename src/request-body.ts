@@ -1,7 +1,7 @@
 /**
  * Reading an admission request's body straight off `node:http`: its content-encoding undone, held
  * to the body limit, decoded from its charset and parsed as JSON once. Every way a client's body
- * can be unreadable is an answer (400, 413 or 415 with the reason), the ones body-parser gave
+ * can be unreadable is an answer (400, 413 or 415 with the problem), the ones body-parser gave
  * before this module replaced it on the admission path; nothing here throws or rejects.
  */
 import type { IncomingMessage } from 'node:http';
@@ -183,7 +183,7 @@ function streamRefusal(error: Error, encoding: string | undefined): BodyReading 
 
 /**
  * The answer once the rest of the request has been read and thrown away: a client still sending
- * when the answer comes would see its connection reset instead of the reason.
+ * when the answer comes would see its connection reset instead of the problem.
  */
 function afterDumping(request: IncomingMessage, answer: BodyReading): Promise<BodyReading> {
   if (request.readableEnded || request.destroyed) return Promise.resolve(answer);
@@ -213,7 +213,7 @@ function parseJson(text: string): BodyReading {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error: unknown) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return refusal(400, `body is not valid JSON: ${reason}`);
+    const problem = error instanceof Error ? error.message : String(error);
+    return refusal(400, `body is not valid JSON: ${problem}`);
   }
 }
