@@ -55,12 +55,25 @@ export class MountedDockerConfig implements ImageCredentialSource {
   }
 
   async credentialsFor(reference: ImageReference): Promise<ImageCredentials> {
-    if (this.#clock.monotonic() - this.#readAt >= this.#ttlMs) {
+    if (!this.#fresh()) {
       this.#reading ??= this.#read().finally(() => {
         this.#reading = undefined;
       });
       await this.#reading;
     }
+    return this.#lookup(reference);
+  }
+
+  /** What credentialsFor answers, while the last read is fresh; undefined once it must read. */
+  cachedCredentialsFor(reference: ImageReference): ImageCredentials | undefined {
+    return this.#fresh() ? this.#lookup(reference) : undefined;
+  }
+
+  #fresh(): boolean {
+    return this.#clock.monotonic() - this.#readAt < this.#ttlMs;
+  }
+
+  #lookup(reference: ImageReference): ImageCredentials {
     return { credentials: this.#file.keyring.lookup(reference), problems: this.#file.problems };
   }
 

@@ -113,41 +113,49 @@ export class KubernetesCredentialProvider implements CredentialProvider {
     subject: PodCredentialSubject,
     signal?: AbortSignal,
   ): Promise<PodCredentials> {
-    const { namespace } = subject;
-    const problems: string[] = [];
-    if (!OBJECT_NAME_PATTERN.test(namespace)) {
-      return {
-        keyring: new MatchingKeyring([]),
-        problems: [`namespace "${namespace}" is not a valid name`],
-      };
-    }
-    let secretNames = validNames(subject.imagePullSecretNames, 'secret', problems);
-    if (subject.imagePullSecretNames.length === 0) {
-      const name = subject.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT;
-      const account = OBJECT_NAME_PATTERN.test(name)
-        ? await abortable(this.#lookup(this.#serviceAccounts, { namespace, name }), signal)
-        : { kind: 'failed' as const, detail: 'not a valid name' };
-      if (account.kind === 'found') secretNames = validNames(account.value, 'secret', problems);
-      else problems.push(describeOutcome(account, `service account ${namespace}/${name}`));
-    }
+    const plan = readPlan(subject);
+    if ('answer' in plan) return plan.answer;
+    const { namespace, account, problems } = plan;
+    const secretNames =
+      account === undefined
+        ? plan.secretNames
+        : accountSecretNames(
+            await abortable(this.#lookup(this.#serviceAccounts, account), signal),
+            account,
+            problems,
+          );
     const secrets = await abortable(
       Promise.all(secretNames.map((name) => this.#lookup(this.#secrets, { namespace, name }))),
       signal,
     );
-    const entries: KeyedCredential[] = [];
-    secrets.forEach((secret, index) => {
-      if (secret.kind === 'found') {
-        entries.push(...secret.value.entries);
-        problems.push(...secret.value.problems);
-      } else {
-        problems.push(describeOutcome(secret, `secret ${namespace}/${secretNames[index] ?? ''}`));
-      }
-    });
-    return { keyring: new MatchingKeyring(entries), problems };
+    return podCredentials(secrets, secretNames, namespace, problems);
+  }
+
+  /**
+   * What credentialsFor answers, when every object it reads is held fresh: no API call, nothing
+   * awaited. Undefined when one is not (never read, expired, or being read).
+   */
+  cachedCredentialsFor(subject: PodCredentialSubject): PodCredentials | undefined {
+    const plan = readPlan(subject);
+    if ('answer' in plan) return plan.answer;
+    const { namespace, account, problems } = plan;
+    let { secretNames } = plan;
+    if (account !== undefined) {
+      const outcome = held(this.#serviceAccounts, account);
+      if (outcome === undefined) return undefined;
+      secretNames = accountSecretNames(outcome, account, problems);
+    }
+    const secrets: Outcome<DockerConfigEntries>[] = [];
+    for (const name of secretNames) {
+      const secret = held(this.#secrets, { namespace, name });
+      if (secret === undefined) return undefined;
+      secrets.push(secret);
+    }
+    return podCredentials(secrets, secretNames, namespace, problems);
   }
 
   async #lookup<T>(cache: OutcomeCache<T>, key: ObjectKey): Promise<Outcome<T>> {
-    const outcome = await cache.fetch(`${key.namespace}/${key.name}`, { context: key });
+    const outcome = await cache.fetch(cacheKey(key), { context: key });
     return outcome ?? { kind: 'failed', detail: 'no answer' };
   }
 
@@ -179,6 +187,80 @@ export class KubernetesCredentialProvider implements CredentialProvider {
       throw error;
     }
   }
+}
+
+function cacheKey(key: ObjectKey): string {
+  return `${key.namespace}/${key.name}`;
+}
+
+/**
+ * The outcome the cache holds fresh for `key`, if it does. A stale entry stays (it is what a read
+ * that fails falls back on), and a read in flight is not waited for.
+ */
+function held<T>(cache: OutcomeCache<T>, key: ObjectKey): Outcome<T> | undefined {
+  return cache.get(cacheKey(key), { noDeleteOnStaleGet: true });
+}
+
+/**
+ * What one pod's credentials take reading: the secrets it names, or (when it names none) its
+ * service account's; or the answer itself when the names cannot be read at all.
+ */
+type ReadPlan =
+  | { readonly answer: PodCredentials }
+  | {
+      readonly namespace: string;
+      readonly secretNames: string[];
+      /** The service account to read for secret names, when the pod names none. */
+      readonly account: ObjectKey | undefined;
+      readonly problems: string[];
+    };
+
+function readPlan(subject: PodCredentialSubject): ReadPlan {
+  const { namespace } = subject;
+  if (!OBJECT_NAME_PATTERN.test(namespace)) {
+    const problems = [`namespace "${namespace}" is not a valid name`];
+    return { answer: { keyring: new MatchingKeyring([]), problems } };
+  }
+  const problems: string[] = [];
+  const secretNames = validNames(subject.imagePullSecretNames, 'secret', problems);
+  if (subject.imagePullSecretNames.length > 0) {
+    return { namespace, secretNames, account: undefined, problems };
+  }
+  const name = subject.serviceAccountName ?? DEFAULT_SERVICE_ACCOUNT;
+  if (OBJECT_NAME_PATTERN.test(name)) {
+    return { namespace, secretNames, account: { namespace, name }, problems };
+  }
+  problems.push(`service account ${namespace}/${name} could not be read: not a valid name`);
+  return { namespace, secretNames, account: undefined, problems };
+}
+
+function accountSecretNames(
+  account: Outcome<readonly string[]>,
+  key: ObjectKey,
+  problems: string[],
+): string[] {
+  if (account.kind === 'found') return validNames(account.value, 'secret', problems);
+  problems.push(describeOutcome(account, `service account ${key.namespace}/${key.name}`));
+  return [];
+}
+
+/** The keyring of the secrets read, in order, and why any gave nothing. */
+function podCredentials(
+  secrets: readonly Outcome<DockerConfigEntries>[],
+  secretNames: readonly string[],
+  namespace: string,
+  problems: string[],
+): PodCredentials {
+  const entries: KeyedCredential[] = [];
+  secrets.forEach((secret, index) => {
+    if (secret.kind === 'found') {
+      entries.push(...secret.value.entries);
+      problems.push(...secret.value.problems);
+    } else {
+      problems.push(describeOutcome(secret, `secret ${namespace}/${secretNames[index] ?? ''}`));
+    }
+  });
+  return { keyring: new MatchingKeyring(entries), problems };
 }
 
 /**

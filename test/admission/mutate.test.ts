@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { V1Secret } from '@kubernetes/client-node';
 import jsonPatch from 'fast-json-patch';
 import {
   mutate,
@@ -15,7 +16,13 @@ import {
   type PodCredentials,
   type PodCredentialSubject,
 } from '../../src/credentials/provider.js';
+import { loadCredentialProviders } from '../../src/credentials/plugins/provider-config.js';
+import { PluginCredentials } from '../../src/credentials/plugins/plugin-credentials.js';
 import { ImagePattern } from '../../src/image-patterns.js';
+import {
+  KubernetesCredentialProvider,
+  type PullSecretReader,
+} from '../../src/kube/pull-secrets.js';
 import type { ImageReference } from '../../src/reference.js';
 import {
   ManifestUnknownError,
@@ -23,6 +30,9 @@ import {
   type RegistryError,
 } from '../../src/registry/errors.js';
 import type { DigestResolver, Resolution } from '../../src/resolver-types.js';
+import { CachingResolver } from '../../src/resolver.js';
+import { createPluginBinDir } from '../support/credential-plugin.js';
+import { dockerRegistrySecret } from '../support/docker-secrets.js';
 import {
   imagesOf,
   loadReview,
@@ -1215,6 +1225,62 @@ describe('mutate', () => {
       expect(result.pinned).toBe(3);
       expect(resolver.calls.map(({ key }) => key)).toEqual([POD_IMAGES[2]]);
       expect(credentials.subjects).toHaveLength(1);
+    });
+
+    it('pins a warm admission in cluster mode without a signal: pull secrets, plugin answers and digests all held', async () => {
+      const ROBOT = { username: 'robot', password: 's3cret' };
+      const reads: string[] = [];
+      const core: PullSecretReader = {
+        readNamespacedSecret: ({ namespace, name }) => {
+          reads.push(`secret ${namespace}/${name}`);
+          const secret = dockerRegistrySecret({ namespace, name, server: 'ghcr.io', ...ROBOT });
+          return Promise.resolve(Object.assign(new V1Secret(), secret));
+        },
+        readNamespacedServiceAccount: ({ namespace, name }) => {
+          reads.push(`serviceaccount ${namespace}/${name}`);
+          return Promise.reject(new Error('the pod names its secrets: no account is read'));
+        },
+      };
+      const plugins = await createPluginBinDir();
+      try {
+        const configPath = await plugins.writeConfig([
+          { name: 'quay-login', matchImages: ['quay.io'], auth: { 'quay.io': ROBOT } },
+        ]);
+        const registryCalls: string[] = [];
+        const deps: MutateDependencies = {
+          resolver: new CachingResolver({
+            client: {
+              resolveDigest: (reference) => {
+                registryCalls.push(keyOf(reference));
+                return Promise.resolve({ digest: digestOf(keyOf(reference)), mediaType: '' });
+              },
+            },
+          }),
+          credentials: new KubernetesCredentialProvider({ core }),
+          imageCredentials: new PluginCredentials({
+            providers: await loadCredentialProviders(configPath, plugins.binDir),
+            timeoutMs: 5000,
+            baseEnv: { PATH: process.env.PATH },
+          }),
+          namespaces: { isOptedIn: () => true },
+          policy: POLICY,
+        };
+        const document = loadReview('pod-create');
+        const cold = await mutate(toReview(document), deps);
+
+        const warm = await mutate(toReview(document), deps, { signal: noSignalWanted });
+
+        expect(cold.pinned).toBe(3);
+        expect(warm.outcome).toBe('patched');
+        expect(warm.response).toEqual(cold.response);
+        expect(reads).toEqual(['secret team-a/regcred']);
+        expect(registryCalls.sort()).toEqual([...POD_IMAGES].sort());
+        expect(await plugins.requests('quay-login')).toEqual([
+          'quay.io/prometheus/statsd-exporter',
+        ]);
+      } finally {
+        await plugins.remove();
+      }
     });
 
     it('waits for a provider that cannot answer at once, as before', async () => {

@@ -61,6 +61,21 @@ describe('MountedDockerConfig', () => {
     expect(late).toEqual(['after']);
   });
 
+  it('answers at once from the read while it is fresh, and not once the file must be read again', async () => {
+    await writeFile(path, dockerConfig('reader'));
+    const mounted = await MountedDockerConfig.open({ path, ttlMs: TTL_MS, clock });
+
+    now += TTL_MS - 1;
+    const fresh = mounted.cachedCredentialsFor(IMAGE);
+    const asked = await mounted.credentialsFor(IMAGE);
+    now += 1;
+    const due = mounted.cachedCredentialsFor(IMAGE);
+
+    expect(fresh).toEqual(asked);
+    expect(fresh?.credentials.map((credential) => credential.username)).toEqual(['reader']);
+    expect(due).toBeUndefined();
+  });
+
   it('reports what is wrong with the file with every lookup', async () => {
     await writeFile(path, JSON.stringify({ auths: {}, credsStore: 'secretservice' }));
 

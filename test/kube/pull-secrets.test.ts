@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Keyring } from '../../src/credentials/credential.js';
 import type { PodCredentialSubject } from '../../src/credentials/provider.js';
 import type { KubeApiObserver, KubeApiResource } from '../../src/kube/api-calls.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../src/kube/client.js';
@@ -306,6 +307,47 @@ describe('pull-secrets', () => {
     expect(api.requestCount('secrets', 'get')).toBe(3);
   });
 
+  describe('cachedCredentialsFor', () => {
+    const IMAGE = parseImageReference('registry.example.com/team/app:1');
+    const usernamesOf = (keyring: Keyring): string[] =>
+      keyring.lookup(IMAGE).map((credential) => credential.username ?? '');
+
+    it('answers as credentialsFor once every object it reads is held, without a request', async () => {
+      seedSecret('regcred', 'account-user');
+      api.addServiceAccount({
+        namespace: 'team-a',
+        name: 'builder',
+        imagePullSecrets: ['regcred', 'gone'],
+      });
+      const credentials = provider();
+      const pod = subject({ serviceAccountName: 'builder' });
+
+      const before = credentials.cachedCredentialsFor(pod);
+      const read = await credentials.credentialsFor(pod);
+      const requests = api.requests.length;
+      const held = credentials.cachedCredentialsFor(pod);
+
+      expect(before).toBeUndefined();
+      expect(held?.problems).toEqual(read.problems);
+      expect(held?.problems).toEqual(['secret team-a/gone not found']);
+      expect(usernamesOf(held!.keyring)).toEqual(['account-user']);
+      expect(api.requests.length).toBe(requests);
+    });
+
+    it('has no answer for the same names in another namespace', async () => {
+      seedSecret('regcred', 'team-a-user');
+      seedSecret('regcred', 'team-b-user', 'team-b');
+      const credentials = provider();
+      await credentials.credentialsFor(subject({ imagePullSecretNames: ['regcred'] }));
+
+      const other = credentials.cachedCredentialsFor(
+        subject({ namespace: 'team-b', imagePullSecretNames: ['regcred'] }),
+      );
+
+      expect(other).toBeUndefined();
+    });
+  });
+
   it('keeps the last answer in use when the API fails after the TTL', async () => {
     seedSecret('regcred', 'user');
     const credentials = provider();
@@ -314,11 +356,14 @@ describe('pull-secrets', () => {
     api.addFault({ resource: 'secrets', response: 500 });
 
     clock.advance(TTL_MS + 1);
+    // Expired: no answer at hand, but the entry stays for the read that fails.
+    const atHand = credentials.cachedCredentialsFor(pod);
     const during = await credentials.credentialsFor(pod);
     api.clearFaults();
     clock.advance(1001);
     const after = await credentials.credentialsFor(pod);
 
+    expect(atHand).toBeUndefined();
     expect(during.problems).toEqual([]);
     expect(
       during.keyring.lookup(parseImageReference('registry.example.com/app')).map((c) => c.username),

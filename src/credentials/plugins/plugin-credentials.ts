@@ -7,6 +7,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { abortable } from '../../abort.js';
+import { systemClock, type Clock } from '../../clock.js';
 import type { ImageReference } from '../../reference.js';
 import { credentialKeyMatches, MatchingKeyring } from '../credential-matching.js';
 import type { RegistryCredential } from '../credential.js';
@@ -35,8 +36,8 @@ export interface PluginCredentialsOptions {
   readonly timeoutMs: number;
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
   readonly observer?: PluginObserver;
-  /** Clock in ms, for cache expiry and durations. */
-  readonly now?: () => number;
+  /** Its monotonic time ages cached answers and times runs; the system's by default. */
+  readonly clock?: Clock;
 }
 
 interface CachedAnswer {
@@ -64,7 +65,8 @@ class ProviderRunner {
   constructor(spec: CredentialProviderSpec, options: PluginCredentialsOptions) {
     this.spec = spec;
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.#now = () => clock.monotonic();
   }
 
   matches(reference: ImageReference): boolean {
@@ -73,7 +75,7 @@ class ProviderRunner {
 
   /** The provider's keyring for this image: cached, being fetched, or fetched now. */
   keyringFor(reference: ImageReference): Promise<MatchingKeyring> {
-    const cached = this.#cached(reference);
+    const cached = this.cachedKeyring(reference);
     if (cached !== undefined) return Promise.resolve(cached);
     // Keyed by image, as the kubelet's singleflight is: the cache key type is known only after.
     const running = this.#inFlight.get(reference.name);
@@ -85,7 +87,8 @@ class ProviderRunner {
     return started;
   }
 
-  #cached(reference: ImageReference): MatchingKeyring | undefined {
+  /** The keyring a fresh cached answer holds for this image, if one does. */
+  cachedKeyring(reference: ImageReference): MatchingKeyring | undefined {
     const now = this.#now();
     for (const type of ['Image', 'Registry', 'Global'] as const) {
       const key = cacheKey(type, reference);
@@ -158,6 +161,21 @@ export class PluginCredentials implements ImageCredentialSource {
       credentials: answers.flatMap((answer) => answer.credentials),
       problems: answers.flatMap((answer) => answer.problems),
     };
+  }
+
+  /**
+   * What credentialsFor answers, when every matching provider's answer is cached: nothing run,
+   * nothing awaited. Undefined when one is not (never asked, expired, or failed last time).
+   */
+  cachedCredentialsFor(reference: ImageReference): ImageCredentials | undefined {
+    const credentials: RegistryCredential[] = [];
+    for (const runner of this.#runners) {
+      if (!runner.matches(reference)) continue;
+      const keyring = runner.cachedKeyring(reference);
+      if (keyring === undefined) return undefined;
+      credentials.push(...keyring.lookup(reference));
+    }
+    return { credentials, problems: [] };
   }
 
   async #ask(

@@ -42,7 +42,7 @@ describe('PluginCredentials', () => {
       timeoutMs,
       baseEnv: { PATH: process.env.PATH },
       observer: { pluginExec: (event) => events.push(event) },
-      now: () => now,
+      clock: { now: () => now, monotonic: () => now },
     });
   }
 
@@ -102,6 +102,26 @@ describe('PluginCredentials', () => {
     for (const name of names) await credentials.credentialsFor(image(name), signal());
 
     expect(await plugins.requests('test-plugin')).toHaveLength(execs);
+  });
+
+  it('answers from its cache without running a plugin, and has none before a run or after the cacheDuration', async () => {
+    const credentials = await source([
+      provider({ cacheDuration: '1m' }),
+      provider({ name: 'elsewhere', matchImages: ['other.example.com'] }),
+    ]);
+
+    const before = credentials.cachedCredentialsFor(image('team/app'));
+    const asked = await credentials.credentialsFor(image('team/app'), signal());
+    const held = credentials.cachedCredentialsFor(image('team/app'));
+    now += 60_000;
+    const expired = credentials.cachedCredentialsFor(image('team/app'));
+
+    expect(before).toBeUndefined();
+    expect(held).toEqual(asked);
+    expect(held?.credentials).toHaveLength(1);
+    expect(expired).toBeUndefined();
+    expect(await plugins.requests('test-plugin')).toHaveLength(1);
+    expect(await plugins.requests('elsewhere')).toEqual([]);
   });
 
   it('runs the plugin again once the cacheDuration has passed', async () => {
