@@ -6,6 +6,8 @@
  * that what it passes the signal to (undici, timers) adds listeners there, one piece at a time.
  */
 
+import { systemClock, type Clock } from './clock.js';
+
 interface AbortWaiters {
   readonly listeners: Set<() => void>;
   readonly fire: () => void;
@@ -88,10 +90,12 @@ export class BatchedTimeouts {
   readonly #now: () => number;
   #current: TimeoutBatch | undefined;
 
-  constructor(options: { timeoutMs: number; batchMs: number; now?: () => number }) {
+  /** `clock`'s monotonic time decides which pieces share a batch; the system's by default. */
+  constructor(options: { timeoutMs: number; batchMs: number; clock?: Clock }) {
     this.#timeoutMs = options.timeoutMs;
     this.#batchMs = options.batchMs;
-    this.#now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.#now = () => clock.monotonic();
   }
 
   start(): WorkDeadline {

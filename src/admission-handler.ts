@@ -4,6 +4,8 @@
  * goes wrong after that still answers the review's uid under the failure policy.
  */
 import type { Logger } from 'pino';
+import { requestLogFields } from './admission/request-log-fields.js';
+import { systemClock, type Clock } from './clock.js';
 import { mutate, type MutateDependencies, type MutationResult } from './admission/mutate.js';
 import { parseAdmissionReview, type AdmissionRequest } from './admission/review.js';
 import type { AdmissionObservation } from './metrics.js';
@@ -17,8 +19,8 @@ export interface AdmissionReviewHandlerOptions {
   readonly mutation: MutateDependencies;
   readonly logger: Logger;
   readonly recorder?: AdmissionRecorder;
-  /** Milliseconds, for durations. */
-  readonly now?: () => number;
+  /** Its monotonic time measures each admission; the system's by default. */
+  readonly clock?: Clock;
 }
 
 export class AdmissionReviewHandler implements AdmissionHandler {
@@ -31,7 +33,8 @@ export class AdmissionReviewHandler implements AdmissionHandler {
     this.#mutation = options.mutation;
     this.#logger = options.logger;
     this.#recorder = options.recorder;
-    this.#now = options.now ?? (() => performance.now());
+    const clock = options.clock ?? systemClock;
+    this.#now = () => clock.monotonic();
   }
 
   async handle(body: unknown, caller?: AdmissionCaller): Promise<AdmissionAnswer> {
@@ -61,12 +64,7 @@ export class AdmissionReviewHandler implements AdmissionHandler {
       unpinnedLabels: result.unpinned.map((image) => image.label),
     });
     const line = {
-      uid: request.uid,
-      kind: request.kind.kind,
-      subResource: request.subResource,
-      namespace: request.namespace,
-      name: objectName(request),
-      operation: request.operation,
+      ...requestLogFields(request),
       dryRun: request.dryRun || undefined,
       outcome: result.outcome,
       skipLabel: result.skipLabel,
@@ -89,14 +87,4 @@ const LOG_LIST_MAX = 100;
 
 function listed<T>(entries: readonly T[]): readonly T[] {
   return entries.length > LOG_LIST_MAX ? entries.slice(0, LOG_LIST_MAX) : entries;
-}
-
-/** The object's name for logs: its name, or `generateName*` before the API server picks one. */
-export function objectName(request: AdmissionRequest): string | undefined {
-  if (request.name !== undefined && request.name !== '') return request.name;
-  const metadata = request.object?.metadata;
-  if (typeof metadata !== 'object' || metadata === null) return undefined;
-  const { name, generateName } = metadata as { name?: unknown; generateName?: unknown };
-  if (typeof name === 'string') return name;
-  return typeof generateName === 'string' ? `${generateName}*` : undefined;
 }

@@ -10,10 +10,10 @@ import {
   type EnforceDependencies,
   type EnforcementResult,
 } from './admission/enforce.js';
+import { requestLogFields } from './admission/request-log-fields.js';
 import { parseAdmissionReview, type AdmissionRequest } from './admission/review.js';
 import type { EnforcementObservation } from './metrics.js';
 import type { AdmissionAnswer, AdmissionHandler } from './server.js';
-import { objectName } from './admission-handler.js';
 
 export interface EnforcementRecorder {
   enforcement(observation: EnforcementObservation): void;
@@ -62,12 +62,7 @@ export class EnforcementHandler implements AdmissionHandler {
       violationLabels: result.violations.map((violation) => violation.label),
     });
     const line = {
-      uid: request.uid,
-      kind: request.kind.kind,
-      subResource: request.subResource,
-      namespace: request.namespace,
-      name: objectName(request),
-      operation: request.operation,
+      ...requestLogFields(request),
       decision: result.decision,
       skipLabel: result.skipLabel,
       violations: result.violations.length > 0 ? result.violations : undefined,

@@ -159,10 +159,6 @@ export class CachingResolver implements DigestResolver {
     this.#staleIfErrorMs = options.staleIfErrorMs ?? RESOLVER_DEFAULTS.staleIfErrorMs;
     this.#notFoundTtlMs = options.notFoundTtlMs ?? RESOLVER_DEFAULTS.notFoundTtlMs;
     this.#fetchTimeoutMs = options.fetchTimeoutMs ?? RESOLVER_DEFAULTS.fetchTimeoutMs;
-    this.#fetchDeadlines = new BatchedTimeouts({
-      timeoutMs: this.#fetchTimeoutMs,
-      batchMs: DEADLINE_SHARING_MS,
-    });
     // lru-cache reads a TTL of 0 as "never expires": refuse it rather than cache for ever.
     if (!(this.#ttlMs > 0) || !(this.#notFoundTtlMs > 0)) {
       throw new RangeError('ttlMs and notFoundTtlMs must be more than 0');
@@ -171,6 +167,11 @@ export class CachingResolver implements DigestResolver {
     this.#log = options.log;
     const clock = options.clock ?? systemClock;
     this.#now = () => clock.monotonic();
+    this.#fetchDeadlines = new BatchedTimeouts({
+      timeoutMs: this.#fetchTimeoutMs,
+      batchMs: DEADLINE_SHARING_MS,
+      clock,
+    });
     const maxEntries = options.maxEntries ?? RESOLVER_DEFAULTS.maxEntries;
     const errorTtlMs = options.errorTtlMs ?? RESOLVER_DEFAULTS.errorTtlMs;
     // A TTL of 0 means "not remembered" here; lru-cache would read it as "for ever".

@@ -72,7 +72,11 @@ describe('abort', () => {
 
     it('never aborts a piece that is done, and starts a new batch after the window', async () => {
       let now = 0;
-      const timeouts = new BatchedTimeouts({ timeoutMs: 30, batchMs: 10, now: () => now });
+      const timeouts = new BatchedTimeouts({
+        timeoutMs: 30,
+        batchMs: 10,
+        clock: { now: () => now, monotonic: () => now },
+      });
       const finished = timeouts.start();
       finished.done();
       now = 5;
