@@ -15,7 +15,9 @@ export {
   DigestPinnerError,
   InvalidImageReferenceError,
   ErrorCodes,
+  RegistryFailures,
   type ErrorCode,
+  type RegistryFailureLabel,
 } from './errors.js';
 export * from './registry/errors.js';
 export {

@@ -26,7 +26,7 @@ export interface RegistryAgentOptions {
  * Enough for a Pod's images at once; without a bound, a Pod with thousands of distinct tags
  * opened thousands of connections to one registry.
  */
-export const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
+const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
 
 export function createRegistryAgent(options: RegistryAgentOptions = {}): Agent {
   const extraCas = options.caCertificates ?? [];

@@ -24,7 +24,7 @@ import type { IssuedToken, TokenCache, TokenKey } from './token-cache.js';
 import { readBody, type RegistryRequest, type RegistryTransport } from './transport.js';
 
 /** Sent as `client_id` in refresh-token grants, as the token spec asks clients to. */
-export const OAUTH_CLIENT_ID = 'digest-pinner';
+const OAUTH_CLIENT_ID = 'digest-pinner';
 const DEFAULT_TOKEN_LIFETIME_SECONDS = 60;
 
 /** Whom a request is for, and with what. */

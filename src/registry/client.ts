@@ -45,7 +45,6 @@ import {
 
 export type { RegistryObserver } from './transport.js';
 export type { Platform } from './platform.js';
-export type { RetryPolicy } from './retry.js';
 
 export interface ResolveDigestOptions {
   readonly credential?: RegistryCredential;
@@ -67,7 +66,7 @@ export interface ListTagsOptions {
   readonly pageTimeoutMs?: number;
 }
 
-export const DEFAULT_TAG_PAGE_SIZE = 1000;
+const DEFAULT_TAG_PAGE_SIZE = 1000;
 /** A registry whose pages never end is broken; stop well before memory does. */
 const MAX_TAG_PAGES = 10_000;
 
