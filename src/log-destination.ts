@@ -8,8 +8,10 @@ import type { DestinationStream } from 'pino';
 
 /** Where log lines go, and how to write out at once whatever is still held. */
 export interface LogDestination extends DestinationStream {
-  /** Called on shutdown and before the process ends on a fatal error. */
+  /** Called before the process ends on a fatal error. */
   flushSync(): void;
+  /** Writes out what is held and stops the batching timer; called on shutdown. */
+  close(): void;
 }
 
 /**
@@ -30,12 +32,13 @@ type AsyncFile = ReturnType<typeof pino.destination>;
  */
 class BatchedLogDestination implements LogDestination {
   readonly #file: AsyncFile;
+  readonly #timer: NodeJS.Timeout;
   #lines: string[] = [];
   #characters = 0;
 
   constructor(fd: number) {
     this.#file = pino.destination({ dest: fd, sync: false, maxLength: LOG_BUFFER_MAX_BYTES });
-    setInterval(() => {
+    this.#timer = setInterval(() => {
       this.#handOn();
     }, LOG_FLUSH_INTERVAL_MS).unref();
   }
@@ -49,6 +52,11 @@ class BatchedLogDestination implements LogDestination {
   flushSync(): void {
     this.#handOn();
     this.#file.flushSync();
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.flushSync();
   }
 
   /** sonic-boom writes the batch now, or with the next write if one is in flight. */
@@ -71,5 +79,6 @@ export function streamLogDestination(stream: { write(line: string): unknown }): 
   return {
     write: (line: string) => stream.write(line),
     flushSync: () => undefined,
+    close: () => undefined,
   };
 }

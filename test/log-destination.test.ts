@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,15 +41,34 @@ describe('log-destination', () => {
     destination.flushSync();
 
     expect(messages()).toEqual([...written, 'last']);
+    destination.close();
   });
 
   it('writes a lone line soon without being asked', async () => {
-    const logger = createLogger('info', asyncLogDestination(fd));
+    const destination = asyncLogDestination(fd);
+    const logger = createLogger('info', destination);
 
     logger.info('alone');
 
     expect(messages()).toEqual([]);
     await eventually(() => messages().length === 1, 'the line written');
     expect(messages()).toEqual(['alone']);
+    destination.close();
+  });
+
+  it('writes what it holds when closed, and its timer stops', () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const destination = asyncLogDestination(fd);
+      createLogger('info', destination).info('held');
+      expect(jest.getTimerCount()).toBe(1);
+
+      destination.close();
+
+      expect(messages()).toEqual(['held']);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
