@@ -7,6 +7,7 @@
  * flight per object, so that a warm admission costs no API call. A missing or unreadable object
  * is skipped and reported, as the kubelet skips it.
  */
+import type { Clock } from '../clock.js';
 import type { CoreV1Api, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import { MatchingKeyring } from '../credentials/credential-matching.js';
@@ -57,8 +58,8 @@ export interface KubernetesCredentialProviderOptions {
   /** Most objects remembered at once, secrets and service accounts each. */
   readonly maxCachedObjects?: number;
   readonly observer?: KubeApiObserver;
-  /** Milliseconds, monotonic; `performance` by default. */
-  readonly clock?: { now(): number };
+  /** Its monotonic time ages what is remembered; the system clock by default. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -95,7 +96,9 @@ export class KubernetesCredentialProvider implements CredentialProvider {
     const common = {
       max: options.maxCachedObjects ?? DEFAULT_MAX_CACHED_OBJECTS,
       ttl,
-      ...(options.clock === undefined ? {} : { perf: options.clock, ttlResolution: 0 }),
+      ...(options.clock === undefined
+        ? {}
+        : { perf: monotonicOf(options.clock), ttlResolution: 0 }),
     };
     this.#secrets = new LRUCache({
       ...common,
@@ -308,4 +311,9 @@ function describeOutcome(outcome: Outcome<unknown>, what: string): string {
   return outcome.kind === 'failed'
     ? `${what} could not be read: ${outcome.detail}`
     : `${what} not found`;
+}
+
+/** lru-cache reads its time as `perf.now()`. */
+function monotonicOf(clock: Clock): { now(): number } {
+  return { now: () => clock.monotonic() };
 }

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Keyring } from '../../src/credentials/credential.js';
+import type { Clock } from '../../src/clock.js';
 import type { PodCredentialSubject } from '../../src/credentials/provider.js';
 import type { KubeApiObserver, KubeApiResource } from '../../src/kube/api-calls.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../src/kube/client.js';
@@ -17,9 +18,13 @@ import { KubeApiDouble, type KubeApiDoubleOptions } from '../support/kube-api.js
 
 const TTL_MS = 30_000;
 
-class ManualClock {
+/** Moves only its monotonic time: cache ages must not be read from the wall clock. */
+class ManualClock implements Clock {
   #now = 1_000_000;
   now(): number {
+    return Date.UTC(2026, 11, 1);
+  }
+  monotonic(): number {
     return this.#now;
   }
   advance(ms: number): void {
