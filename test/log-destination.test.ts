@@ -32,7 +32,7 @@ describe('log-destination', () => {
   it('writes every line in order: full batches by themselves, the rest by flushSync', async () => {
     const destination = asyncLogDestination(fd);
     const logger = createLogger('info', destination);
-    const written = Array.from({ length: 500 }, (_, index) => `line ${index}`);
+    const written = Array.from({ length: 3000 }, (_, index) => `line ${index}`);
     for (const message of written) logger.info(message);
     // Full batches are written asynchronously, without being asked.
     await eventually(() => messages().length === written.length, 'the batches written');
