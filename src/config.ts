@@ -223,7 +223,7 @@ const OPTION_LIST = [
     group: 'registries',
     help: "containerd's registry hosts directory (certs.d): DIR/HOST[:PORT]/hosts.toml and DIR/_default/hosts.toml give mirrors, per-registry TLS and headers",
     value: optional(DIRECTORY),
-    commands: PINNING,
+    commands: REGISTRY_CLIENTS,
   },
   {
     key: 'imageCredentialProviderConfig',
@@ -231,7 +231,7 @@ const OPTION_LIST = [
     group: 'registries',
     help: "the kubelet's CredentialProviderConfig file: credential provider plugins asked after the pod's pull secrets",
     value: optional(file(checkCredentialProviderConfig)),
-    commands: PINNING,
+    commands: REGISTRY_CLIENTS,
   },
   {
     key: 'imageCredentialProviderBinDir',
@@ -239,7 +239,7 @@ const OPTION_LIST = [
     group: 'registries',
     help: 'directory holding the credential provider plugins named in --image-credential-provider-config',
     value: optional(DIRECTORY),
-    commands: PINNING,
+    commands: REGISTRY_CLIENTS,
   },
   {
     key: 'cacheTtlMs',

@@ -21,9 +21,8 @@ import type { Environment } from '../environment.js';
 import { ConfigError } from '../errors.js';
 import type { KubeClients } from '../kube/client.js';
 import { locateKubeConfig } from '../kube/kubeconfig-location.js';
-import { RegistryClient } from '../registry/client.js';
 import { CachingResolver } from '../resolver.js';
-import { readRegistryCas } from './local-files.js';
+import { openLocalRegistryAccess, type LocalRegistryAccess } from './local-resolver.js';
 
 export const AuditExitCodes = { ok: 0, findings: 1, usage: 2 } as const;
 
@@ -55,10 +54,7 @@ export async function runAudit(
     ? undefined
     : (config.auditNamespace ?? contextNamespace(clients));
   const registry = config.checkTags
-    ? new RegistryClient({
-        insecureRegistries: config.insecureRegistries,
-        caCertificates: await readRegistryCas(config),
-      })
+    ? await openLocalRegistryAccess(config, environment)
     : undefined;
   try {
     const { items, pods } = await auditItems(config, { clients, namespace, registry, environment });
@@ -84,7 +80,8 @@ function contextNamespace(clients: KubeClients): string {
 interface AuditRun {
   readonly clients: KubeClients;
   readonly namespace: string | undefined;
-  readonly registry: RegistryClient | undefined;
+  /** With --check-tags: the registry client and the credential provider plugins. */
+  readonly registry: LocalRegistryAccess | undefined;
   readonly environment: Environment;
 }
 
@@ -100,13 +97,14 @@ async function auditItems(
       ? undefined
       : new TagChecker({
           resolver: new CachingResolver({
-            client: run.registry,
+            client: run.registry.client,
             fetchTimeoutMs: config.resolveTimeoutMs,
           }),
           credentials: new KubernetesCredentialProvider({
             core: run.clients.core,
             ttlMs: config.secretCacheTtlMs,
           }),
+          imageCredentials: run.registry.plugins,
           timeoutMs: config.resolveTimeoutMs,
           signal: run.environment.shutdown,
         });

@@ -1,19 +1,36 @@
 /**
- * Digest resolution for the commands that run on a workstation or in CI (`resolve`, `pin`,
- * `krm`): the local docker config and credential provider plugins for credentials; `--registry-ca`,
+ * Registry access for the commands that run on a workstation, in CI or against a cluster from
+ * outside it (`resolve`, `pin`, `krm`, `tags`, `audit --check-tags`): `--registry-ca`,
  * `--insecure-registry` and the mirrors and per-registry TLS of `--registry-config-dir` for the
- * registry client; the webhook's caching resolver (so an image named twice costs one request),
- * one `--resolve-timeout` deadline for the whole run, and `--platform` and `--no-tag` applied.
+ * registry client, and the credential provider plugins, their failures warned about on stderr.
+ * On top of it, for `resolve`, `pin` and `krm`: the local docker config's credentials then the
+ * plugins', the webhook's caching resolver (so an image named twice costs one request), one
+ * `--resolve-timeout` deadline for the whole run, and `--platform` and `--no-tag` applied.
  */
 import type { Config } from '../config.js';
-import type { Keyring } from '../credentials/credential.js';
+import type { RegistryCredential } from '../credentials/credential.js';
+import type { ImageCredentialSource } from '../credentials/provider.js';
 import type { Environment } from '../environment.js';
 import { errorMessage } from '../errors.js';
 import { pinnedReference, type ImageReference } from '../reference.js';
+import type { RegistryClient } from '../registry/client.js';
 import { CachingResolver } from '../resolver.js';
 import { loadPluginCredentials } from './image-credentials.js';
 import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
 import { createRegistryClient, loadRegistryHosts } from './registry-access.js';
+
+export interface LocalRegistryAccess {
+  readonly client: RegistryClient;
+  /** The credential provider plugins' credentials for an image; none without the flags. */
+  readonly plugins: ImageCredentialSource;
+  close(): Promise<void>;
+}
+
+/** Every image's credentials, most preferred first. */
+export type LocalCredentials = (
+  reference: ImageReference,
+  signal: AbortSignal,
+) => Promise<RegistryCredential[]>;
 
 export type PinAnswer =
   | { readonly pinned: string; readonly problem?: never }
@@ -29,15 +46,14 @@ export interface LocalResolver {
   close(): Promise<void>;
 }
 
-/** Problems with the docker config are warnings: anonymous pulls may still work. */
-export async function openLocalResolver(
+/** Every file the flags name is read and checked before the first registry call. */
+export async function openLocalRegistryAccess(
   config: Config,
   environment: Environment,
-): Promise<LocalResolver> {
+): Promise<LocalRegistryAccess> {
   environment.onProcessWarning?.((warning) => {
     environment.stderr.write(`digest-pinner: warning: ${warning.name}: ${warning.message}\n`);
   });
-  const keyring = await loadKeyring(config, environment);
   const caCertificates = await readRegistryCas(config);
   const plugins = await loadPluginCredentials(config, environment.env, {
     pluginExec: (event) => {
@@ -50,7 +66,45 @@ export async function openLocalResolver(
   });
   const hosts = await loadRegistryHosts(config, caCertificates);
   const client = createRegistryClient(config, { caCertificates, hosts });
-  const resolver = new CachingResolver({ client, fetchTimeoutMs: config.resolveTimeoutMs });
+  return {
+    client,
+    plugins: plugins.source,
+    async close() {
+      await client.close();
+      await hosts?.close();
+    },
+  };
+}
+
+/**
+ * The local docker config's credentials first, then the credential provider plugins'. Problems
+ * with the docker config are warnings: anonymous pulls may still work.
+ */
+export async function loadLocalCredentials(
+  config: Config,
+  environment: Environment,
+  access: LocalRegistryAccess,
+): Promise<LocalCredentials> {
+  const local = await loadLocalDockerConfig(config, environment);
+  for (const problem of local.problems) {
+    environment.stderr.write(`digest-pinner: warning: ${problem}\n`);
+  }
+  return async (reference, signal) => {
+    const nodeLevel = await access.plugins.credentialsFor(reference, signal);
+    return [...local.keyring.lookup(reference), ...nodeLevel.credentials];
+  };
+}
+
+export async function openLocalResolver(
+  config: Config,
+  environment: Environment,
+): Promise<LocalResolver> {
+  const access = await openLocalRegistryAccess(config, environment);
+  const credentialsFor = await loadLocalCredentials(config, environment, access);
+  const resolver = new CachingResolver({
+    client: access.client,
+    fetchTimeoutMs: config.resolveTimeoutMs,
+  });
   const deadline = AbortSignal.any([
     AbortSignal.timeout(config.resolveTimeoutMs),
     environment.shutdown,
@@ -58,9 +112,7 @@ export async function openLocalResolver(
   const options = config.platform === undefined ? {} : { platform: config.platform };
   const local: LocalResolver = {
     async resolve(reference) {
-      // The local docker config's credentials first, then the credential provider plugins'.
-      const nodeLevel = await plugins.source.credentialsFor(reference, deadline);
-      const credentials = [...keyring.lookup(reference), ...nodeLevel.credentials];
+      const credentials = await credentialsFor(reference, deadline);
       return (await resolver.resolve(reference, credentials, deadline, options)).digest;
     },
     pinned: (reference, digest) => pinnedReference(reference, digest, { dropTag: config.noTag }),
@@ -71,18 +123,7 @@ export async function openLocalResolver(
         return { problem: errorMessage(error) };
       }
     },
-    async close() {
-      await client.close();
-      await hosts?.close();
-    },
+    close: () => access.close(),
   };
   return local;
-}
-
-async function loadKeyring(config: Config, environment: Environment): Promise<Keyring> {
-  const local = await loadLocalDockerConfig(config, environment);
-  for (const problem of local.problems) {
-    environment.stderr.write(`digest-pinner: warning: ${problem}\n`);
-  }
-  return local.keyring;
 }

@@ -1,19 +1,21 @@
 /**
  * `digest-pinner tags REF@sha256:…`: which tags of the repository point at this digest now — the
  * rollback question "what was this digest called?". Lists the repository's tags (tags/list, page
- * by page), resolves each through the same digest cache and credentials as `resolve`, a few at a
- * time, and prints those whose digest is REF's: one per line, or one JSON object.
+ * by page) at the registry's own server, resolves each through the same digest cache,
+ * credentials (the local docker config's, then the credential provider plugins') and registry
+ * access (mirrors too) as `resolve`, a few at a time, and prints those whose digest is REF's: one
+ * per line, or one JSON object.
  */
 import type { Config, OutputFormat } from '../config.js';
-import type { Keyring, RegistryCredential } from '../credentials/credential.js';
+import type { RegistryCredential } from '../credentials/credential.js';
 import type { Environment } from '../environment.js';
 import { errorMessage } from '../errors.js';
 import { mapBounded } from '../bounded-map.js';
 import { parseImageReference, type ImageReference } from '../reference.js';
-import { RegistryClient } from '../registry/client.js';
+import type { RegistryClient } from '../registry/client.js';
 import { RegistryDeniedError, RegistryUnauthorizedError } from '../registry/errors.js';
 import { CachingResolver } from '../resolver.js';
-import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
+import { loadLocalCredentials, openLocalRegistryAccess } from './local-resolver.js';
 
 export const TagsExitCodes = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -41,19 +43,16 @@ export async function runTags(
     environment.stderr.write(`digest-pinner tags: ${target} (see --help)\n`);
     return TagsExitCodes.usage;
   }
-  const local = await loadLocalDockerConfig(config, environment);
-  for (const problem of local.problems) {
-    environment.stderr.write(`digest-pinner: warning: ${problem}\n`);
-  }
-  const client = new RegistryClient({
-    insecureRegistries: config.insecureRegistries,
-    caCertificates: await readRegistryCas(config),
-  });
+  const access = await openLocalRegistryAccess(config, environment);
   try {
+    const credentialsFor = await loadLocalCredentials(config, environment, access);
     const report = await findTags(target, {
-      client,
-      resolver: new CachingResolver({ client, fetchTimeoutMs: config.resolveTimeoutMs }),
-      keyring: local.keyring,
+      client: access.client,
+      resolver: new CachingResolver({
+        client: access.client,
+        fetchTimeoutMs: config.resolveTimeoutMs,
+      }),
+      credentials: await credentialsFor(target, deadline(config.resolveTimeoutMs, environment)),
       timeoutMs: config.resolveTimeoutMs,
       signal: environment.shutdown,
     });
@@ -63,8 +62,12 @@ export async function runTags(
     environment.stderr.write(`digest-pinner tags: ${errorMessage(error)}\n`);
     return TagsExitCodes.failed;
   } finally {
-    await client.close();
+    await access.close();
   }
+}
+
+function deadline(timeoutMs: number, environment: Environment): AbortSignal {
+  return AbortSignal.any([environment.shutdown, AbortSignal.timeout(timeoutMs)]);
 }
 
 /** The reference to look for, or what is wrong with the arguments. */
@@ -82,7 +85,8 @@ function parseTarget(args: readonly string[]): ImageReference | string {
 export interface TagSearch {
   readonly client: Pick<RegistryClient, 'listTags'>;
   readonly resolver: Pick<CachingResolver, 'resolve'>;
-  readonly keyring: Keyring;
+  /** The repository's credentials, most preferred first. */
+  readonly credentials: readonly RegistryCredential[];
   /** Deadline of each page and each tag's resolution. */
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
@@ -90,7 +94,7 @@ export interface TagSearch {
 
 /** The tags of `target`'s repository that point at its digest. */
 export async function findTags(target: ImageReference, search: TagSearch): Promise<TagsReport> {
-  const credentials = search.keyring.lookup(target);
+  const { credentials } = search;
   const tags = await withEachCredential(credentials, (credential) =>
     search.client.listTags(target, {
       ...(credential === undefined ? {} : { credential }),

@@ -206,8 +206,12 @@ export class RegistryClient implements DigestClient {
    * header), in the registry's order. Rejects with a RegistryError.
    */
   async listTags(reference: ImageReference, options: ListTagsOptions): Promise<string[]> {
-    const origin = registryOrigin(reference.registry, this.#insecure);
-    const base = new URL(`/v2/${reference.repository}/tags/list`, origin);
+    // Mirrors answer pulls; the list of tags is asked of the registry's own server (hosts.toml's
+    // `server`, with its TLS and headers), the authority for it.
+    const server = this.#serverEndpoint(reference);
+    const { origin } = server.apiRoot;
+    const base = new URL(server.apiRoot.href);
+    base.pathname = `${server.apiRoot.pathname}/${reference.repository}/tags/list`;
     const first = new URL(base);
     first.searchParams.set('n', String(options.pageSize ?? DEFAULT_TAG_PAGE_SIZE));
     const tags: string[] = [];
@@ -220,7 +224,7 @@ export class RegistryClient implements DigestClient {
         );
       }
       seen.add(page);
-      const fetched = await this.#tagPage(reference, new URL(page, origin), options);
+      const fetched = await this.#tagPage(reference, server, new URL(page, origin), options);
       tags.push(...fetched.tags);
       page = fetched.next;
     }
@@ -264,19 +268,25 @@ export class RegistryClient implements DigestClient {
   }
 
   #endpointsFor(reference: ImageReference): readonly RegistryEndpoint[] {
+    return this.#hosts?.endpointsFor(reference.registry) ?? [this.#defaultServer(reference)];
+  }
+
+  #serverEndpoint(reference: ImageReference): RegistryEndpoint {
     const configured = this.#hosts?.endpointsFor(reference.registry);
-    if (configured !== undefined) return configured;
+    return configured?.find((endpoint) => endpoint.isServer) ?? this.#defaultServer(reference);
+  }
+
+  /** The registry's own server, as no hosts.toml changes it. */
+  #defaultServer(reference: ImageReference): RegistryEndpoint {
     const origin = registryOrigin(reference.registry, this.#insecure);
-    return [
-      {
-        host: reference.registry,
-        apiRoot: new URL('/v2', origin),
-        isServer: true,
-        capabilities: ALL_CAPABILITIES,
-        headers: {},
-        dispatcher: undefined,
-      },
-    ];
+    return {
+      host: reference.registry,
+      apiRoot: new URL('/v2', origin),
+      isServer: true,
+      capabilities: ALL_CAPABILITIES,
+      headers: {},
+      dispatcher: undefined,
+    };
   }
 
   async #resolveAt(
@@ -377,7 +387,12 @@ export class RegistryClient implements DigestClient {
     }
   }
 
-  async #tagPage(reference: ImageReference, url: URL, options: ListTagsOptions): Promise<TagPage> {
+  async #tagPage(
+    reference: ImageReference,
+    server: RegistryEndpoint,
+    url: URL,
+    options: ListTagsOptions,
+  ): Promise<TagPage> {
     const signal =
       options.pageTimeoutMs === undefined
         ? options.signal
@@ -385,11 +400,12 @@ export class RegistryClient implements DigestClient {
     const request: RegistryRequest = {
       url,
       method: 'GET',
-      headers: { accept: 'application/json' },
+      headers: { ...server.headers, accept: 'application/json' },
       signal,
       registry: reference.registry,
       repository: reference.repository,
       action: `GET tags/list ${describeCredential(options.credential)}`,
+      ...(server.dispatcher === undefined ? {} : { dispatcher: server.dispatcher }),
     };
     const response = await withRetry(() => this.#fetch(request, options.credential), {
       policy: this.#retry,

@@ -1,12 +1,20 @@
 /**
  * `digest-pinner tags` against real registries: one digest pushed under several tags among
- * others, found through the command line as a user runs it (flags, docker config credentials).
+ * others, found through the command line as a user runs it (flags, docker config credentials,
+ * or resolve's credential provider plugins and hosts.toml).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli.js';
+import { createClientCertificate } from '../support/certificates.js';
+import {
+  createPluginBinDir,
+  pluginFlags,
+  registryLoginProvider,
+  type PluginBinDir,
+} from '../support/credential-plugin.js';
 import { pushImage } from '../support/image-push.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
@@ -115,6 +123,69 @@ describe('tags', () => {
 
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`${registry.host}/team/gone: .*not found`));
+    });
+  });
+
+  describe("with resolve's plugins and hosts.toml", () => {
+    let registry: TestRegistry;
+    let plugins: PluginBinDir;
+    let directory: string;
+    let flags: string[];
+    let released = '';
+
+    beforeAll(async () => {
+      const client = createClientCertificate();
+      registry = await startRegistry({ auth: 'basic', tls: true, clientCaPem: client.caPem });
+      const target = {
+        ...registry.pushTarget,
+        clientCertificate: { certPem: client.certPem, keyPem: client.keyPem },
+      };
+      for (const tag of ['2.0', 'stable']) {
+        released = (await pushImage(target, { repository: 'locked/app', tag, seed: 'locked' }))
+          .digest;
+      }
+      await pushImage(target, { repository: 'locked/app', tag: 'next', seed: 'next' });
+      directory = await mkdtemp(join(tmpdir(), 'digest-pinner-tags-access-'));
+      // The registry's CA and the client certificate it requires, only in its hosts.toml.
+      const hostDirectory = join(directory, 'certs.d', registry.host);
+      await mkdir(hostDirectory, { recursive: true });
+      await writeFile(join(hostDirectory, 'ca.pem'), registry.caPem!);
+      await writeFile(join(hostDirectory, 'client.pem'), `${client.certPem}${client.keyPem}`);
+      await writeFile(join(hostDirectory, 'hosts.toml'), 'ca = "ca.pem"\nclient = "client.pem"\n');
+      // Its credentials, only from a credential provider plugin.
+      const user = registry.users[0]!;
+      plugins = await createPluginBinDir();
+      const pluginConfig = await plugins.writeConfig([
+        registryLoginProvider('registry-login', registry.host, user),
+      ]);
+      flags = [
+        '--registry-config-dir',
+        join(directory, 'certs.d'),
+        ...pluginFlags(plugins, pluginConfig),
+      ];
+    });
+
+    afterAll(async () => {
+      await registry.stop();
+      await plugins.remove();
+      await rm(directory, { recursive: true, force: true });
+    });
+
+    it('lists and looks up the tags with the client certificate and the plugin credentials', async () => {
+      const result = await tags([...flags, `${registry.host}/locked/app@${released}`], directory);
+
+      expect(result).toEqual({ code: 0, stdout: '2.0\nstable\n', stderr: '' });
+      expect(await plugins.requests('registry-login')).toEqual([`${registry.host}/locked/app`]);
+    });
+
+    it('is refused by the registry without the plugin', async () => {
+      const result = await tags(
+        [...flags.slice(0, 2), `${registry.host}/locked/app@${released}`],
+        directory,
+      );
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/locked\/app: registry asks for Basic auth/);
     });
   });
 

@@ -4,11 +4,16 @@
  * tag is pushed again between pinning and the audit, so that `--check-tags` finds it moved.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli.js';
+import {
+  createPluginBinDir,
+  pluginFlags,
+  registryLoginProvider,
+} from '../support/credential-plugin.js';
 import { pushImage } from '../support/image-push.js';
 import { KubeApiDouble, type PodDocument } from '../support/kube-api.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -251,6 +256,38 @@ describe('audit end to end', () => {
     expect(item(found, 'no-secret')?.tagError).toMatch(
       /Basic auth.*secret team-b\/regcred not found/,
     );
+  });
+
+  it("looks tags up with resolve's plugins and hosts.toml: a pod without pull secrets, no --registry-ca", async () => {
+    const user = registry.users[0]!;
+    const plugins = await createPluginBinDir();
+    try {
+      const pluginConfig = await plugins.writeConfig([
+        registryLoginProvider('registry-login', registry.host, user),
+      ]);
+      const hostDirectory = join(directory, 'certs.d', registry.host);
+      await mkdir(hostDirectory, { recursive: true });
+      await writeFile(join(hostDirectory, 'ca.pem'), registry.caPem!);
+      await writeFile(join(hostDirectory, 'hosts.toml'), 'ca = "ca.pem"\n');
+
+      const found = await report([
+        '--namespace',
+        'team-b',
+        '--check-tags',
+        '--registry-config-dir',
+        join(directory, 'certs.d'),
+        ...pluginFlags(plugins, pluginConfig),
+      ]);
+
+      expect(item(found, 'no-secret')).toMatchObject({
+        tagMoved: true,
+        currentDigest: moved,
+        tagError: null,
+      });
+      expect(await plugins.requests('registry-login')).toEqual([`${registry.host}/team/web`]);
+    } finally {
+      await plugins.remove();
+    }
   });
 
   it('reports every namespace with --all-namespaces, naming CronJobs and DaemonSets as owners', async () => {

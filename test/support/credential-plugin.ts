@@ -42,6 +42,30 @@ export interface PluginBinDir {
   remove(): Promise<void>;
 }
 
+/** A provider that answers one user's login for exactly one registry host. */
+export function registryLoginProvider(
+  name: string,
+  host: string,
+  user: { readonly name: string; readonly password: string },
+): TestProvider {
+  return {
+    name,
+    matchImages: [host],
+    auth: { [host]: { username: user.name, password: user.password } },
+    cacheKeyType: 'Registry',
+  };
+}
+
+/** The command line flags that give a command these plugins, configured by `configPath`. */
+export function pluginFlags(plugins: PluginBinDir, configPath: string): string[] {
+  return [
+    '--image-credential-provider-config',
+    configPath,
+    '--image-credential-provider-bin-dir',
+    plugins.binDir,
+  ];
+}
+
 const PROTOCOL = 'credentialprovider.kubelet.k8s.io/v1';
 
 /** The plugin: CommonJS (the temp dir has no package.json), and no dependencies. */
