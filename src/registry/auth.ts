@@ -9,6 +9,7 @@
 import { parseJsonObject } from '../json-object.js';
 import type { Clock } from '../clock.js';
 import { LRUCache } from 'lru-cache';
+import type { Dispatcher } from 'undici';
 import { credentialIdentity, type RegistryCredential } from '../credentials/credential.js';
 import { BodyLimits } from './body.js';
 import { parseChallenges, type Challenge } from './challenge.js';
@@ -33,6 +34,12 @@ export interface AuthTarget {
   readonly repository: string;
   readonly credential: RegistryCredential | undefined;
   readonly signal: AbortSignal;
+  /**
+   * What the registry was reached through (its host's TLS settings), undefined for the
+   * transport's own: its token requests go the same way, as containerd fetches tokens with the
+   * host's own client.
+   */
+  readonly dispatcher: Dispatcher | undefined;
 }
 
 type KnownChallenge =
@@ -100,6 +107,9 @@ export class RegistryAuthenticator {
   readonly #options: RegistryAuthenticatorOptions;
   /** Per registry, the challenge it answered with last. */
   readonly #challenges = new LRUCache<string, KnownChallenge>({ max: 1000 });
+  /** A dispatcher has no name of its own for a token key: these are given out in turn. */
+  readonly #dispatchers = new WeakMap<Dispatcher, string>();
+  #dispatcherCount = 0;
 
   constructor(options: RegistryAuthenticatorOptions) {
     this.#options = options;
@@ -165,7 +175,18 @@ export class RegistryAuthenticator {
       service: challenge.service,
       scope: repositoryScope(target.repository),
       identity: credentialIdentity(target.credential),
+      dispatcher: this.#dispatcherName(target.dispatcher),
     };
+  }
+
+  #dispatcherName(dispatcher: Dispatcher | undefined): string {
+    if (dispatcher === undefined) return 'default';
+    let name = this.#dispatchers.get(dispatcher);
+    if (name === undefined) {
+      name = `host-${this.#dispatcherCount++}`;
+      this.#dispatchers.set(dispatcher, name);
+    }
+    return name;
   }
 
   #realmUrl(realm: string, target: AuthTarget): URL {
@@ -221,6 +242,7 @@ export class RegistryAuthenticator {
       registry: target.registry,
       repository: target.repository,
       action: `token request to ${url.host} ${describeCredential(credential)}`,
+      ...(target.dispatcher === undefined ? {} : { dispatcher: target.dispatcher }),
     };
     if (credential?.identityToken !== undefined) {
       const form = new URLSearchParams({

@@ -30,6 +30,7 @@ export function authenticatingSend(
       repository: request.repository,
       credential,
       signal: request.signal,
+      dispatcher: request.dispatcher,
     };
     const sent = await authenticator.preemptive(target);
     const response = await send(withAuthorization(request, sent));

@@ -1,6 +1,7 @@
 /**
- * Bearer tokens, cached per (realm, service, scope, credential identity) until shortly before
- * they expire, with one token request in flight per key however many resolutions wait for it.
+ * Bearer tokens, cached per (realm, service, scope, credential identity, dispatcher) until
+ * shortly before they expire, with one token request in flight per key however many resolutions
+ * wait for it.
  */
 import { LRUCache } from 'lru-cache';
 
@@ -10,6 +11,11 @@ export interface TokenKey {
   readonly scope: string;
   /** `credentialIdentity(credential)`: never the credential itself. */
   readonly identity: string;
+  /**
+   * Which dispatcher fetched it: a host with TLS settings of its own (a client certificate the
+   * token server may know it by) shares no token with another.
+   */
+  readonly dispatcher: string;
 }
 
 export interface IssuedToken {
@@ -67,6 +73,6 @@ export class TokenCache {
   }
 
   #keyText(key: TokenKey): string {
-    return JSON.stringify([key.realm, key.service, key.scope, key.identity]);
+    return JSON.stringify([key.realm, key.service, key.scope, key.identity, key.dispatcher]);
   }
 }

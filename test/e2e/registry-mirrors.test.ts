@@ -65,10 +65,11 @@ describe('registry mirrors and per-registry TLS (hosts.toml)', () => {
   async function resolve(
     configDir: string,
     images: readonly string[],
+    flags: readonly string[] = [],
   ): Promise<{ code: number; stdout: string; stderr: string }> {
     const stdout: string[] = [];
     const stderr: string[] = [];
-    const { config } = loadConfig('resolve', ['--registry-config-dir', configDir], {});
+    const { config } = loadConfig('resolve', ['--registry-config-dir', configDir, ...flags], {});
     const code = await runResolve(config, images, environment(stdout, stderr));
     return { code, stdout: stdout.join(''), stderr: stderr.join('') };
   }
@@ -288,6 +289,89 @@ describe('registry mirrors and per-registry TLS (hosts.toml)', () => {
 
       expect(code).toBe(1);
       expect(stderr).toMatch(/locked\/app:7/);
+    });
+  });
+
+  describe('token auth', () => {
+    /** --docker-config with `registry`'s first user for its own host. */
+    async function dockerConfigFlags(name: string, registry: TestRegistry): Promise<string[]> {
+      const user = registry.users[0]!;
+      const auth = Buffer.from(`${user.name}:${user.password}`).toString('base64');
+      const file = join(directory, `${name}-docker-config.json`);
+      await writeFile(file, JSON.stringify({ auths: { [registry.host]: { auth } } }));
+      return ['--docker-config', file];
+    }
+
+    describe('over TLS, its CA only in hosts.toml', () => {
+      let secured: TestRegistry;
+      let securedDigest: string;
+
+      beforeAll(async () => {
+        secured = await startRegistry({ tls: true, auth: 'token' });
+        const pushed = await pushImage(secured.pushTarget, {
+          repository: 'private/app',
+          tag: '3',
+          seed: 'token-tls',
+        });
+        securedDigest = pushed.digest;
+      });
+
+      afterAll(async () => {
+        await secured.stop();
+      });
+
+      it("fetches the token through the host's own TLS settings and pins the private image", async () => {
+        const configDir = await hostsDir('token-tls', secured.host, 'ca = "ca.pem"\n');
+        await writeFile(join(configDir, secured.host, 'ca.pem'), secured.caPem!);
+        const flags = await dockerConfigFlags('token-tls', secured);
+        const before = secured.tokenServer!.requests.length;
+
+        const { code, stdout, stderr } = await resolve(
+          configDir,
+          [`${secured.host}/private/app:3`],
+          flags,
+        );
+
+        expect(stderr).toBe('');
+        expect(code).toBe(0);
+        expect(stdout).toBe(`${secured.host}/private/app:3@${securedDigest}\n`);
+        expect(secured.tokenServer!.requests.slice(before)).toEqual([
+          expect.objectContaining({ user: secured.users[0]!.name, status: 200 }),
+        ]);
+      });
+    });
+
+    describe('over plain http', () => {
+      let plain: TestRegistry;
+      let plainDigest: string;
+
+      beforeAll(async () => {
+        plain = await startRegistry({ auth: 'token', anonymousPull: true });
+        const pushed = await pushImage(plain.pushTarget, {
+          repository: 'team/app',
+          tag: '1.0',
+          seed: 'token-http',
+        });
+        plainDigest = pushed.digest;
+      });
+
+      afterAll(async () => {
+        await plain.stop();
+      });
+
+      it('accepts an http token realm for a mirror written http://', async () => {
+        const configDir = await hostsDir(
+          'token-http-mirror',
+          upstream.host,
+          `server = "http://${upstream.host}"\n[host."http://${plain.host}"]\n`,
+        );
+
+        const { code, stdout, stderr } = await resolve(configDir, [image]);
+
+        expect(stderr).toBe('');
+        expect(code).toBe(0);
+        expect(stdout).toBe(`${image}@${plainDigest}\n`);
+      });
     });
   });
 });

@@ -2,6 +2,7 @@
  * The authenticating send on its own, around the real transport: against the real registry
  * behind its token server, and against the fault registry for what a real one does not do.
  */
+import type { Dispatcher } from 'undici';
 import { systemClock } from '../../src/clock.js';
 import type { RegistryCredential } from '../../src/credentials/credential.js';
 import { createRegistryAgent } from '../../src/registry/agent.js';
@@ -151,6 +152,56 @@ describe('authenticating send', () => {
       );
       expect(sent).toEqual(['']);
       expect(registry.tokenServer?.requests.at(-1)).toMatchObject({ status: 401 });
+    });
+  });
+
+  describe("with a real TLS registry whose CA only its host's dispatcher trusts", () => {
+    let registry: TestRegistry;
+    let image: BuiltManifest;
+
+    beforeAll(async () => {
+      registry = await startRegistry({ tls: true, auth: 'token' });
+      image = await pushImage(registry.pushTarget, { repository: 'app', tag: 'v1', seed: 'tls' });
+    });
+
+    afterAll(async () => {
+      await registry.stop();
+    });
+
+    /** A dispatcher of the registry's host, as hosts.toml's `ca` makes one. */
+    function hostDispatcher(): Dispatcher {
+      const dispatcher = createRegistryAgent({ caCertificates: [registry.caPem!] });
+      cleanups.push(() => dispatcher.close());
+      return dispatcher;
+    }
+
+    function tokenRequests(): number {
+      return registry.tokenServer?.requests.length ?? 0;
+    }
+
+    it('sends the token request through the dispatcher the request came with', async () => {
+      const { send } = sender([]);
+      const dispatcher = hostDispatcher();
+
+      const response = await send({ ...manifestHead(registry.url, 'app', 'v1'), dispatcher }, user);
+      await discardBody(response);
+
+      expect(response.statusCode).toBe(200);
+      expect(headerValue(response, 'docker-content-digest')).toBe(image.digest);
+    });
+
+    it('shares a token between requests through one dispatcher, not between dispatchers', async () => {
+      const { send } = sender([]);
+      const first = hostDispatcher();
+      const second = hostDispatcher();
+      const before = tokenRequests();
+
+      for (const dispatcher of [first, first, second]) {
+        const request = { ...manifestHead(registry.url, 'app', 'v1'), dispatcher };
+        await discardBody(await send(request, user));
+      }
+
+      expect(tokenRequests() - before).toBe(2);
     });
   });
 

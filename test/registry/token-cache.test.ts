@@ -5,6 +5,7 @@ const key = {
   service: 'reg',
   scope: 'repository:app:pull',
   identity: 'anonymous',
+  dispatcher: 'default',
 };
 
 function issuer(expiresInSeconds = 300): {
@@ -35,7 +36,7 @@ describe('token-cache', () => {
     expect(lookups).toEqual([false, true, false]);
   });
 
-  it('keeps tokens apart by realm, service, scope and identity', async () => {
+  it('keeps tokens apart by realm, service, scope, identity and dispatcher', async () => {
     const cache = new TokenCache({ now: Date.now });
     const tokens = issuer();
     await cache.get(key, tokens.fetch);
@@ -43,8 +44,9 @@ describe('token-cache', () => {
     await cache.get({ ...key, service: 'other' }, tokens.fetch);
     await cache.get({ ...key, scope: 'repository:other:pull' }, tokens.fetch);
     await cache.get({ ...key, identity: 'someone' }, tokens.fetch);
+    await cache.get({ ...key, dispatcher: 'host-0' }, tokens.fetch);
     await cache.get(key, tokens.fetch);
-    expect(tokens.count()).toBe(5);
+    expect(tokens.count()).toBe(6);
   });
 
   it('makes one token request for concurrent lookups', async () => {
