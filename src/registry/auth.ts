@@ -40,6 +40,8 @@ export interface AuthTarget {
    * host's own client.
    */
   readonly dispatcher: Dispatcher | undefined;
+  /** The request went over plain http: an http realm is then acceptable (target-guard.ts). */
+  readonly reachedOverHttp: boolean;
 }
 
 type KnownChallenge =
@@ -191,7 +193,8 @@ export class RegistryAuthenticator {
 
   #realmUrl(realm: string, target: AuthTarget): URL {
     try {
-      return checkRealm(realm, target.registry, this.#options.insecure);
+      const registry = { name: target.registry, reachedOverHttp: target.reachedOverHttp };
+      return checkRealm(realm, registry, this.#options.insecure);
     } catch (error) {
       if (!(error instanceof ForbiddenTargetError)) throw error;
       throw new RegistryTargetForbiddenError(

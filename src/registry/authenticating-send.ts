@@ -31,6 +31,7 @@ export function authenticatingSend(
       credential,
       signal: request.signal,
       dispatcher: request.dispatcher,
+      reachedOverHttp: request.url.protocol === 'http:',
     };
     const sent = await authenticator.preemptive(target);
     const response = await send(withAuthorization(request, sent));

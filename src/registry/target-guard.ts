@@ -3,9 +3,10 @@
  * registry's answer, so both are attacker-controlled: neither may reach a link-local address
  * (169.254.0.0/16, fe80::/10, where cloud metadata endpoints live), checked on literal addresses
  * here and on resolved ones by `guardedLookup` at connect time; a realm must be https, because
- * credentials are sent to it, unless its own host or its registry is listed insecure (a registry
- * spoken to over plain http has its tokens cross the wire in the clear anyway, and a token server
- * next to a plain-http registry is the usual lab and on-premise setup).
+ * credentials are sent to it, unless its own host or its registry is listed insecure, or the
+ * registry was reached over plain http (a hosts.toml host written http://): such a registry has
+ * its tokens cross the wire in the clear anyway, and a token server next to a plain-http registry
+ * is the usual lab and on-premise setup.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
@@ -103,7 +104,11 @@ export function registryOrigin(registry: string, insecure: InsecureHosts): URL {
  * Parses the bearer realm `registry` sent and applies the realm rules; throws
  * ForbiddenTargetError if refused.
  */
-export function checkRealm(realm: string, registry: string, insecure: InsecureHosts): URL {
+export function checkRealm(
+  realm: string,
+  registry: { readonly name: string; readonly reachedOverHttp: boolean },
+  insecure: InsecureHosts,
+): URL {
   let url: URL;
   try {
     url = new URL(realm);
@@ -111,7 +116,7 @@ export function checkRealm(realm: string, registry: string, insecure: InsecureHo
     throw new ForbiddenTargetError(realm.slice(0, 100), 'realm is not an absolute URL');
   }
   if (url.protocol === 'http:') {
-    if (!insecure.has(url.host) && !insecure.has(registry)) {
+    if (!registry.reachedOverHttp && !insecure.has(url.host) && !insecure.has(registry.name)) {
       throw new ForbiddenTargetError(
         url.host,
         `realm must use https, not http (allow it with --insecure-registry ${url.host})`,

@@ -372,6 +372,22 @@ describe('registry mirrors and per-registry TLS (hosts.toml)', () => {
         expect(code).toBe(0);
         expect(stdout).toBe(`${image}@${plainDigest}\n`);
       });
+
+      it('accepts an http token realm for a server written http:// under another name', async () => {
+        const configDir = await hostsDir(
+          'token-http-server',
+          'registry.example',
+          `server = "http://${plain.host}"\n`,
+        );
+
+        const { code, stdout, stderr } = await resolve(configDir, [
+          'registry.example/team/app:1.0',
+        ]);
+
+        expect(stderr).toBe('');
+        expect(code).toBe(0);
+        expect(stdout).toBe(`registry.example/team/app:1.0@${plainDigest}\n`);
+      });
     });
   });
 });

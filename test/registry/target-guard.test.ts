@@ -83,7 +83,23 @@ describe('target-guard', () => {
   ])(
     'accepts realm %s of registry 127.0.0.1:5000 (insecure %j): %s',
     (realm, insecure, accepted) => {
-      const check = (): URL => checkRealm(realm, '127.0.0.1:5000', new InsecureHosts(insecure));
+      const registry = { name: '127.0.0.1:5000', reachedOverHttp: false };
+      const check = (): URL => checkRealm(realm, registry, new InsecureHosts(insecure));
+      if (accepted) expect(check().href).toBe(new URL(realm).href);
+      else expect(check).toThrow(ForbiddenTargetError);
+    },
+  );
+
+  it.each([
+    ['http://auth.lab:5001/token', true],
+    ['https://auth.lab:5001/token', true],
+    ['http://169.254.169.254/latest/meta-data', false],
+    ['ftp://auth.lab/token', false],
+  ])(
+    'accepts realm %s of a registry reached over plain http, listed nowhere: %s',
+    (realm, accepted) => {
+      const registry = { name: 'registry.lab', reachedOverHttp: true };
+      const check = (): URL => checkRealm(realm, registry, new InsecureHosts());
       if (accepted) expect(check().href).toBe(new URL(realm).href);
       else expect(check).toThrow(ForbiddenTargetError);
     },
@@ -91,7 +107,11 @@ describe('target-guard', () => {
 
   it('names the flag that allows a refused http realm', () => {
     expect(() =>
-      checkRealm('http://auth.lab:5001/token', 'registry.lab', new InsecureHosts()),
+      checkRealm(
+        'http://auth.lab:5001/token',
+        { name: 'registry.lab', reachedOverHttp: false },
+        new InsecureHosts(),
+      ),
     ).toThrow('realm must use https, not http (allow it with --insecure-registry auth.lab:5001)');
   });
 
