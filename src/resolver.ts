@@ -81,6 +81,13 @@ export const RESOLVER_DEFAULTS = {
   fetchTimeoutMs: 10_000,
 } as const;
 
+/**
+ * Most registry failures remembered at once (fewer when the digest cache is smaller), oldest
+ * forgotten first. Failures are few and kept seconds; lru-cache reserves about 40 bytes per slot
+ * up front, so sizing this like the digest cache cost every cached digest 40 bytes.
+ */
+export const MAX_REMEMBERED_FAILURES = 1_000;
+
 /** Registry calls starting this close together share one deadline timer. */
 const DEADLINE_SHARING_MS = 50;
 
@@ -178,7 +185,7 @@ export class CachingResolver implements DigestResolver {
     this.#failures =
       errorTtlMs > 0
         ? new LRUCache<string, RegistryError>({
-            max: maxEntries,
+            max: Math.min(maxEntries, MAX_REMEMBERED_FAILURES),
             ttl: errorTtlMs,
             ttlResolution: 0,
             perf: { now: this.#now },

@@ -12,6 +12,7 @@ import {
 } from '../src/registry/errors.js';
 import {
   CachingResolver,
+  MAX_REMEMBERED_FAILURES,
   RESOLVER_DEFAULTS,
   type CachingResolverOptions,
 } from '../src/resolver.js';
@@ -405,6 +406,21 @@ describe('resolver', () => {
       advance(1);
       await resolver.resolve(nginx, [], signal()).catch(() => undefined);
       expect(client.calls).toHaveLength(2);
+    });
+
+    it(`remembers at most ${MAX_REMEMBERED_FAILURES} failures, forgetting the oldest first`, async () => {
+      const { client, resolver } = setup();
+      client.failWith(new RegistryUnavailableError('down', where));
+      const image = (index: number) => parseImageReference(`registry.example/app-${index}:1`);
+      for (let index = 0; index <= MAX_REMEMBERED_FAILURES; index++) {
+        await resolver.resolve(image(index), [], signal()).catch(() => undefined);
+      }
+      expect(client.calls).toHaveLength(MAX_REMEMBERED_FAILURES + 1);
+
+      await resolver.resolve(image(MAX_REMEMBERED_FAILURES), [], signal()).catch(() => undefined);
+      expect(client.calls).toHaveLength(MAX_REMEMBERED_FAILURES + 1);
+      await resolver.resolve(image(0), [], signal()).catch(() => undefined);
+      expect(client.calls).toHaveLength(MAX_REMEMBERED_FAILURES + 2);
     });
 
     it('remembers nothing with an error TTL of 0', async () => {
