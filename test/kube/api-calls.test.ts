@@ -3,14 +3,14 @@
  * loopback API double: the status and reason of the API's Status, or none when no answer came.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesApiError } from '../../src/errors.js';
 import { callKubeApi, kubernetesApiError, type KubeApiResource } from '../../src/kube/api-calls.js';
-import { createKubeClients, loadKubeConfig, type KubeClients } from '../../src/kube/client.js';
+import type { KubeClients } from '../../src/kube/client.js';
 import { KubeApiDouble } from '../support/kube-api.js';
+import { kubeClientsFor } from '../support/kube-clients.js';
 
 describe('api-calls', () => {
   let api: KubeApiDouble;
@@ -21,13 +21,7 @@ describe('api-calls', () => {
   beforeEach(async () => {
     directory = await mkdtemp(join(tmpdir(), 'api-calls-'));
     api = await KubeApiDouble.start();
-    const loaded = loadKubeConfig({
-      explicitPath: await api.writeKubeconfig(directory),
-      env: {},
-      homeDir: undefined,
-      fileExists: existsSync,
-    });
-    clients = createKubeClients(loaded!.kubeConfig, { requestTimeoutMs: 300 });
+    clients = await kubeClientsFor(api, directory, 300);
     counted = [];
   });
 

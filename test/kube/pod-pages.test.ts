@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesApiError } from '../../src/errors.js';
 import { stringField, objectAt } from '../../src/json-object.js';
-import { createKubeClients, loadKubeConfig, type KubeClients } from '../../src/kube/client.js';
+import type { KubeClients } from '../../src/kube/client.js';
 import { podPages } from '../../src/kube/pod-pages.js';
 import { KubeApiDouble } from '../support/kube-api.js';
+import { kubeClientsFor } from '../support/kube-clients.js';
 
 describe('pod pages', () => {
   let api: KubeApiDouble;
@@ -17,13 +17,7 @@ describe('pod pages', () => {
   beforeEach(async () => {
     directory = await mkdtemp(join(tmpdir(), 'digest-pinner-pod-pages-'));
     api = await KubeApiDouble.start();
-    const loaded = loadKubeConfig({
-      explicitPath: await api.writeKubeconfig(directory),
-      env: {},
-      homeDir: undefined,
-      fileExists: existsSync,
-    });
-    clients = createKubeClients(loaded!.kubeConfig, { requestTimeoutMs: 2_000 });
+    clients = await kubeClientsFor(api, directory, 2_000);
     api.addNamespace('team-a');
     for (const name of ['a', 'b', 'c', 'd', 'e']) addPod(name);
   });

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import type { Keyring } from '../../src/credentials/credential.js';
 import type { Clock } from '../../src/clock.js';
 import type { PodCredentialSubject } from '../../src/credentials/provider.js';
 import type { KubeApiObserver, KubeApiResource } from '../../src/kube/api-calls.js';
-import { createKubeClients, loadKubeConfig, type KubeClients } from '../../src/kube/client.js';
+import type { KubeClients } from '../../src/kube/client.js';
 import {
   KubernetesCredentialProvider,
   type KubernetesCredentialProviderOptions,
@@ -15,6 +14,7 @@ import {
 import { parseImageReference } from '../../src/reference.js';
 import { secretWithData } from '../support/docker-secrets.js';
 import { KubeApiDouble, type KubeApiDoubleOptions } from '../support/kube-api.js';
+import { kubeClientsFor } from '../support/kube-clients.js';
 
 const TTL_MS = 30_000;
 
@@ -56,14 +56,7 @@ describe('pull-secrets', () => {
 
   async function startApi(options: KubeApiDoubleOptions = {}): Promise<void> {
     api = await KubeApiDouble.start(options);
-    const kubeconfig = await api.writeKubeconfig(directory);
-    const loaded = loadKubeConfig({
-      explicitPath: kubeconfig,
-      env: {},
-      homeDir: undefined,
-      fileExists: existsSync,
-    });
-    clients = createKubeClients(loaded!.kubeConfig, { requestTimeoutMs: 500 });
+    clients = await kubeClientsFor(api, directory, 500);
   }
 
   function provider(

@@ -4,7 +4,7 @@
  * each other, the caBundle of the base manifest's webhook configuration kept in step.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { Clock } from '../../src/clock.js';
 import type { KubeApiObserver, KubeApiResource } from '../../src/kube/api-calls.js';
-import { createKubeClients, loadKubeConfig, type KubeClients } from '../../src/kube/client.js';
+import type { KubeClients } from '../../src/kube/client.js';
 import { createLogger } from '../../src/log.js';
 import { SelfManagedTls, type SelfManagedTlsOptions } from '../../src/tls/self-managed.js';
 import type { TlsMaterial } from '../../src/tls/tls-source.js';
@@ -25,6 +25,7 @@ import {
   type StoredObject,
   type WebhookConfigurationSpec,
 } from '../support/kube-api.js';
+import { kubeClientsFor } from '../support/kube-clients.js';
 
 const NAMESPACE = 'digest-pinner-system';
 const SECRET = 'digest-pinner-tls';
@@ -137,15 +138,9 @@ describe('self-managed', () => {
   beforeEach(async () => {
     directory = await mkdtemp(join(tmpdir(), 'self-managed-tls-'));
     api = await KubeApiDouble.start();
-    const loaded = loadKubeConfig({
-      explicitPath: await api.writeKubeconfig(directory),
-      env: {},
-      homeDir: undefined,
-      fileExists: existsSync,
-    });
     // Long enough for a create held until another replica has made its keys, which on a busy
     // machine takes seconds: a timed-out create would be retried and never counted as 201.
-    clients = createKubeClients(loaded!.kubeConfig, { requestTimeoutMs: 15_000 });
+    clients = await kubeClientsFor(api, directory, 15_000);
     clock = new ManualClock();
     logLines = [];
   });

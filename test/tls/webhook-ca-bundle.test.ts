@@ -1,9 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKubeClients, loadKubeConfig } from '../../src/kube/client.js';
 import {
   caBundlePatch,
   WebhookCaBundle,
@@ -11,6 +9,7 @@ import {
 } from '../../src/tls/webhook-ca-bundle.js';
 import { eventually } from '../support/eventually.js';
 import { KubeApiDouble, type WebhookConfigurationSpec } from '../support/kube-api.js';
+import { kubeClientsFor } from '../support/kube-clients.js';
 
 const BUNDLE = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const BUNDLE_BASE64 = Buffer.from(BUNDLE).toString('base64');
@@ -70,13 +69,7 @@ describe('webhook-ca-bundle', () => {
     beforeEach(async () => {
       directory = await mkdtemp(join(tmpdir(), 'webhook-ca-bundle-'));
       api = await KubeApiDouble.start();
-      const loaded = loadKubeConfig({
-        explicitPath: await api.writeKubeconfig(directory),
-        env: {},
-        homeDir: undefined,
-        fileExists: existsSync,
-      });
-      const { admission } = createKubeClients(loaded!.kubeConfig, { requestTimeoutMs: 2000 });
+      const { admission } = await kubeClientsFor(api, directory, 2000);
       caBundle = new WebhookCaBundle({ api: admission, name: 'digest-pinner' });
     });
 
