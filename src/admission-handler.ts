@@ -4,7 +4,7 @@
  * goes wrong after that still answers the review's uid under the failure policy.
  */
 import type { Logger } from 'pino';
-import { requestLogFields } from './admission/request-log-fields.js';
+import { requestLogLine } from './admission/request-log-fields.js';
 import { systemClock, type Clock } from './clock.js';
 import { mutate, type MutateDependencies, type MutationResult } from './admission/mutate.js';
 import { parseAdmissionReview, type AdmissionRequest } from './admission/review.js';
@@ -63,8 +63,7 @@ export class AdmissionReviewHandler implements AdmissionHandler {
       pinned: result.pinned,
       unpinnedLabels: result.unpinned.map((image) => image.label),
     });
-    const line = {
-      ...requestLogFields(request),
+    const line = requestLogLine(request, {
       dryRun: request.dryRun || undefined,
       outcome: result.outcome,
       skipLabel: result.skipLabel,
@@ -73,7 +72,7 @@ export class AdmissionReviewHandler implements AdmissionHandler {
       unpinned: result.unpinned.length > 0 ? listed(result.unpinned) : undefined,
       unpinnedCount: result.unpinned.length > LOG_LIST_MAX ? result.unpinned.length : undefined,
       durationMs: Math.round(seconds * 1000 * 100) / 100,
-    };
+    });
     if (result.outcome === 'error' || result.outcome === 'denied') {
       this.#logger.warn(line, 'admission');
     } else {

@@ -10,7 +10,7 @@ import {
   type EnforceDependencies,
   type EnforcementResult,
 } from './admission/enforce.js';
-import { requestLogFields } from './admission/request-log-fields.js';
+import { requestLogLine } from './admission/request-log-fields.js';
 import { parseAdmissionReview, type AdmissionRequest } from './admission/review.js';
 import type { EnforcementObservation } from './metrics.js';
 import type { AdmissionAnswer, AdmissionHandler } from './server.js';
@@ -61,12 +61,11 @@ export class EnforcementHandler implements AdmissionHandler {
       decision: result.decision,
       violationLabels: result.violations.map((violation) => violation.label),
     });
-    const line = {
-      ...requestLogFields(request),
+    const line = requestLogLine(request, {
       decision: result.decision,
       skipLabel: result.skipLabel,
       violations: result.violations.length > 0 ? result.violations : undefined,
-    };
+    });
     if (result.decision === 'allowed' || result.decision === 'skipped') {
       this.#logger.info(line, 'enforcement');
     } else {

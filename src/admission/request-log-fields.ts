@@ -13,7 +13,15 @@ export interface RequestLogFields {
   readonly operation: Operation;
 }
 
-export function requestLogFields(request: AdmissionRequest): RequestLogFields {
+/**
+ * One admission log line: the fields naming the request, then `fields`. Built as one literal
+ * with the request's fields first: spreading an object made elsewhere at the head of a literal
+ * (`{ ...requestFields, outcome }`) took V8's slow path and cost a warm admission about 10 µs.
+ */
+export function requestLogLine<Fields extends object>(
+  request: AdmissionRequest,
+  fields: Fields,
+): RequestLogFields & Fields {
   return {
     uid: request.uid,
     kind: request.kind.kind,
@@ -21,6 +29,7 @@ export function requestLogFields(request: AdmissionRequest): RequestLogFields {
     namespace: request.namespace,
     name: objectName(request),
     operation: request.operation,
+    ...fields,
   };
 }
 

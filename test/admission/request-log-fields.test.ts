@@ -1,18 +1,20 @@
-import { requestLogFields } from '../../src/admission/request-log-fields.js';
+import { requestLogLine } from '../../src/admission/request-log-fields.js';
 import type { AdmissionRequest } from '../../src/admission/review.js';
 import { loadParsedReview } from '../support/fixtures.js';
 
 describe('request-log-fields', () => {
-  it('names the request first: uid, kind, subresource, namespace, name, operation', () => {
+  it('names the request first: uid, kind, subresource, namespace, name, operation, then the rest', () => {
     const { request } = loadParsedReview('pod-create');
 
-    expect(Object.entries(requestLogFields(request))).toEqual([
+    expect(Object.entries(requestLogLine(request, { outcome: 'pinned', pinned: 3 }))).toEqual([
       ['uid', '0f4d8a3e-5c1b-4e2a-9d6f-7b8c9a0e1f2d'],
       ['kind', 'Pod'],
       ['subResource', undefined],
       ['namespace', 'team-a'],
       ['name', 'web-debug'],
       ['operation', 'CREATE'],
+      ['outcome', 'pinned'],
+      ['pinned', 3],
     ]);
   });
 
@@ -35,6 +37,6 @@ describe('request-log-fields', () => {
     const { request } = loadParsedReview('pod-create');
     const named: AdmissionRequest = { ...request, ...fields, object };
 
-    expect(requestLogFields(named).name).toBe(name);
+    expect(requestLogLine(named, {}).name).toBe(name);
   });
 });
