@@ -40,6 +40,8 @@ export interface AuthTarget {
    * host's own client.
    */
   readonly dispatcher: Dispatcher | undefined;
+  /** The hosts.toml that dispatcher comes from. */
+  readonly tlsConfiguredIn?: string | undefined;
   /** The request went over plain http: an http realm is then acceptable (target-guard.ts). */
   readonly reachedOverHttp: boolean;
 }
@@ -246,6 +248,7 @@ export class RegistryAuthenticator {
       repository: target.repository,
       action: `token request to ${url.host} ${describeCredential(credential)}`,
       ...(target.dispatcher === undefined ? {} : { dispatcher: target.dispatcher }),
+      ...(target.tlsConfiguredIn === undefined ? {} : { tlsConfiguredIn: target.tlsConfiguredIn }),
     };
     if (credential?.identityToken !== undefined) {
       const form = new URLSearchParams({

@@ -31,6 +31,7 @@ export function authenticatingSend(
       credential,
       signal: request.signal,
       dispatcher: request.dispatcher,
+      tlsConfiguredIn: request.tlsConfiguredIn,
       reachedOverHttp: request.url.protocol === 'http:',
     };
     const sent = await authenticator.preemptive(target);

@@ -405,7 +405,7 @@ export class RegistryClient implements DigestClient {
       registry: reference.registry,
       repository: reference.repository,
       action: `GET tags/list ${describeCredential(options.credential)}`,
-      ...(server.dispatcher === undefined ? {} : { dispatcher: server.dispatcher }),
+      ...hostTls(server),
     };
     const response = await withRetry(() => this.#fetch(request, options.credential), {
       policy: this.#retry,
@@ -443,7 +443,7 @@ export class RegistryClient implements DigestClient {
       repository: reference.repository,
       attempt,
       action: `${method} manifest "${manifest}" ${describeCredential(credentialFor(request))}`,
-      ...(endpoint.dispatcher === undefined ? {} : { dispatcher: endpoint.dispatcher }),
+      ...hostTls(endpoint),
     };
   }
 
@@ -485,4 +485,16 @@ function credentialFor(request: ManifestRequest): RegistryCredential | undefined
 
 function digestOf(manifest: FetchedManifest): ManifestDigest {
   return { digest: manifest.digest, mediaType: manifest.mediaType };
+}
+
+/** A host's own TLS (hosts.toml) for its requests, with the file it came from. */
+function hostTls(
+  endpoint: RegistryEndpoint,
+): Pick<RegistryRequest, 'dispatcher' | 'tlsConfiguredIn'> {
+  return {
+    ...(endpoint.dispatcher === undefined ? {} : { dispatcher: endpoint.dispatcher }),
+    ...(endpoint.tlsConfiguredIn === undefined
+      ? {}
+      : { tlsConfiguredIn: endpoint.tlsConfiguredIn }),
+  };
 }

@@ -21,6 +21,8 @@ export interface RegistryEndpoint {
   readonly headers: Readonly<Record<string, string>>;
   /** TLS of its own (`ca`, `client`, `skip_verify`); the client's default dispatcher otherwise. */
   readonly dispatcher: Dispatcher | undefined;
+  /** The hosts.toml whose TLS settings made `dispatcher`: where a TLS failure is fixed. */
+  readonly tlsConfiguredIn?: string;
 }
 
 /** The endpoints configured for a registry, or undefined to use its default server alone. */

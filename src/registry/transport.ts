@@ -52,6 +52,8 @@ export interface RegistryRequest {
   readonly action: string;
   /** A host's own TLS settings (hosts.toml); the transport's dispatcher otherwise. */
   readonly dispatcher?: Dispatcher;
+  /** The hosts.toml `dispatcher` comes from, named in the advice for a TLS failure. */
+  readonly tlsConfiguredIn?: string;
 }
 
 const USER_AGENT = 'digest-pinner';
@@ -82,14 +84,22 @@ function findInChain<T>(
  * What to do about a TLS failure, when its code says: `hint` for warnings (whose image names the
  * host already), `advice` for the message.
  */
-function tlsAdvice(code: string, host: string): { hint: string; advice: string } | undefined {
+function tlsAdvice(
+  code: string,
+  host: string,
+  tlsConfiguredIn: string | undefined,
+): { hint: string; advice: string } | undefined {
   // OpenSSL's answer to a plain-http server's bytes where a TLS record should be.
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
     const hint = 'plain http? list it with --insecure-registry';
     return { hint, advice: `${hint} ${host}` };
   }
   if (/^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/.test(code)) {
-    const hint = 'trust its CA with --registry-ca';
+    // A host with TLS settings of its own in hosts.toml is fixed there, not with a flag.
+    const hint =
+      tlsConfiguredIn === undefined
+        ? 'trust its CA with --registry-ca'
+        : `trust its CA with the ca of ${tlsConfiguredIn}`;
     return { hint, advice: hint };
   }
   return undefined;
@@ -112,7 +122,7 @@ function networkError(error: unknown, request: RegistryRequest): RegistryError {
   }
   const code = findInChain(error, errorCode) ?? 'unknown error';
   if (TLS_ERROR_CODE.test(code)) {
-    const advice = tlsAdvice(code, host);
+    const advice = tlsAdvice(code, host, request.tlsConfiguredIn);
     const detail = `tls: ${advice?.hint ?? `${code} from ${host}`}`;
     const message = `${where}: TLS handshake failed (${code})${advice === undefined ? '' : `: ${advice.advice}`}`;
     return new RegistryProtocolError(message, { ...base, detail });

@@ -24,6 +24,8 @@ const MAX_REMEMBERED_REGISTRIES = 1000;
 interface LoadedHost {
   readonly settings: Omit<HostSettings, 'url'>;
   readonly dispatcher: Dispatcher | undefined;
+  /** The hosts.toml the settings were read from. */
+  readonly path: string;
 }
 
 interface LoadedFile {
@@ -137,6 +139,7 @@ function endpoint(url: URL, host: LoadedHost, isServer: boolean): RegistryEndpoi
     capabilities: settings.capabilities,
     headers: settings.headers,
     dispatcher: host.dispatcher,
+    ...(host.dispatcher === undefined ? {} : { tlsConfiguredIn: host.path }),
   };
 }
 
@@ -167,7 +170,7 @@ async function loadFile(
       problems.push(`${path}: ${where}: ${problem}`);
     });
     if (dispatcher !== undefined) agents.push(dispatcher);
-    return { settings, dispatcher };
+    return { settings, dispatcher, path };
   };
   const server = await load(file.server ?? file.serverSettings, 'server');
   const hosts = [];

@@ -8,6 +8,7 @@ import { RegistryClient } from '../../../src/registry/client.js';
 import { parseHostsFile } from '../../../src/registry/hosts/hosts-file.js';
 import { RegistryHosts } from '../../../src/registry/hosts/registry-hosts.js';
 import { startFaultRegistry } from '../../support/fault-registry.js';
+import { writeServingCertificate } from '../../support/certificates.js';
 import { buildImageManifest } from '../../support/image-push.js';
 
 describe('parseHostsFile', () => {
@@ -235,6 +236,37 @@ describe('RegistryClient with registry hosts', () => {
       await client.close();
       await hosts.close();
       await mirror.stop();
+    }
+  });
+
+  it("points a TLS failure of a host with its own ca at that host's hosts.toml, not at --registry-ca", async () => {
+    const serving = await writeServingCertificate(directory);
+    const otherCa = await mkdtemp(join(directory, 'other-'));
+    const { caPem: untrusted } = await writeServingCertificate(otherCa);
+    const registry = await startFaultRegistry({
+      tls: { certPem: serving.certPem, keyPem: serving.keyPem },
+    });
+    await mkdir(join(directory, registry.host));
+    await writeFile(join(directory, registry.host, 'other-ca.pem'), untrusted);
+    await writeFile(join(directory, registry.host, 'hosts.toml'), 'ca = "other-ca.pem"\n');
+    const hosts = await RegistryHosts.load(directory, {
+      insecureRegistries: [],
+      caCertificates: [],
+    });
+    const client = new RegistryClient({ hosts, retry: { attempts: 1 } });
+    try {
+      const resolving = client.resolveDigest(parseImageReference(`${registry.host}/team/app:1.0`), {
+        signal: AbortSignal.timeout(5000),
+      });
+
+      await expect(resolving).rejects.toThrow(
+        `: trust its CA with the ca of ${join(directory, registry.host, 'hosts.toml')}`,
+      );
+      await expect(resolving).rejects.not.toThrow('--registry-ca');
+    } finally {
+      await client.close();
+      await hosts.close();
+      await registry.stop();
     }
   });
 });
