@@ -10,11 +10,41 @@ import { parsePemCertificates } from './tls/certificate-set.js';
 
 /** Whether reading a file failed in a way worth its own words. */
 export function unreadableFileProblem(path: string, error: unknown): string {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : '';
+  const code = errorCode(error);
   if (code === 'ENOENT') return `${path} does not exist`;
   if (code === 'EISDIR') return `${path} is a directory, not a file`;
   if (code === 'EACCES') return `${path} cannot be read (permission denied)`;
   return `${path} cannot be read`;
+}
+
+/** Why a directory an option names cannot be listed, from the error reading it gave. */
+export function unreadableDirectoryProblem(path: string, error: unknown): string {
+  const code = errorCode(error);
+  if (code === 'ENOENT') return `${path} does not exist`;
+  if (code === 'ENOTDIR') return `${path} is a file, not a directory`;
+  if (code === 'EACCES') return `${path} cannot be read (permission denied)`;
+  return `${path} cannot be read`;
+}
+
+/**
+ * Whether a directory option names a directory. Reading a directory as a file fails with
+ * EISDIR, so the file reader the file options use tells it without a reader of its own.
+ */
+export function directoryProblem(
+  path: string,
+  readFile: (path: string) => string,
+): string | undefined {
+  try {
+    readFile(path);
+  } catch (error: unknown) {
+    if (errorCode(error) === 'EISDIR') return undefined;
+    return unreadableDirectoryProblem(path, error);
+  }
+  return `${path} is a file, not a directory`;
+}
+
+function errorCode(error: unknown): unknown {
+  return typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
 }
 
 /** A docker `config.json`: a JSON object (its entries are read, and warned about, later). */

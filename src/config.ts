@@ -11,6 +11,7 @@ import {
   checkDockerConfig,
   checkKubeconfig,
   checkPrivateKey,
+  directoryProblem,
   keyMatchesCertificate,
   unreadableFileProblem,
 } from './config-files.js';
@@ -697,14 +698,16 @@ function rawsFromEnv(spec: AnyOption, env: Readonly<Record<string, string | unde
     .filter((item) => item.length > 0);
 }
 
-/** Each file an option names: it must exist and hold what the option says. */
+/** Each file an option names: it must exist and hold what the option says; a directory, exist. */
 function fileProblems(spec: AnyOption, paths: readonly string[], readFile: ReadTextFile): string[] {
   const check = spec.value.checkFile;
-  if (check === undefined) return [];
+  const { isDirectory } = spec.value;
+  if (check === undefined && isDirectory !== true) return [];
   const problems: string[] = [];
   // A single-valued option keeps its last value: only that file is used.
   for (const path of spec.value.kind === 'list' ? paths : paths.slice(-1)) {
-    const problem = fileProblem(path, check, readFile);
+    const problem =
+      check === undefined ? directoryProblem(path, readFile) : fileProblem(path, check, readFile);
     if (problem !== undefined) problems.push(`${describeFlag(spec)}: ${problem}`);
   }
   return problems;

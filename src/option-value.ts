@@ -19,6 +19,8 @@ export interface ValueType<T> {
   readonly completion: Completion;
   /** For a file: what its text must be, throwing an Error that says what is wrong. */
   readonly checkFile?: (text: string) => void;
+  /** A directory, which must exist when the option is given. */
+  readonly isDirectory?: true;
 }
 
 export type OptionKind = 'single' | 'switch' | 'list';
@@ -31,6 +33,7 @@ export interface OptionValue<T> {
   readonly defaultText: string | undefined;
   readonly completion: Completion;
   readonly checkFile?: ((text: string) => void) | undefined;
+  readonly isDirectory?: true | undefined;
   /** The field from the texts given, in order (none given: the default); throws like parse. */
   readonly read: (raws: readonly string[]) => T;
 }
@@ -51,6 +54,7 @@ export function withDefault<T>(type: ValueType<T>, defaultText: string): OptionV
     defaultText,
     completion: type.completion,
     checkFile: type.checkFile,
+    isDirectory: type.isDirectory,
     read: (raws) => type.parse(raws.at(-1) ?? defaultText),
   };
 }
@@ -63,6 +67,7 @@ export function optional<T>(type: ValueType<T>): OptionValue<T | undefined> {
     defaultText: undefined,
     completion: type.completion,
     checkFile: type.checkFile,
+    isDirectory: type.isDirectory,
     read: (raws) => {
       const last = raws.at(-1);
       return last === undefined ? undefined : type.parse(last);
@@ -78,6 +83,7 @@ export function repeatable<T>(type: ValueType<T>): OptionValue<readonly T[]> {
     defaultText: undefined,
     completion: type.completion,
     checkFile: type.checkFile,
+    isDirectory: type.isDirectory,
     read: (raws) => raws.map((raw) => type.parse(raw)),
   };
 }
@@ -187,7 +193,11 @@ export function file(check: (text: string) => void): ValueType<string> {
   return { ...valueType('FILE', parseNonEmpty, 'file'), checkFile: check };
 }
 
-export const DIRECTORY = valueType('DIR', parseNonEmpty, 'file');
+/** A directory that must exist when the option is given. */
+export const DIRECTORY: ValueType<string> = {
+  ...valueType('DIR', parseNonEmpty, 'file'),
+  isDirectory: true,
+};
 export const NAME = valueType('NAME', parseNonEmpty);
 export const REGISTRY_HOST = valueType('HOST[:PORT]', parseRegistryHost);
 export const PLATFORM = valueType<Platform>('OS/ARCH[/VARIANT]', parsePlatform);

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -279,6 +279,41 @@ describe('cli', () => {
 
       expect(result.stderr).toBe(
         `digest-pinner serve: --tls-key (DIGEST_PINNER_TLS_KEY): ${pair.certFile} is not a PEM private key (or it is encrypted)\n`,
+      );
+      expect(result.code).toBe(2);
+    });
+
+    it.each([
+      ['serve', 'missing', 'does not exist'],
+      ['resolve', 'not-json', 'is a file, not a directory'],
+      ['tags', 'missing', 'does not exist'],
+      ['audit', 'not-pem', 'is a file, not a directory'],
+      ['krm', 'missing', 'does not exist'],
+    ])(
+      '%s refuses a --registry-config-dir of %s at start: exit 2, naming flag and path',
+      async (command, name, problem) => {
+        const path = join(directory, name);
+
+        const result = await cli([command, '--registry-config-dir', path]);
+
+        expect(result).toEqual({
+          code: 2,
+          stdout: '',
+          stderr: `digest-pinner ${command}: --registry-config-dir (DIGEST_PINNER_REGISTRY_CONFIG_DIR): ${path} ${problem}\n`,
+        });
+      },
+    );
+
+    it('names the hosts.toml that is not TOML, with its path', async () => {
+      const configDir = await mkdtemp(join(directory, 'certs.d-'));
+      await mkdir(join(configDir, 'registry.example'));
+      const hostsFile = join(configDir, 'registry.example', 'hosts.toml');
+      await writeFile(hostsFile, '[host."https://mirror.example"\n');
+
+      const result = await cli(['resolve', '--registry-config-dir', configDir, 'nginx:1.27']);
+
+      expect(result.stderr).toBe(
+        `digest-pinner resolve: ${hostsFile}: is not TOML at line 1, column 31\n`,
       );
       expect(result.code).toBe(2);
     });

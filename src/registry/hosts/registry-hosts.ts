@@ -10,6 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Dispatcher } from 'undici';
+import { unreadableDirectoryProblem } from '../../config-files.js';
 import { ConfigError, errorMessage } from '../../errors.js';
 import { createRegistryAgent } from '../agent.js';
 import type { EndpointSource, RegistryEndpoint } from '../endpoint.js';
@@ -72,7 +73,9 @@ export class RegistryHosts implements EndpointSource {
         .filter((entry) => entry.isDirectory())
         .map((entry) => entry.name);
     } catch (error: unknown) {
-      throw new ConfigError([`--registry-config-dir ${directory}: ${errorMessage(error)}`]);
+      throw new ConfigError([
+        `--registry-config-dir: ${unreadableDirectoryProblem(directory, error)}`,
+      ]);
     }
     const problems: string[] = [];
     const files = new Map<string, LoadedFile>();
