@@ -326,7 +326,7 @@ const OPTION_LIST = [
     group: 'registries',
     help: 'most connections open at once to one registry (or token server); further requests wait for one',
     value: withDefault(COUNT, '16'),
-    commands: PINNING,
+    commands: REGISTRY_CLIENTS,
   },
   {
     key: 'failurePolicy',
