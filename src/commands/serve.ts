@@ -21,7 +21,7 @@ import type { Environment } from '../environment.js';
 import { EnforcementHandler } from '../enforcement-webhook.js';
 import { ConfigError } from '../errors.js';
 import { startHttpServers } from '../http-servers.js';
-import { locateKubeConfig } from '../kube/kubeconfig-location.js';
+import { locateKubeConfig, type KubeConfigLocation } from '../kube/kubeconfig-location.js';
 import { createLogger } from '../log.js';
 import {
   asyncLogDestination,
@@ -39,7 +39,7 @@ import { everyNamespace, type CommonParts } from './common-parts.js';
 import { loadPluginCredentials } from './image-credentials.js';
 import { createRegistryClient, loadRegistryHosts } from './registry-access.js';
 import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
-import { localTls } from './local-tls.js';
+import { localTls, type ServingTlsSetup } from './local-tls.js';
 
 export async function runServe(config: Config, environment: Environment): Promise<number> {
   const { service, logger, logDestination } = await assembleService(config, environment);
@@ -78,25 +78,16 @@ export async function assembleService(
     inCluster: location !== undefined,
   });
   const registryHosts = await registryHostsOf(config, registryCaCertificates, logger);
-  // Loaded on demand: importing the Kubernetes client takes most of a second.
-  const cluster = location === undefined ? undefined : await import('./cluster.js');
-  const connection =
-    location === undefined ? undefined : await cluster?.connectCluster(config, location);
-  const context = { environment, logger, metrics };
-  // Before anything that keeps running (the namespace watch): a TLS bootstrap that fails ends
-  // the process, which nothing else may then hold open.
-  const { tls, onListening } =
-    cluster !== undefined && connection !== undefined && config.tlsSecret !== undefined
-      ? {
-          tls: await cluster.selfManagedTls(config, connection, context),
-          onListening: () => Promise.resolve(),
-        }
-      : await localTls(config, environment, logger);
-  const parts =
-    cluster === undefined || connection === undefined
-      ? await standaloneParts(config, environment, logger)
-      : cluster.clusterParts(config, connection, context);
+  // What is made from here on is closed again if a later step fails (cluster, TLS, a port in
+  // use): an agent, a watch or a timer left open would keep a failed start's process alive.
+  let closeOnFailure: (() => unknown)[] = [() => registryHosts.close()];
   try {
+    const { tls, onListening, parts } = await surroundings(
+      config,
+      location,
+      { environment, logger, metrics },
+      (close) => closeOnFailure.push(close),
+    );
     const service = await startService(config, {
       ...parts,
       imageCredentials,
@@ -106,15 +97,59 @@ export async function assembleService(
       registryCaCertificates,
       registryHosts,
     });
+    // The service's close closes all of the above, and its registry client.
+    closeOnFailure = [() => service.close()];
     await onListening(service.webhookPort);
     return { service, logger, logDestination };
   } catch (error: unknown) {
-    // Nothing started may keep the process alive: a watch or a timer would hold it open.
-    tls.close();
-    await registryHosts.close();
-    await parts.namespaces.stop();
+    for (const close of closeOnFailure.reverse()) {
+      // The start-up failure is the one to report, not a failure to close after it.
+      await Promise.resolve()
+        .then(close)
+        .catch(() => undefined);
+    }
     throw error;
   }
+}
+
+interface Surroundings extends ServingTlsSetup {
+  readonly parts: CommonParts;
+}
+
+/**
+ * A cluster's parts (its connection, TLS self-managed in a Secret with --tls-secret, pull
+ * secrets, the namespace watch) or standalone ones; each running part is handed to `made`, to be
+ * closed if a later step fails.
+ */
+async function surroundings(
+  config: Config,
+  location: KubeConfigLocation | undefined,
+  context: { environment: Environment; logger: Logger; metrics: Metrics },
+  made: (close: () => unknown) => void,
+): Promise<Surroundings> {
+  const { environment, logger } = context;
+  // Loaded on demand: importing the Kubernetes client takes most of a second.
+  const cluster = location === undefined ? undefined : await import('./cluster.js');
+  const connection =
+    location === undefined ? undefined : await cluster?.connectCluster(config, location);
+  // Before anything that keeps running (the namespace watch): a TLS bootstrap that fails ends
+  // the process, which nothing else may then hold open.
+  const { tls, onListening } =
+    cluster !== undefined && connection !== undefined && config.tlsSecret !== undefined
+      ? {
+          tls: await cluster.selfManagedTls(config, connection, context),
+          onListening: () => Promise.resolve(),
+        }
+      : await localTls(config, environment, logger);
+  made(() => {
+    tls.close();
+  });
+  const parts =
+    cluster === undefined || connection === undefined
+      ? await standaloneParts(config, environment, logger)
+      : cluster.clusterParts(config, connection, context);
+  made(() => parts.namespaces.stop());
+  return { tls, onListening, parts };
 }
 
 /** Every line the server writes is JSON: what the process would print goes through the log. */

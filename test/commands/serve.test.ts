@@ -1,9 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { jest } from '@jest/globals';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assembleService } from '../../src/commands/serve.js';
 import { loadConfig } from '../../src/config.js';
 import type { Environment } from '../../src/environment.js';
+import { RegistryHosts } from '../../src/registry/hosts/registry-hosts.js';
 import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
@@ -108,6 +110,40 @@ describe('serve', () => {
     await once(again, 'listening');
     again.close();
     taken.close();
+  });
+
+  it.each([
+    ['its TLS setup fails (a --tls-cert that is not there)', 'tls'],
+    ['a port is taken', 'port'],
+  ])('closes the TLS agents of hosts.toml when a later step fails: %s', async (_name, failing) => {
+    const hostsDirectory = join(directory, 'certs.d');
+    await mkdir(join(hostsDirectory, 'registry.example'), { recursive: true });
+    await writeFile(join(hostsDirectory, 'registry.example', 'hosts.toml'), 'skip_verify = true\n');
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const failure =
+      failing === 'tls'
+        ? ['--tls-cert', join(directory, 'none.crt'), '--tls-key', join(directory, 'none.key')]
+        : ['--metrics-port', String((taken.address() as AddressInfo).port)];
+    const { config } = loadConfig(
+      'serve',
+      [...argv, '--registry-config-dir', hostsDirectory, ...failure],
+      {},
+    );
+    const load = jest.spyOn(RegistryHosts, 'load');
+    try {
+      await expect(assembleService(config, environment({}, []))).rejects.toThrow(
+        failing === 'tls' ? /none\.crt/ : /EADDRINUSE/,
+      );
+
+      const hosts = await (load.mock.results[0]?.value as Promise<RegistryHosts>);
+      const [server] = hosts.endpointsFor('registry.example') ?? [];
+      expect(server?.dispatcher).toMatchObject({ closed: true });
+    } finally {
+      load.mockRestore();
+      taken.close();
+    }
   });
 });
 
