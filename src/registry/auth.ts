@@ -40,7 +40,7 @@ export interface AuthTarget {
    * host's own client.
    */
   readonly dispatcher: Dispatcher | undefined;
-  /** The hosts.toml that dispatcher comes from. */
+  /** Where that dispatcher's TLS settings are configured (a hosts.toml or a host folder). */
   readonly tlsConfiguredIn?: string | undefined;
   /** The request went over plain http: an http realm is then acceptable (target-guard.ts). */
   readonly reachedOverHttp: boolean;

@@ -21,7 +21,7 @@ export interface RegistryEndpoint {
   readonly headers: Readonly<Record<string, string>>;
   /** TLS of its own (`ca`, `client`, `skip_verify`); the client's default dispatcher otherwise. */
   readonly dispatcher: Dispatcher | undefined;
-  /** The hosts.toml whose TLS settings made `dispatcher`: where a TLS failure is fixed. */
+  /** Where the TLS settings that made `dispatcher` are (a hosts.toml, or a folder's `*.crt`). */
   readonly tlsConfiguredIn?: string;
 }
 

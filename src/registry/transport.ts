@@ -52,7 +52,7 @@ export interface RegistryRequest {
   readonly action: string;
   /** A host's own TLS settings (hosts.toml); the transport's dispatcher otherwise. */
   readonly dispatcher?: Dispatcher;
-  /** The hosts.toml `dispatcher` comes from, named in the advice for a TLS failure. */
+  /** Where the TLS settings of `dispatcher` are configured, named in the advice for a TLS failure. */
   readonly tlsConfiguredIn?: string;
 }
 
@@ -95,11 +95,11 @@ function tlsAdvice(
     return { hint, advice: `${hint} ${host}` };
   }
   if (/^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/.test(code)) {
-    // A host with TLS settings of its own in hosts.toml is fixed there, not with a flag.
+    // A host with TLS settings of its own in --registry-config-dir is fixed there, not with a flag.
     const hint =
       tlsConfiguredIn === undefined
         ? 'trust its CA with --registry-ca'
-        : `trust its CA with the ca of ${tlsConfiguredIn}`;
+        : `trust its CA in ${tlsConfiguredIn}`;
     return { hint, advice: hint };
   }
   return undefined;

@@ -281,6 +281,39 @@ describe('registry mirrors and per-registry TLS (hosts.toml)', () => {
       expect(stdout).toBe(`${secured.host}/locked/app:7@${securedDigest}\n`);
     });
 
+    it('reads the CA and client pair from docker-style ca.crt, client.cert and client.key without hosts.toml', async () => {
+      const hostDir = join(directory, 'docker-style', secured.host);
+      await mkdir(hostDir, { recursive: true });
+      await writeFile(join(hostDir, 'ca.crt'), secured.caPem!);
+      await writeFile(join(hostDir, 'client.cert'), client.certPem);
+      await writeFile(join(hostDir, 'client.key'), client.keyPem);
+
+      const { code, stdout, stderr } = await resolve(join(directory, 'docker-style'), [
+        `${secured.host}/locked/app:7`,
+      ]);
+
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout).toBe(`${secured.host}/locked/app:7@${securedDigest}\n`);
+    });
+
+    it('is refused with a docker-style ca.crt but no client pair, and points the failure of a wrong ca.crt at the folder', async () => {
+      const configDir = join(directory, 'docker-style-ca-only');
+      const hostDir = join(configDir, secured.host);
+      await mkdir(hostDir, { recursive: true });
+      await writeFile(join(hostDir, 'ca.crt'), secured.caPem!);
+      const withoutClient = await resolve(configDir, [`${secured.host}/locked/app:7`]);
+      await writeFile(join(hostDir, 'ca.crt'), createClientCertificate().caPem);
+
+      const untrusted = await resolve(configDir, [`${secured.host}/locked/app:7`]);
+
+      expect(withoutClient.code).toBe(1);
+      expect(withoutClient.stdout).toBe('');
+      expect(withoutClient.stderr).toMatch(/locked\/app:7/);
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toContain(`trust its CA in ${join(hostDir, '*.crt')}`);
+    });
+
     it('is refused without one, saying so', async () => {
       const configDir = await hostsDir('no-client', secured.host, 'ca = "ca.pem"\n');
       await writeFile(join(configDir, secured.host, 'ca.pem'), secured.caPem!);

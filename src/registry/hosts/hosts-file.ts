@@ -39,7 +39,11 @@ const HOST_KEYS = new Set([
 ]);
 const TOP_KEYS = new Set(['server', 'host', ...HOST_KEYS]);
 const DEFAULT_CAPABILITIES: ReadonlySet<HostCapability> = new Set(['pull', 'resolve']);
-const SERVER_CAPABILITIES: ReadonlySet<HostCapability> = new Set(['pull', 'resolve', 'push']);
+export const SERVER_CAPABILITIES: ReadonlySet<HostCapability> = new Set([
+  'pull',
+  'resolve',
+  'push',
+]);
 
 type Table = Readonly<Record<string, unknown>>;
 

@@ -1,20 +1,28 @@
 /**
  * containerd's registry host configuration (`--registry-config-dir`, the `config_path` the nodes
  * use, e.g. /etc/containerd/certs.d): `DIR/<host[:port]>/hosts.toml` for a registry, else
- * `DIR/_default/hosts.toml`. Read and checked at start — files, CAs and client certificates —
- * and turned into the ordered endpoints the registry client asks: mirrors in file order, then
- * the server. Hosts named here are the operator's configuration, trusted as --insecure-registry
- * is for plain http and TLS choices; the link-local guard still applies to them.
+ * `DIR/_default/hosts.toml`; a host folder without hosts.toml gives the registry's own server the
+ * TLS of its docker-style `*.crt`, `*.cert` and `*.key` files, as containerd falls back to them.
+ * Read and checked at start — files, CAs and client certificates — and turned into the ordered
+ * endpoints the registry client asks: mirrors in file order, then the server. Hosts named here
+ * are the operator's configuration, trusted as --insecure-registry is for plain http and TLS
+ * choices; the link-local guard still applies to them.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Dispatcher } from 'undici';
-import { unreadableDirectoryProblem } from '../../config-files.js';
+import {
+  checkCertificates,
+  checkPrivateKey,
+  keyMatchesCertificate,
+  unreadableDirectoryProblem,
+} from '../../config-files.js';
 import { ConfigError, errorMessage } from '../../errors.js';
 import { createRegistryAgent } from '../agent.js';
 import type { EndpointSource, RegistryEndpoint } from '../endpoint.js';
 import { InsecureHosts, registryOrigin } from '../target-guard.js';
+import { readCertificateFiles } from './certificate-files.js';
 import { parseHostsFile, type HostSettings, type HostsFile } from './hosts-file.js';
 
 export const DEFAULT_HOSTS_DIRECTORY = '_default';
@@ -25,7 +33,7 @@ const MAX_REMEMBERED_REGISTRIES = 1000;
 interface LoadedHost {
   readonly settings: Omit<HostSettings, 'url'>;
   readonly dispatcher: Dispatcher | undefined;
-  /** The hosts.toml the settings were read from. */
+  /** Where its TLS settings are: the hosts.toml, or `FOLDER/*.crt` without one. */
   readonly path: string;
 }
 
@@ -70,7 +78,8 @@ export class RegistryHosts implements EndpointSource {
     let names: string[];
     try {
       names = (await readdir(directory, { withFileTypes: true }))
-        .filter((entry) => entry.isDirectory())
+        // No host starts with a dot; a ConfigMap volume keeps its own `..data` folders there.
+        .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
         .map((entry) => entry.name);
     } catch (error: unknown) {
       throw new ConfigError([
@@ -92,7 +101,7 @@ export class RegistryHosts implements EndpointSource {
     return new RegistryHosts(files, options, agents);
   }
 
-  /** The registries (and `_default`) that have a hosts.toml, for the start-up log. */
+  /** The registries (and `_default`) that have a folder, for the start-up log. */
   get configured(): readonly string[] {
     return [...this.#files.keys()];
   }
@@ -146,39 +155,59 @@ function endpoint(url: URL, host: LoadedHost, isServer: boolean): RegistryEndpoi
   };
 }
 
+/** A host folder's hosts.toml, or without one its docker-style certificate files, as containerd reads it. */
+async function readHostFolder(
+  directory: string,
+): Promise<{ file?: HostsFile; source: string; fromHostsFile: boolean; problems: string[] }> {
+  const path = join(directory, HOSTS_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error: unknown) {
+    if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT') {
+      const { settings, problems } = await readCertificateFiles(directory);
+      return {
+        ...(settings === undefined
+          ? {}
+          : { file: { server: undefined, serverSettings: settings, hosts: [] } }),
+        source: directory,
+        fromHostsFile: false,
+        problems: problems.map((problem) => `${directory}: ${problem}`),
+      };
+    }
+    return { source: path, fromHostsFile: true, problems: [`${path}: ${errorMessage(error)}`] };
+  }
+  const parsed = parseHostsFile(text, directory);
+  return {
+    ...(parsed.file === undefined ? {} : { file: parsed.file }),
+    source: path,
+    fromHostsFile: true,
+    problems: parsed.problems.map((problem) => `${path}: ${problem}`),
+  };
+}
+
 async function loadFile(
   directory: string,
   options: RegistryHostsOptions,
   problems: string[],
   agents: Dispatcher[],
 ): Promise<LoadedFile | undefined> {
-  const path = join(directory, HOSTS_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error: unknown) {
-    // A host directory without hosts.toml (only docker-style certificate files) is skipped.
-    if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT') {
-      return undefined;
-    }
-    problems.push(`${path}: ${errorMessage(error)}`);
-    return undefined;
-  }
-  const parsed = parseHostsFile(text, directory);
-  problems.push(...parsed.problems.map((problem) => `${path}: ${problem}`));
-  if (parsed.file === undefined) return undefined;
-  const { file } = parsed;
+  const read = await readHostFolder(directory);
+  problems.push(...read.problems);
+  if (read.file === undefined) return undefined;
+  const { file, source, fromHostsFile } = read;
+  const tlsSource = fromHostsFile ? source : join(source, '*.crt');
   const load = async (settings: Omit<HostSettings, 'url'>, where: string): Promise<LoadedHost> => {
     const dispatcher = await tlsDispatcher(settings, options, (problem) => {
-      problems.push(`${path}: ${where}: ${problem}`);
+      problems.push(`${source}: ${where}${problem}`);
     });
     if (dispatcher !== undefined) agents.push(dispatcher);
-    return { settings, dispatcher, path };
+    return { settings, dispatcher, path: tlsSource };
   };
-  const server = await load(file.server ?? file.serverSettings, 'server');
+  const server = await load(file.server ?? file.serverSettings, fromHostsFile ? 'server: ' : '');
   const hosts = [];
   for (const host of file.hosts) {
-    hosts.push({ ...(await load(host, `[host."${host.url.href}"]`)), url: host.url });
+    hosts.push({ ...(await load(host, `[host."${host.url.href}"]: `)), url: host.url });
   }
   return { file, server, hosts };
 }
@@ -192,22 +221,31 @@ async function tlsDispatcher(
   if (settings.caFiles.length === 0 && settings.clientPairs.length === 0 && !settings.skipVerify) {
     return undefined;
   }
-  const read = async (file: string, what: string): Promise<string | undefined> => {
+  // Checked here, at start: Node would only refuse a PEM that does not parse at the first request.
+  const read = async (
+    file: string,
+    what: string,
+    check: (text: string) => void,
+  ): Promise<string | undefined> => {
     try {
       const text = await readFile(file, 'utf8');
-      if (!text.includes('-----BEGIN')) problem(`${what} ${file} holds no PEM block`);
+      check(text);
       return text;
     } catch (error: unknown) {
       problem(`${what} ${file}: ${errorMessage(error)}`);
       return undefined;
     }
   };
-  const cas = await Promise.all(settings.caFiles.map((file) => read(file, 'ca')));
+  const cas = await Promise.all(
+    settings.caFiles.map((file) => read(file, 'ca', checkCertificates)),
+  );
   const clientCertificates = [];
   for (const pair of settings.clientPairs) {
-    const certPem = await read(pair.certFile, 'client certificate');
-    const keyPem = await read(pair.keyFile, 'client key');
-    if (certPem !== undefined && keyPem !== undefined) clientCertificates.push({ certPem, keyPem });
+    const certPem = await read(pair.certFile, 'client certificate', checkCertificates);
+    const keyPem = await read(pair.keyFile, 'client key', checkPrivateKey);
+    if (certPem === undefined || keyPem === undefined) continue;
+    if (keyMatchesCertificate(certPem, keyPem)) clientCertificates.push({ certPem, keyPem });
+    else problem(`client key ${pair.keyFile} is not the key of ${pair.certFile}`);
   }
   return createRegistryAgent({
     caCertificates: [...options.caCertificates, ...cas.filter((pem) => pem !== undefined)],

@@ -8,7 +8,7 @@ import { RegistryClient } from '../../../src/registry/client.js';
 import { parseHostsFile } from '../../../src/registry/hosts/hosts-file.js';
 import { RegistryHosts } from '../../../src/registry/hosts/registry-hosts.js';
 import { startFaultRegistry } from '../../support/fault-registry.js';
-import { writeServingCertificate } from '../../support/certificates.js';
+import { createClientCertificate, writeServingCertificate } from '../../support/certificates.js';
 import { buildImageManifest } from '../../support/image-push.js';
 
 describe('parseHostsFile', () => {
@@ -169,6 +169,103 @@ describe('RegistryHosts', () => {
     );
   });
 
+  describe('a host folder without hosts.toml (docker-style certificate files)', () => {
+    const noOptions = { insecureRegistries: [], caCertificates: [] };
+
+    async function files(host: string, entries: Record<string, string>): Promise<string> {
+      const folder = join(directory, host);
+      await mkdir(folder, { recursive: true });
+      for (const [name, text] of Object.entries(entries)) {
+        await writeFile(join(folder, name), text);
+      }
+      return folder;
+    }
+
+    it('gives the registry its own server with the TLS of a ca.crt, named as where it is fixed', async () => {
+      const { caPem } = createClientCertificate();
+      const folder = await files('registry.example:5000', { 'ca.crt': caPem });
+      const hosts = await RegistryHosts.load(directory, noOptions);
+
+      const endpoints = hosts.endpointsFor('registry.example:5000')!;
+
+      expect(endpoints).toHaveLength(1);
+      expect(endpoints[0]).toMatchObject({
+        host: 'registry.example:5000',
+        isServer: true,
+        tlsConfiguredIn: join(folder, '*.crt'),
+      });
+      expect(endpoints[0]!.apiRoot.href).toBe('https://registry.example:5000/v2');
+      expect(endpoints[0]!.dispatcher).toBeDefined();
+      await hosts.close();
+    });
+
+    it('loads a client.cert with its client.key as a client certificate pair', async () => {
+      const client = createClientCertificate();
+      await files('registry.example', {
+        'client.cert': client.certPem,
+        'client.key': client.keyPem,
+      });
+      const hosts = await RegistryHosts.load(directory, noOptions);
+
+      const [server] = hosts.endpointsFor('registry.example')!;
+
+      expect(server).toMatchObject({
+        isServer: true,
+        capabilities: new Set(['pull', 'resolve', 'push']),
+      });
+      expect(server!.dispatcher).toBeDefined();
+      await hosts.close();
+    });
+
+    it('asks the server alone for a folder without files, not the _default mirrors', async () => {
+      await write('_default', '[host."https://mirror.example"]\n');
+      await files('registry.example', {});
+      const hosts = await RegistryHosts.load(directory, noOptions);
+
+      const endpoints = hosts.endpointsFor('registry.example')!;
+
+      expect(endpoints.map((endpoint) => endpoint.apiRoot.href)).toEqual([
+        'https://registry.example/v2',
+      ]);
+      expect(endpoints[0]!.dispatcher).toBeUndefined();
+      await hosts.close();
+    });
+
+    it.each([
+      [
+        'a lone client.cert',
+        { 'client.cert': 'cert' },
+        /: client certificate client\.cert has no client\.key beside it/,
+      ],
+      [
+        'a lone client.key',
+        { 'client.key': 'key' },
+        /: client key client\.key has no client\.cert beside it/,
+      ],
+      [
+        'a ca.crt that is not PEM',
+        { 'ca.crt': 'not a certificate' },
+        /: ca .*ca\.crt: holds no PEM certificate/,
+      ],
+      [
+        'a client.key that is not the key of client.cert',
+        {
+          'client.cert': createClientCertificate().certPem,
+          'client.key': createClientCertificate().keyPem,
+        },
+        /: client key .*client\.key is not the key of .*client\.cert/,
+      ],
+    ])('refuses at start %s, naming the folder and file', async (_what, entries, message) => {
+      const folder = await files('registry.example', entries);
+
+      const loading = RegistryHosts.load(directory, noOptions);
+
+      await expect(loading).rejects.toThrow(ConfigError);
+      await expect(loading).rejects.toThrow(folder);
+      await expect(loading).rejects.toThrow(message);
+    });
+  });
+
   it('names a directory it cannot read', async () => {
     await expect(
       RegistryHosts.load(join(directory, 'none'), { insecureRegistries: [], caCertificates: [] }),
@@ -241,8 +338,7 @@ describe('RegistryClient with registry hosts', () => {
 
   it("points a TLS failure of a host with its own ca at that host's hosts.toml, not at --registry-ca", async () => {
     const serving = await writeServingCertificate(directory);
-    const otherCa = await mkdtemp(join(directory, 'other-'));
-    const { caPem: untrusted } = await writeServingCertificate(otherCa);
+    const { caPem: untrusted } = createClientCertificate();
     const registry = await startFaultRegistry({
       tls: { certPem: serving.certPem, keyPem: serving.keyPem },
     });
@@ -260,7 +356,7 @@ describe('RegistryClient with registry hosts', () => {
       });
 
       await expect(resolving).rejects.toThrow(
-        `: trust its CA with the ca of ${join(directory, registry.host, 'hosts.toml')}`,
+        `: trust its CA in ${join(directory, registry.host, 'hosts.toml')}`,
       );
       await expect(resolving).rejects.not.toThrow('--registry-ca');
     } finally {
