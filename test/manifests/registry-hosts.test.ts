@@ -1,6 +1,6 @@
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap } from 'kubernetes-models/v1';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RegistryHosts } from '../../src/registry/hosts/registry-hosts.js';
@@ -33,11 +33,18 @@ describe('manifests/components/registry-hosts', () => {
     const configMap = findObject(objects, ConfigMap, volume!.configMap!.name!);
     const directory = await mkdtemp(join(tmpdir(), 'digest-pinner-hosts-manifest-'));
     try {
-      // As the kubelet projects the ConfigMap: each item's key written at its path.
+      // As the kubelet's atomic writer projects the ConfigMap: the items written at their paths
+      // in a timestamped folder, `..data` a link to it, and each top-level name a link into
+      // `..data` — so the host folders are symbolic links, not folders.
+      const stamped = '..2026_12_01_23_00_00.000000001';
+      const topLevel = new Set<string>();
       for (const item of volume!.configMap!.items ?? []) {
-        await mkdir(join(directory, dirname(item.path)), { recursive: true });
-        await writeFile(join(directory, item.path), configMap.data![item.key]!);
+        await mkdir(join(directory, stamped, dirname(item.path)), { recursive: true });
+        await writeFile(join(directory, stamped, item.path), configMap.data![item.key]!);
+        topLevel.add(item.path.split('/')[0]!);
       }
+      await symlink(stamped, join(directory, '..data'));
+      for (const name of topLevel) await symlink(join('..data', name), join(directory, name));
       const hosts = await RegistryHosts.load(directory, {
         insecureRegistries: [],
         caCertificates: [],

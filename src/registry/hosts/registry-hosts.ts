@@ -8,7 +8,7 @@
  * are the operator's configuration, trusted as --insecure-registry is for plain http and TLS
  * choices; the link-local guard still applies to them.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Dispatcher } from 'undici';
@@ -77,10 +77,7 @@ export class RegistryHosts implements EndpointSource {
   static async load(directory: string, options: RegistryHostsOptions): Promise<RegistryHosts> {
     let names: string[];
     try {
-      names = (await readdir(directory, { withFileTypes: true }))
-        // No host starts with a dot; a ConfigMap volume keeps its own `..data` folders there.
-        .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
-        .map((entry) => entry.name);
+      names = await hostFolders(directory);
     } catch (error: unknown) {
       throw new ConfigError([
         `--registry-config-dir: ${unreadableDirectoryProblem(directory, error)}`,
@@ -252,4 +249,30 @@ async function tlsDispatcher(
     clientCertificates,
     skipVerify: settings.skipVerify,
   });
+}
+
+/**
+ * The host folders of `directory`. A ConfigMap or Secret volume shows each top-level name as a
+ * symbolic link into its `..data` folder (the kubelet's atomic writer), so links are followed. No
+ * host starts with a dot, and the volume's own `..data` entries do.
+ */
+async function hostFolders(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { withFileTypes: true });
+  const folders: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    if (entry.isDirectory()) folders.push(entry.name);
+    else if (entry.isSymbolicLink() && (await isFolder(join(directory, entry.name)))) {
+      folders.push(entry.name);
+    }
+  }
+  return folders;
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }
