@@ -8,7 +8,7 @@ import {
   type Keyring,
   type RegistryCredential,
 } from '../credentials/credential.js';
-import type { ImageCredentials, ImageCredentialSource } from '../credentials/provider.js';
+import type { ImageCredentialSource } from '../credentials/provider.js';
 import { isDigest, type ImageReference } from '../reference.js';
 import type { RegistryFailureLabel } from '../errors.js';
 import { RegistryError } from '../registry/errors.js';
@@ -91,17 +91,15 @@ export function cachedOutcomes(
     if (seen.has(key)) continue;
     seen.add(key);
     if (seen.size > input.limit) break;
-    const nodeLevel =
-      imageCredentials === undefined
-        ? noCredentials
-        : imageCredentials.cachedCredentialsFor?.(reference);
-    if (nodeLevel === undefined) return outcomes;
-    // The pod's credentials come first, as in resolveOne; only the first can answer from cache.
-    const podLevel = input.keyring.lookup(reference);
-    const resolution = resolver.cached(
-      reference,
-      podLevel.length > 0 ? podLevel : nodeLevel.credentials,
-    );
+    // The pod's credentials come first, as in resolveOne, and only the first can answer from
+    // cache: node-level ones are looked up only for an image the pod has none for.
+    let credentials = input.keyring.lookup(reference);
+    if (credentials.length === 0 && imageCredentials !== undefined) {
+      const nodeLevel = imageCredentials.cachedCredentialsFor?.(reference);
+      if (nodeLevel === undefined) return outcomes;
+      credentials = nodeLevel.credentials;
+    }
+    const resolution = resolver.cached(reference, credentials);
     if (resolution === undefined) continue;
     // Checked as resolveOne checks what the registry answered.
     outcomes.set(
@@ -111,8 +109,6 @@ export function cachedOutcomes(
   }
   return outcomes;
 }
-
-const noCredentials: ImageCredentials = { credentials: [], problems: [] };
 
 async function resolveOne(
   reference: ImageReference,
