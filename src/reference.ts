@@ -37,6 +37,8 @@ export class ImageReference {
   readonly spelledName: string;
   /** The whole text as the user wrote it. */
   readonly original: string;
+  readonly #name: string;
+  readonly #taggedName: string;
 
   constructor(fields: {
     registry: string;
@@ -52,11 +54,14 @@ export class ImageReference {
     this.digest = fields.digest;
     this.spelledName = fields.spelledName;
     this.original = fields.original;
+    // Made once: an admission reads them several times, as map keys and credential matches.
+    this.#name = `${this.registry}/${this.repository}`;
+    this.#taggedName = `${this.#name}:${this.tag ?? DEFAULT_TAG}`;
   }
 
   /** `registry/repository`, the name the kubelet matches credentials against. */
   get name(): string {
-    return `${this.registry}/${this.repository}`;
+    return this.#name;
   }
 
   /** The tag a pull would use: the explicit one, or `latest`. */
@@ -69,7 +74,7 @@ export class ImageReference {
    * same however the user spelled the name.
    */
   get taggedName(): string {
-    return `${this.name}:${this.effectiveTag}`;
+    return this.#taggedName;
   }
 
   /** Fully qualified normalized form, e.g. `docker.io/library/nginx:1.27`. */
@@ -107,7 +112,27 @@ export function isDigest(text: string): boolean {
   return expectedLength === hex.length && LOWER_HEX_PATTERN.test(hex);
 }
 
+/**
+ * References parsed lately, by their text: a warm admission parses the same few images again and
+ * again. Only texts of a length any real image has are kept, and at most PARSED_MAX of them, the
+ * oldest dropped first. A reference is immutable, so one object serves every request.
+ */
+const parsed = new Map<string, ImageReference>();
+const PARSED_MAX = 1024;
+const PARSED_TEXT_MAX_LENGTH = 512;
+
 export function parseImageReference(text: string): ImageReference {
+  const known = parsed.get(text);
+  if (known !== undefined) return known;
+  const reference = parseUncached(text);
+  if (text.length <= PARSED_TEXT_MAX_LENGTH) {
+    if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value as string);
+    parsed.set(text, reference);
+  }
+  return reference;
+}
+
+function parseUncached(text: string): ImageReference {
   if (text.length === 0) throw new InvalidImageReferenceError(text, 'reference is empty');
   const at = text.indexOf('@');
   const digest = at < 0 ? undefined : text.slice(at + 1);

@@ -59,7 +59,8 @@ function isNumber(header: string | undefined): boolean {
 
 /** The `charset` parameter of a content type, lower case; JSON's default is UTF-8. */
 function charsetOf(contentType: string | undefined): string {
-  if (contentType === undefined) return 'utf-8';
+  // `application/json`, as the API server sends it: no parameters at all.
+  if (contentType === undefined || !contentType.includes(';')) return 'utf-8';
   for (const parameter of contentType.split(';').slice(1)) {
     const equals = parameter.indexOf('=');
     if (parameter.slice(0, equals).trim().toLowerCase() !== 'charset') continue;

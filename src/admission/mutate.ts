@@ -146,14 +146,24 @@ async function pinPlanned(
     pins: pins.map(({ original, digest }) => ({ image: original, digest })),
     unpinned: [...unpinned.values()],
     credentialProblems,
-    warnings: [
-      ...planned.flatMap(({ site, plan }) =>
-        plan.action === 'invalid' ? [imageWarning(site.image, `left unchanged: ${plan.why}`)] : [],
-      ),
-      // A warning of their own: appended to each image's, they would not fit its length.
-      ...nodeCredentialProblems.map(boundWarning),
-    ],
+    warnings: standingWarnings(planned, nodeCredentialProblems),
   });
+}
+
+/** Invalid images left unchanged, then the node-level credential problems. */
+function standingWarnings(
+  planned: readonly PlannedSite[],
+  nodeCredentialProblems: readonly string[],
+): string[] {
+  const warnings: string[] = [];
+  for (const { site, plan } of planned) {
+    if (plan.action === 'invalid') {
+      warnings.push(imageWarning(site.image, `left unchanged: ${plan.why}`));
+    }
+  }
+  // A warning of their own: appended to each image's, they would not fit its length.
+  for (const problem of nodeCredentialProblems) warnings.push(boundWarning(problem));
+  return warnings;
 }
 
 interface PlannedResolution {

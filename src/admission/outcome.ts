@@ -124,16 +124,22 @@ export function pinningResult(report: PinningReport): MutationResult {
       unpinned,
     };
   }
-  // Only those that can be shown are composed: an object may have thousands of images.
-  const composed = [
-    ...report.warnings.slice(0, MAX_WARNINGS),
-    ...unpinned.slice(0, MAX_WARNINGS).map((failure) => failureWarning(failure, report)),
-  ];
-  const warnings = boundWarnings(composed, report.warnings.length + unpinned.length);
   const outcome: Outcome =
     report.patch.length > 0 ? 'patched' : unpinned.length > 0 ? 'error' : 'unchanged';
-  const response = allowWithPatch(uid, report.patch, warnings);
+  const response = allowWithPatch(uid, report.patch, pinningWarnings(report));
   return { response, outcome, pinned: pins.length, pins, unpinned };
+}
+
+/** The report's warnings, then one per image not pinned; only those that can be shown are made. */
+function pinningWarnings(report: PinningReport): readonly string[] {
+  const { warnings, unpinned } = report;
+  if (warnings.length === 0 && unpinned.length === 0) return warnings;
+  // An object may have thousands of images.
+  const composed = [
+    ...warnings.slice(0, MAX_WARNINGS),
+    ...unpinned.slice(0, MAX_WARNINGS).map((failure) => failureWarning(failure, report)),
+  ];
+  return boundWarnings(composed, warnings.length + unpinned.length);
 }
 
 function failureWarning(failure: UnpinnedImage, report: PinningReport): string {

@@ -33,13 +33,13 @@ export function allowWithPatch(
   warnings: readonly string[] = [],
 ): AdmissionResponseReview {
   if (patch.length === 0) return allowUnchanged(uid, warnings);
-  return review({
+  const patched = {
     uid,
     allowed: true,
-    patchType: 'JSONPatch',
+    patchType: 'JSONPatch' as const,
     patch: Buffer.from(JSON.stringify(patch), 'utf8').toString('base64'),
-    ...warningsField(warnings),
-  });
+  };
+  return review(warnings.length === 0 ? patched : { ...patched, ...warningsField(warnings) });
 }
 
 export function deny(
@@ -61,6 +61,7 @@ function review(response: AdmissionResponse): AdmissionResponseReview {
 
 /** Bounded and without repeats; no field at all when there is nothing to say. */
 function warningsField(warnings: readonly string[]): { warnings?: readonly string[] } {
+  if (warnings.length === 0) return {};
   const bounded = boundWarnings([...new Set(warnings.map(boundWarning))]);
   return bounded.length === 0 ? {} : { warnings: bounded };
 }

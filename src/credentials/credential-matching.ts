@@ -28,6 +28,8 @@ const PORT_PATTERN = /^[0-9]*$/;
  * pattern's and the host's lengths: a longer host, which no registry can have, matches nothing.
  */
 const HOST_MAX_LENGTH = 253;
+/** Image names whose matches a keyring remembers. */
+const LOOKUPS_MAX = 256;
 
 /**
  * The key the kubelet indexes an entry under: `https://quay.io/v2/` → `quay.io`,
@@ -268,6 +270,12 @@ export class MatchingKeyring implements Keyring {
     readonly key: string;
   }[];
   readonly #byKey: ReadonlyMap<string, readonly IndexedCredential[]>;
+  /**
+   * What each image name matched lately: a warm admission asks for the same few names again and
+   * again, and matching parses the name once per key. The oldest is dropped past LOOKUPS_MAX; a
+   * name longer than any real one is not kept.
+   */
+  readonly #lookups = new Map<string, readonly RegistryCredential[]>();
 
   constructor(entries: readonly KeyedCredential[]) {
     const byKey = new Map<string, IndexedCredential[]>();
@@ -288,6 +296,19 @@ export class MatchingKeyring implements Keyring {
 
   /** Every credential whose key matches, most specific key first, without repeats. */
   lookup(reference: ImageReference): readonly RegistryCredential[] {
+    const name = reference.name;
+    const known = this.#lookups.get(name);
+    if (known !== undefined) return known;
+    const found = this.#match(reference);
+    if (name.length > HOST_MAX_LENGTH * 2) return found;
+    if (this.#lookups.size >= LOOKUPS_MAX) {
+      this.#lookups.delete(this.#lookups.keys().next().value as string);
+    }
+    this.#lookups.set(name, found);
+    return found;
+  }
+
+  #match(reference: ImageReference): readonly RegistryCredential[] {
     const name = reference.name;
     const matched = this.#index
       .filter(({ matches }) => matches(name))
