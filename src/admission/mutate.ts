@@ -73,7 +73,7 @@ export async function mutate(
     }
     const sites = imageSites(scope.location);
     const context: PlanContext = {
-      oldImages: scope.oldLocation === undefined ? new Map() : containerImages(scope.oldLocation),
+      oldImages: scope.oldLocation === undefined ? NO_IMAGES : containerImages(scope.oldLocation),
       oldOriginals: readOriginalImages(
         request.operation === 'UPDATE' ? request.oldObject : undefined,
       ),
@@ -93,6 +93,8 @@ export async function mutate(
     return unexpectedErrorResult(request.uid, error, deps.policy.failurePolicy);
   }
 }
+
+const NO_IMAGES: ReadonlyMap<string, string> = new Map();
 
 interface PlannedSite {
   readonly site: ImageSite;
@@ -280,9 +282,11 @@ function patchFor(pins: readonly Pin[], work: PinningWork): PatchOperation[] {
 }
 
 function originalImages(pins: readonly Pin[], work: PinningWork): string {
+  const recorded = readOriginalImages(work.object);
   return mergeOriginalImages({
-    recorded: readOriginalImages(work.object),
-    currentImages: containerImages(work.location),
+    recorded,
+    // Read only to check recorded entries: a new object has none.
+    currentImages: recorded.size === 0 ? NO_IMAGES : containerImages(work.location),
     pinned: new Map(pins.map(({ containerName, original }) => [containerName, original])),
   });
 }
