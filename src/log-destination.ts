@@ -20,9 +20,9 @@ export interface LogDestination extends DestinationStream {
  */
 export const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 /**
- * Lines are handed on once this many characters wait, or when the interval comes round. A write
- * costs about 35 µs of CPU for 8 KiB and 70 µs for 64 KiB (measured here): per line, larger
- * batches are about four times cheaper.
+ * Lines are handed on once this many characters wait (right after the callbacks running then), or
+ * when the interval comes round. A write costs about 35 µs of CPU for 8 KiB and 70 µs for 64 KiB
+ * (measured here): per line, larger batches are about four times cheaper.
  */
 const LOG_BATCH_CHARACTERS = 64 * 1024;
 const LOG_FLUSH_INTERVAL_MS = 200;
@@ -39,6 +39,7 @@ class BatchedLogDestination implements LogDestination {
   readonly #timer: NodeJS.Timeout;
   #lines: string[] = [];
   #characters = 0;
+  #handOnScheduled = false;
 
   constructor(fd: number) {
     this.#file = pino.destination({ dest: fd, sync: false, maxLength: LOG_BUFFER_MAX_BYTES });
@@ -50,7 +51,15 @@ class BatchedLogDestination implements LogDestination {
   write(line: string): void {
     this.#lines.push(line);
     this.#characters += line.length;
-    if (this.#characters >= LOG_BATCH_CHARACTERS) this.#handOn();
+    if (this.#characters >= LOG_BATCH_CHARACTERS && !this.#handOnScheduled) {
+      // After the current callbacks, not inside the admission that filled the batch: joining
+      // 64 KiB and starting its write there made one admission in a hundred twice as slow.
+      this.#handOnScheduled = true;
+      setImmediate(() => {
+        this.#handOnScheduled = false;
+        this.#handOn();
+      });
+    }
   }
 
   flushSync(): void {

@@ -44,6 +44,36 @@ describe('log-destination', () => {
     destination.close();
   });
 
+  it('writes a full batch by itself, without waiting for the interval', async () => {
+    // The interval never comes round (only it is faked): only a full batch can be written.
+    jest.useFakeTimers({
+      doNotFake: [
+        'Date',
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'setImmediate',
+        'clearImmediate',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
+    try {
+      const destination = asyncLogDestination(fd);
+      const logger = createLogger('info', destination);
+      const line = 'x'.repeat(1000);
+      const written = Array.from({ length: 80 }, (_, index) => `${index} ${line}`);
+      for (const message of written) logger.info(message);
+
+      await eventually(() => messages().length === written.length, 'the full batch written');
+      expect(messages()).toEqual(written);
+      destination.close();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('writes a lone line soon without being asked', async () => {
     const destination = asyncLogDestination(fd);
     const logger = createLogger('info', destination);
