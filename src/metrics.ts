@@ -4,7 +4,15 @@
  * them depends on prom-client. Labels are bounded: kinds, outcomes, failure labels, registry hosts —
  * never image names.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type CounterConfiguration,
+  type LabelValues,
+} from 'prom-client';
 
 const METRIC_PREFIX = 'digest_pinner_';
 
@@ -31,6 +39,38 @@ const LATENCY_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
+/**
+ * A counter kept as plain numbers per label set and handed to prom-client when it is scraped:
+ * prom-client hashes and checks the labels of every increment, which cost a warm admission more
+ * than the rest of its metrics. Each label set is made once, the first time its key is counted.
+ */
+class TalliedCounter<Label extends string> {
+  readonly #pending = new Map<string, { readonly labels: LabelValues<Label>; count: number }>();
+
+  constructor(configuration: CounterConfiguration<Label>) {
+    const pending = this.#pending;
+    new Counter<Label>({
+      ...configuration,
+      collect() {
+        for (const entry of pending.values()) {
+          if (entry.count === 0) continue;
+          this.inc(entry.labels, entry.count);
+          entry.count = 0;
+        }
+      },
+    });
+  }
+
+  /** Adds `count` under `key`, which stands for the label values `labels` makes. */
+  add(key: string, labels: () => LabelValues<Label>, count = 1): void {
+    const entry = this.#pending.get(key);
+    if (entry === undefined) this.#pending.set(key, { labels: labels(), count });
+    else entry.count += count;
+  }
+}
+
+const NO_LABELS = (): Record<string, never> => ({});
+
 export interface AdmissionObservation {
   readonly kind: string;
   readonly operation: string;
@@ -53,13 +93,13 @@ export interface EnforcementObservation {
 
 export class Metrics {
   readonly registry: Registry;
-  readonly #admissions: Counter<'kind' | 'operation' | 'outcome' | 'dry_run'>;
+  readonly #admissions: TalliedCounter<'kind' | 'operation' | 'outcome' | 'dry_run'>;
   readonly #admissionDuration: Histogram<'kind' | 'operation'>;
-  readonly #imagesPinned: Counter;
+  readonly #imagesPinned: TalliedCounter<never>;
   readonly #imagesUnpinned: Counter<'reason'>;
   readonly #enforcementDecisions: Counter<'kind' | 'operation' | 'decision'>;
   readonly #enforcementViolations: Counter<'decision' | 'reason'>;
-  readonly #cacheLookups: Counter<'result'>;
+  readonly #cacheLookups: TalliedCounter<'result'>;
   readonly #cacheEvictions: Counter;
   readonly #registryRequests: Counter<'registry' | 'method' | 'status'>;
   readonly #registryDuration: Histogram<'registry' | 'method'>;
@@ -78,7 +118,7 @@ export class Metrics {
     if (options.processMetrics !== false) {
       collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
     }
-    this.#admissions = new Counter({
+    this.#admissions = new TalliedCounter({
       name: `${METRIC_PREFIX}admission_requests_total`,
       help: 'AdmissionReviews answered, by object kind, operation, outcome and whether a dry run',
       labelNames: ['kind', 'operation', 'outcome', 'dry_run'],
@@ -91,7 +131,7 @@ export class Metrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.#imagesPinned = new Counter({
+    this.#imagesPinned = new TalliedCounter({
       name: `${METRIC_PREFIX}images_pinned_total`,
       help: 'Images rewritten to a digest',
       registers,
@@ -114,7 +154,7 @@ export class Metrics {
       labelNames: ['decision', 'reason'],
       registers,
     });
-    this.#cacheLookups = new Counter({
+    this.#cacheLookups = new TalliedCounter({
       name: `${METRIC_PREFIX}cache_lookups_total`,
       help: 'Digest cache lookups, by result (hit, miss, stale, negative, error)',
       labelNames: ['result'],
@@ -194,13 +234,19 @@ export class Metrics {
   admission(observation: AdmissionObservation): void {
     const kind = KNOWN_KINDS.has(observation.kind) ? observation.kind : 'other';
     const operation = observation.operation.toLowerCase();
+    const { outcome } = observation;
     const dryRun = String(observation.dryRun);
-    this.#admissions.inc({ kind, operation, outcome: observation.outcome, dry_run: dryRun });
+    this.#admissions.add(`${kind} ${operation} ${outcome} ${dryRun}`, () => ({
+      kind,
+      operation,
+      outcome,
+      dry_run: dryRun,
+    }));
     this.#admissionDuration.observe({ kind, operation }, observation.seconds);
     // GitOps tools dry-run every apply before (or instead of) making it: counting those images
     // would count each pin several times, and pins that were never stored.
     if (observation.dryRun) return;
-    if (observation.pinned > 0) this.#imagesPinned.inc(observation.pinned);
+    if (observation.pinned > 0) this.#imagesPinned.add('', NO_LABELS, observation.pinned);
     for (const label of observation.unpinnedLabels) this.#imagesUnpinned.inc({ reason: label });
   }
 
@@ -216,7 +262,7 @@ export class Metrics {
 
   // ResolverObserver
   lookup(result: string): void {
-    this.#cacheLookups.inc({ result });
+    this.#cacheLookups.add(result, () => ({ result }));
   }
 
   eviction(): void {

@@ -159,6 +159,7 @@ export class CachingResolver implements DigestResolver {
   readonly #observer: ResolverObserver;
   readonly #log: DebugLog | undefined;
   readonly #now: () => number;
+  readonly #warmKeys = new WeakMap<ImageReference, { identity: string; key: string }>();
 
   constructor(options: CachingResolverOptions) {
     this.#client = options.client;
@@ -253,7 +254,7 @@ export class CachingResolver implements DigestResolver {
     // The first credential decides, as in resolve: the next is only tried when it is refused.
     const shown = imageText(reference, undefined);
     const credential = credentials[0];
-    const key = this.#key(shown, credential);
+    const key = this.#warmKey(reference, shown, credential);
     if (this.#failures?.get(key) !== undefined) return undefined;
     // Never deletes an expired entry, which may still be served when the registry fails.
     const entry = this.#cache.get(key, { noDeleteOnStaleGet: true });
@@ -336,6 +337,24 @@ export class CachingResolver implements DigestResolver {
       return { digest: stale.digest, result: 'stale' };
     }
     return { result, error };
+  }
+
+  /**
+   * The key of a warm lookup, kept with the reference: parsed references are shared between
+   * admissions (reference.ts), so a warm lookup reuses one key string, already hashed, instead
+   * of joining and hashing a new one. Made again when another credential asks.
+   */
+  #warmKey(
+    reference: ImageReference,
+    shown: string,
+    credential: RegistryCredential | undefined,
+  ): string {
+    const identity = credentialIdentity(credential);
+    const known = this.#warmKeys.get(reference);
+    if (known?.identity === identity) return known.key;
+    const key = [shown, identity].join(KEY_SEPARATOR);
+    this.#warmKeys.set(reference, { identity, key });
+    return key;
   }
 
   #key(shown: string, credential: RegistryCredential | undefined): string {

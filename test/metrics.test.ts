@@ -51,6 +51,37 @@ describe('metrics', () => {
     );
   });
 
+  it('keeps counting across scrapes: what was counted before a scrape is not counted again', async () => {
+    const observation = {
+      kind: 'Pod',
+      operation: 'CREATE',
+      outcome: 'patched',
+      dryRun: false,
+      seconds: 0.001,
+      pinned: 2,
+      unpinnedLabels: [],
+    };
+    const admissions = (): Promise<number | undefined> =>
+      valueOf(metrics, 'digest_pinner_admission_requests_total', { outcome: 'patched' });
+    metrics.admission(observation);
+    metrics.lookup('hit');
+    expect(await admissions()).toBe(1);
+    expect(await admissions()).toBe(1);
+
+    metrics.admission(observation);
+    metrics.admission({ ...observation, outcome: 'error', pinned: 0 });
+    metrics.lookup('hit');
+    metrics.lookup('miss');
+
+    expect(await admissions()).toBe(2);
+    expect(
+      await valueOf(metrics, 'digest_pinner_admission_requests_total', { outcome: 'error' }),
+    ).toBe(1);
+    expect(await valueOf(metrics, 'digest_pinner_images_pinned_total')).toBe(4);
+    expect(await valueOf(metrics, 'digest_pinner_cache_lookups_total', { result: 'hit' })).toBe(2);
+    expect(await valueOf(metrics, 'digest_pinner_cache_lookups_total', { result: 'miss' })).toBe(1);
+  });
+
   it('counts dry runs apart, and no image of theirs as pinned or unpinned', async () => {
     const observation = {
       kind: 'Deployment',
