@@ -114,6 +114,31 @@ describe('reference', () => {
       expect((error as Error).message).toContain('"ghcr.io/team/Bad:1"');
     });
 
+    it('hands back the reference it made for the same text, and refuses a bad text every time', () => {
+      const text = 'registry.example.com/team/remembered:1.0';
+      const first = parseImageReference(text);
+
+      expect(parseImageReference(text)).toBe(first);
+      expect(parseImageReference(`${text}.1`)).not.toBe(first);
+      expect(() => parseImageReference('Team/Bad:1')).toThrow(InvalidImageReferenceError);
+      expect(() => parseImageReference('Team/Bad:1')).toThrow(InvalidImageReferenceError);
+    });
+
+    it('remembers a bounded number of texts, and none longer than any real image', () => {
+      const long = `${'a'.repeat(600)}.example.com/app:1`;
+      expect(parseImageReference(long)).not.toBe(parseImageReference(long));
+      expect(parseImageReference(long).registry).toBe(`${'a'.repeat(600)}.example.com`);
+
+      const oldest = 'registry.example.com/team/oldest:1';
+      const kept = parseImageReference(oldest);
+      for (let index = 0; index < 2000; index++) {
+        parseImageReference(`registry.example.com/team/app-${index}:1`);
+      }
+      const again = parseImageReference(oldest);
+      expect(again).not.toBe(kept);
+      expect(again).toEqual(kept);
+    });
+
     it('treats a colon before the last slash as a port, not a tag', () => {
       const reference = parseImageReference('localhost:5000/app');
 

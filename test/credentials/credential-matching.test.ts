@@ -135,6 +135,25 @@ describe('credential-matching', () => {
       expect(sourcesFor([entry(key, 'hub')], image)).toEqual(expected);
     });
 
+    it('answers a name asked again as it did the first time, each keyring from its own entries', () => {
+      const team = new MatchingKeyring([entry('registry.example.com/team', 'team')]);
+      const host = new MatchingKeyring([entry('registry.example.com', 'host')]);
+      const sources = (keyring: MatchingKeyring, image: string): string[] =>
+        keyring.lookup(parseImageReference(image)).map((credential) => credential.source);
+
+      for (let round = 0; round < 3; round++) {
+        expect(sources(team, 'registry.example.com/team/app:1')).toEqual(['team']);
+        expect(sources(team, 'registry.example.com/other/app:1')).toEqual([]);
+        expect(sources(host, 'registry.example.com/team/app:1')).toEqual(['host']);
+      }
+      // Past what a keyring remembers, names are matched afresh, and alike.
+      for (let index = 0; index < 300; index++) {
+        expect(sources(team, `registry.example.com/team/app-${index}:1`)).toEqual(['team']);
+      }
+      expect(sources(team, 'registry.example.com/team/app:1')).toEqual(['team']);
+      expect(sources(team, 'registry.example.com/other/app:1')).toEqual([]);
+    });
+
     it('orders longer paths before their prefixes when several keys match', () => {
       const entries = [
         entry('quay.io', 'host'),
