@@ -30,14 +30,13 @@ export interface PatchInput {
 
 /** One `replace` per changed image, plus the operations that set the annotations. */
 export function buildPatch(input: PatchInput): PatchOperation[] {
-  const operations: PatchOperation[] = input.images
-    .filter(({ path, image }) => valueAt(input.object, path) !== image)
-    .map(({ path, image }) => {
-      if (typeof valueAt(input.object, path) !== 'string') {
-        throw new Error(`no string at /${path.join('/')} to replace`);
-      }
-      return { op: 'replace', path: pointer(path), value: image };
-    });
+  const operations: PatchOperation[] = [];
+  for (const { path, image } of input.images) {
+    const current = valueAt(input.object, path);
+    if (current === image) continue;
+    if (typeof current !== 'string') throw new Error(`no string at /${path.join('/')} to replace`);
+    operations.push({ op: 'replace', path: pointer(path), value: image });
+  }
   if (input.annotations !== undefined && Object.keys(input.annotations).length > 0) {
     operations.push(...annotationOperations(input.object, input.annotations));
   }
@@ -66,7 +65,11 @@ function annotationOperations(
 }
 
 function pointer(path: readonly (string | number)[]): string {
-  return path.map((segment) => `/${jsonPatch.escapePathComponent(String(segment))}`).join('');
+  let text = '';
+  for (const segment of path) {
+    text += `/${typeof segment === 'number' ? segment : jsonPatch.escapePathComponent(segment)}`;
+  }
+  return text;
 }
 
 function valueAt(root: JsonObject, path: readonly (string | number)[]): unknown {

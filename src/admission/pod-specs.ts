@@ -99,26 +99,29 @@ export function locatePodSpec(
 
 /** Every named container with a non-empty image, in the lists admission may change. */
 export function imageSites(location: PodSpecLocation): ImageSite[] {
-  return location.fields.flatMap((field) => fieldSites(location, field));
+  const sites: ImageSite[] = [];
+  for (const field of location.fields) addFieldSites(location, field, sites);
+  return sites;
 }
 
 /** Container name → image, across all container lists (names are unique across them in a pod). */
 export function containerImages(location: PodSpecLocation): ReadonlyMap<string, string> {
   const images = new Map<string, string>();
-  for (const field of ContainerFields) {
-    for (const site of fieldSites(location, field)) images.set(site.containerName, site.image);
-  }
+  const sites: ImageSite[] = [];
+  for (const field of ContainerFields) addFieldSites(location, field, sites);
+  for (const site of sites) images.set(site.containerName, site.image);
   return images;
 }
 
-function fieldSites(location: PodSpecLocation, field: ContainerField): ImageSite[] {
-  const sites: ImageSite[] = [];
-  arrayField(location.spec, field).forEach((container, index) => {
-    if (!isJsonObject(container)) return;
+function addFieldSites(location: PodSpecLocation, field: ContainerField, sites: ImageSite[]): void {
+  const containers = arrayField(location.spec, field);
+  for (let index = 0; index < containers.length; index++) {
+    const container = containers[index];
+    if (!isJsonObject(container)) continue;
     const name = stringField(container, 'name');
     const image = stringField(container, 'image');
     // Without a name the object fails validation anyway; without an image there is nothing to pin.
-    if (name === undefined || image === undefined || image.length === 0) return;
+    if (name === undefined || image === undefined || image.length === 0) continue;
     sites.push({
       path: [...location.templatePath, 'spec', field, index, 'image'],
       field,
@@ -126,6 +129,5 @@ function fieldSites(location: PodSpecLocation, field: ContainerField): ImageSite
       image,
       templatePath: location.templatePath,
     });
-  });
-  return sites;
+  }
 }
