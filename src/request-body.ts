@@ -73,15 +73,15 @@ function charsetOf(contentType: string | undefined): string {
   return 'utf-8';
 }
 
+function decodeUtf8(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text;
+}
+
 /** JSON is one of the UTF encodings (RFC 8259 §8.1); a leading byte order mark is dropped. */
 function textDecoder(charset: string): ((bytes: Buffer) => string) | undefined {
   if (!charset.startsWith('utf-')) return undefined;
-  if (charset === 'utf-8') {
-    return (bytes) => {
-      const text = bytes.toString('utf8');
-      return text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text;
-    };
-  }
+  if (charset === 'utf-8') return decodeUtf8;
   try {
     const decoder = new TextDecoder(charset);
     return (bytes) => decoder.decode(bytes);
@@ -167,10 +167,11 @@ function collect(collection: Collection): Promise<Buffer | BodyReading> {
       }
       resolve(afterDumping(request, answer));
     };
+    // `on`, not `once`: detach removes them all anyway, and `once` wraps each in a closure.
     stream.on('data', onData);
-    stream.once('end', onEnd);
-    stream.once('error', onError);
-    if (decompressor !== undefined) request.once('error', onRequestError);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    if (decompressor !== undefined) request.on('error', onRequestError);
   });
 }
 
