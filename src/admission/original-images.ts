@@ -51,6 +51,9 @@ export function mergeOriginalImages(options: {
     if (image !== undefined && describesImage(original, image)) merged.set(name, original);
   }
   for (const [name, original] of options.pinned) merged.set(name, original);
-  const sorted = [...merged].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify(Object.fromEntries(sorted));
+  // Without a prototype, a container named `__proto__` is a key like any other.
+  const sorted: Record<string, string> = Object.create(null) as Record<string, string>;
+  // Sorted as strings, by UTF-16 code units.
+  for (const name of [...merged.keys()].sort()) sorted[name] = merged.get(name) ?? '';
+  return JSON.stringify(sorted);
 }

@@ -93,5 +93,29 @@ describe('original-images', () => {
       expect(a).toBe(b);
       expect(a).toBe('{"a":"a:1","b":"b:1"}');
     });
+
+    it('keeps a container named __proto__ or like a number as an entry of its own', () => {
+      const merged = mergeOriginalImages({
+        recorded: new Map(),
+        currentImages: new Map(),
+        pinned: new Map([
+          ['b', 'b:1'],
+          ['10', 'ten:1'],
+          ['__proto__', 'proto:1'],
+          ['2', 'two:1'],
+        ]),
+      });
+
+      // JSON orders keys that are array indexes first, by number.
+      expect(merged).toBe('{"2":"two:1","10":"ten:1","__proto__":"proto:1","b":"b:1"}');
+      expect(readOriginalImages(withAnnotation(merged))).toEqual(
+        new Map([
+          ['2', 'two:1'],
+          ['10', 'ten:1'],
+          ['__proto__', 'proto:1'],
+          ['b', 'b:1'],
+        ]),
+      );
+    });
   });
 });
