@@ -71,6 +71,18 @@ class TalliedCounter<Label extends string> {
 
 const NO_LABELS = (): Record<string, never> => ({});
 
+/** An admission operation as a label, lower case; the four of admission/v1 made once. */
+function operationLabel(operation: string): string {
+  return OPERATION_LABELS.get(operation) ?? operation.toLowerCase();
+}
+
+const OPERATION_LABELS: ReadonlyMap<string, string> = new Map(
+  ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'].map((operation) => [
+    operation,
+    operation.toLowerCase(),
+  ]),
+);
+
 export interface AdmissionObservation {
   readonly kind: string;
   readonly operation: string;
@@ -233,9 +245,9 @@ export class Metrics {
 
   admission(observation: AdmissionObservation): void {
     const kind = KNOWN_KINDS.has(observation.kind) ? observation.kind : 'other';
-    const operation = observation.operation.toLowerCase();
+    const operation = operationLabel(observation.operation);
     const { outcome } = observation;
-    const dryRun = String(observation.dryRun);
+    const dryRun = observation.dryRun ? 'true' : 'false';
     this.#admissions.add(`${kind} ${operation} ${outcome} ${dryRun}`, () => ({
       kind,
       operation,
@@ -252,7 +264,7 @@ export class Metrics {
 
   enforcement(observation: EnforcementObservation): void {
     const kind = KNOWN_KINDS.has(observation.kind) ? observation.kind : 'other';
-    const operation = observation.operation.toLowerCase();
+    const operation = operationLabel(observation.operation);
     const { decision } = observation;
     this.#enforcementDecisions.inc({ kind, operation, decision });
     for (const label of observation.violationLabels) {
