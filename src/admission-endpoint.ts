@@ -9,7 +9,12 @@ import { readJsonBody } from './request-body.js';
 
 /** What the webhook answers to one request body. */
 export type AdmissionAnswer =
-  | { readonly status: 200; readonly body: unknown }
+  | {
+      readonly status: 200;
+      readonly body: unknown;
+      /** `JSON.stringify(body)`, when the handler made it already. */
+      readonly json?: string;
+    }
   | { readonly status: 400 | 413 | 500; readonly body: { readonly error: string } };
 
 /** The caller of one admission request, as the handler may need it. */
@@ -82,7 +87,7 @@ async function admit(
     return;
   }
   const answer = await handler.handle(body.value, new ResponseCaller(response));
-  send(response, answer.status, answer.body);
+  write(response, answer.status, answerJson(answer));
 }
 
 class ResponseCaller implements AdmissionCaller {
@@ -113,13 +118,23 @@ class ResponseCaller implements AdmissionCaller {
   }
 }
 
-/**
- * The answer serialised once and written with its length. A string, not a Buffer: node:http then
- * writes the head and the body as one string in one TLS write, where a Buffer body is a second
- * chunk of a vectored write.
- */
 function send(response: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
+  write(response, status, JSON.stringify(body));
+}
+
+/** The answer serialised once: by the handler, when it did so already. */
+function answerJson(answer: AdmissionAnswer): string {
+  return answer.status === 200 && answer.json !== undefined
+    ? answer.json
+    : JSON.stringify(answer.body);
+}
+
+/**
+ * The JSON written with its length. A string, not a Buffer: node:http then writes the head and
+ * the body as one string in one TLS write, where a Buffer body is a second chunk of a vectored
+ * write.
+ */
+function write(response: ServerResponse, status: number, payload: string): void {
   response.writeHead(status, {
     'content-type': JSON_CONTENT_TYPE,
     'content-length': Buffer.byteLength(payload, 'utf8'),

@@ -50,7 +50,7 @@ export class AdmissionReviewHandler implements AdmissionHandler {
     const result = await mutate(parsed.review, this.#mutation, { signal });
     const seconds = (this.#now() - started) / 1000;
     this.#record(request, result, seconds);
-    return { status: 200, body: result.response };
+    return { status: 200, body: result.response, json: result.responseJson };
   }
 
   #record(request: AdmissionRequest, result: MutationResult, seconds: number): void {

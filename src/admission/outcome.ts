@@ -8,7 +8,7 @@ import { PIN_ANNOTATION, PinAnnotationValues } from '../pin-annotation.js';
 import type { PatchOperation } from './patch.js';
 import type { ResolutionFailureLabel } from './resolution.js';
 import type { MutationPolicy, SkipLabel } from './policy.js';
-import { allowUnchanged, allowWithPatch, deny } from './response.js';
+import { allowUnchanged, deny, patchedReview } from './response.js';
 import type { AdmissionResponseReview } from './review.js';
 import {
   boundWarning,
@@ -50,6 +50,8 @@ export function failureText(image: Omit<UnpinnedImage, 'image'>): string {
 
 export interface MutationResult {
   readonly response: AdmissionResponseReview;
+  /** `JSON.stringify(response)`, when it was made with the response at less cost. */
+  readonly responseJson?: string;
   readonly outcome: Outcome;
   /** Images rewritten to a digest. */
   readonly pinned: number;
@@ -126,8 +128,18 @@ export function pinningResult(report: PinningReport): MutationResult {
   }
   const outcome: Outcome =
     report.patch.length > 0 ? 'patched' : unpinned.length > 0 ? 'error' : 'unchanged';
-  const response = allowWithPatch(uid, report.patch, pinningWarnings(report));
-  return { response, outcome, pinned: pins.length, pins, unpinned };
+  const warnings = pinningWarnings(report);
+  if (report.patch.length === 0) {
+    return {
+      response: allowUnchanged(uid, warnings),
+      outcome,
+      pinned: pins.length,
+      pins,
+      unpinned,
+    };
+  }
+  const { review, json } = patchedReview(uid, report.patch, warnings);
+  return { response: review, responseJson: json, outcome, pinned: pins.length, pins, unpinned };
 }
 
 /** The report's warnings, then one per image not pinned; only those that can be shown are made. */

@@ -18,6 +18,7 @@ import { boundWarning, boundWarnings } from './warnings.js';
  */
 const DENIAL_CODE = 403;
 const DENIAL_REASON = 'Forbidden';
+const PATCH_TYPE = 'JSONPatch' as const;
 
 export function allowUnchanged(
   uid: string,
@@ -32,14 +33,39 @@ export function allowWithPatch(
   patch: readonly PatchOperation[],
   warnings: readonly string[] = [],
 ): AdmissionResponseReview {
-  if (patch.length === 0) return allowUnchanged(uid, warnings);
-  const patched = {
-    uid,
-    allowed: true,
-    patchType: 'JSONPatch' as const,
-    patch: Buffer.from(JSON.stringify(patch), 'utf8').toString('base64'),
+  return patch.length === 0
+    ? allowUnchanged(uid, warnings)
+    : patchedReview(uid, patch, warnings).review;
+}
+
+/** A review and the JSON text of it. */
+export interface SerializedReview {
+  readonly review: AdmissionResponseReview;
+  /** Exactly `JSON.stringify(review)`. */
+  readonly json: string;
+}
+
+/**
+ * Allowed with a non-empty `patch`, and its JSON written from its parts: the base64 patch needs no
+ * escaping, and JSON.stringify of the review would scan its kilobyte once more.
+ */
+export function patchedReview(
+  uid: string,
+  patch: readonly PatchOperation[],
+  warnings: readonly string[] = [],
+): SerializedReview {
+  const base64 = Buffer.from(JSON.stringify(patch), 'utf8').toString('base64');
+  const patched = { uid, allowed: true, patchType: PATCH_TYPE, patch: base64 };
+  const bounded = warningsField(warnings).warnings;
+  const response = bounded === undefined ? patched : { ...patched, warnings: bounded };
+  const warningsJson = bounded === undefined ? '' : `,"warnings":${JSON.stringify(bounded)}`;
+  return {
+    review: review(response),
+    json:
+      `{"apiVersion":"${ADMISSION_API_VERSION}","kind":"${ADMISSION_REVIEW_KIND}",` +
+      `"response":{"uid":${JSON.stringify(uid)},"allowed":true,"patchType":"${PATCH_TYPE}",` +
+      `"patch":"${base64}"${warningsJson}}}`,
   };
-  return review(warnings.length === 0 ? patched : { ...patched, ...warningsField(warnings) });
 }
 
 export function deny(
