@@ -125,6 +125,8 @@ export function parseImageReference(text: string): ImageReference {
   const known = parsed.get(text);
   if (known !== undefined) return known;
   const reference = parseUncached(text);
+  // Frozen: one object serves every caller, so none may change it for the others.
+  Object.freeze(reference);
   if (text.length <= PARSED_TEXT_MAX_LENGTH) {
     if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value as string);
     parsed.set(text, reference);

@@ -74,6 +74,28 @@ describe('log-destination', () => {
     }
   });
 
+  it('hands a burst on as it comes rather than holding it all until the turn ends', async () => {
+    // Neither the scheduled hand-on nor the interval ever runs: only a burst past the most
+    // that is held can reach the file.
+    jest.useFakeTimers({
+      doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setTimeout'],
+    });
+    try {
+      const destination = asyncLogDestination(fd);
+      const logger = createLogger('info', destination);
+      const line = 'y'.repeat(4000);
+      // About 4 MiB in one turn of the event loop.
+      for (let index = 0; index < 1000; index++) logger.info(`${index} ${line}`);
+
+      await eventually(() => messages().length > 0, 'part of the burst written');
+      destination.flushSync();
+      expect(messages()).toEqual(Array.from({ length: 1000 }, (_, index) => `${index} ${line}`));
+      destination.close();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('writes a lone line soon without being asked', async () => {
     const destination = asyncLogDestination(fd);
     const logger = createLogger('info', destination);

@@ -119,6 +119,11 @@ describe('reference', () => {
       const first = parseImageReference(text);
 
       expect(parseImageReference(text)).toBe(first);
+      expect(Object.isFrozen(first)).toBe(true);
+      expect(() => {
+        (first as { tag: string | undefined }).tag = 'changed';
+      }).toThrow(TypeError);
+      expect(parseImageReference(text).tag).toBe('1.0');
       expect(parseImageReference(`${text}.1`)).not.toBe(first);
       expect(() => parseImageReference('Team/Bad:1')).toThrow(InvalidImageReferenceError);
       expect(() => parseImageReference('Team/Bad:1')).toThrow(InvalidImageReferenceError);

@@ -582,6 +582,21 @@ describe('resolver', () => {
       expect(resolver.cached(nginx, [{ ...alice }])).toEqual({ digest: digest1, result: 'hit' });
     });
 
+    it('never answers one credential with what another learned, whichever asks first', async () => {
+      const { resolver } = setup();
+      await resolver.resolve(nginx, [], signal());
+
+      // The same reference object asked for with each credential in turn, back and forth.
+      expect(resolver.cached(nginx, [])).toEqual({ digest: digest1, result: 'hit' });
+      expect(resolver.cached(nginx, [alice])).toBeUndefined();
+      expect(resolver.cached(nginx, [])).toEqual({ digest: digest1, result: 'hit' });
+      await resolver.resolve(nginx, [alice], signal());
+      expect(resolver.cached(nginx, [alice])).toEqual({ digest: digest1, result: 'hit' });
+      expect(resolver.cached(nginx, [bob])).toBeUndefined();
+      expect(resolver.cached(nginx, [alice])).toEqual({ digest: digest1, result: 'hit' });
+      expect(resolver.cached(nginx, [bob])).toBeUndefined();
+    });
+
     it('leaves an expired entry to resolve, which may still serve it stale', async () => {
       const { client, resolver, lookups, advance } = setup({ ttlMs: 60_000 });
       await resolver.resolve(nginx, [], signal());

@@ -71,6 +71,19 @@ describe('server', () => {
     expect(answer.body).toEqual({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' });
   });
 
+  it('writes the JSON the handler made of its answer, with its length in bytes', async () => {
+    handler.answer = {
+      status: 200,
+      body: { name: 'as an object' },
+      json: '{"name":"Grüße, as the handler wrote it","emoji":"🐳"}',
+    };
+
+    const answer = await running.client.post('/mutate', {});
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ name: 'Grüße, as the handler wrote it', emoji: '🐳' });
+  });
+
   it('aborts the handler’s signal when the caller closes the request before the answer, only then', async () => {
     await running.client.post('/mutate', {});
     const answered = handler.signals[0]!;

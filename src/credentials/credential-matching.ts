@@ -29,7 +29,7 @@ const PORT_PATTERN = /^[0-9]*$/;
  */
 const HOST_MAX_LENGTH = 253;
 /** Image names whose matches a keyring remembers. */
-const LOOKUPS_MAX = 256;
+const LOOKUPS_MAX = 64;
 
 /**
  * The key the kubelet indexes an entry under: `https://quay.io/v2/` → `quay.io`,
@@ -299,7 +299,8 @@ export class MatchingKeyring implements Keyring {
     const name = reference.name;
     const known = this.#lookups.get(name);
     if (known !== undefined) return known;
-    const found = this.#match(reference);
+    // Frozen: every caller asking for this name gets this array.
+    const found = Object.freeze(this.#match(reference));
     if (name.length > HOST_MAX_LENGTH * 2) return found;
     if (this.#lookups.size >= LOOKUPS_MAX) {
       this.#lookups.delete(this.#lookups.keys().next().value as string);

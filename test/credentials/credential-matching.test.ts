@@ -141,6 +141,10 @@ describe('credential-matching', () => {
       const sources = (keyring: MatchingKeyring, image: string): string[] =>
         keyring.lookup(parseImageReference(image)).map((credential) => credential.source);
 
+      const answer = team.lookup(parseImageReference('registry.example.com/team/app:1'));
+      expect(() => {
+        (answer as unknown[]).pop();
+      }).toThrow(TypeError);
       for (let round = 0; round < 3; round++) {
         expect(sources(team, 'registry.example.com/team/app:1')).toEqual(['team']);
         expect(sources(team, 'registry.example.com/other/app:1')).toEqual([]);
