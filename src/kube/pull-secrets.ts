@@ -12,6 +12,7 @@ import type { CoreV1Api, V1Secret, V1ServiceAccount } from '@kubernetes/client-n
 import { LRUCache } from 'lru-cache';
 import { MatchingKeyring } from '../credentials/credential-matching.js';
 import type { KeyedCredential } from '../credentials/credential-matching.js';
+import type { Keyring } from '../credentials/credential.js';
 import type {
   CredentialProvider,
   PodCredentialSubject,
@@ -34,6 +35,8 @@ import { abortable } from '../abort.js';
 
 const DEFAULT_PULL_SECRET_TTL_MS = 30_000;
 const DEFAULT_MAX_CACHED_OBJECTS = 4096;
+/** Keyrings kept for reuse, one per list of secrets in a namespace; the oldest made goes first. */
+const MAX_KEYRINGS = 256;
 const DEFAULT_SERVICE_ACCOUNT = 'default';
 const NOT_FOUND = 404;
 /** A DNS subdomain (RFC 1123), the form of secret, service account and namespace names. */
@@ -83,6 +86,15 @@ export class KubernetesCredentialProvider implements CredentialProvider {
   readonly #observer: KubeApiObserver;
   readonly #secrets: OutcomeCache<DockerConfigEntries>;
   readonly #serviceAccounts: OutcomeCache<readonly string[]>;
+  /**
+   * The keyring last made from each list of secrets, with the outcomes it was made from: while a
+   * warm admission reads the same outcomes, it gets the same keyring, whose globs are compiled
+   * and which remembers what it matched, instead of a new one per admission.
+   */
+  readonly #keyrings = new Map<
+    string,
+    { readonly secrets: readonly Outcome<DockerConfigEntries>[]; readonly keyring: Keyring }
+  >();
 
   constructor(options: KubernetesCredentialProviderOptions) {
     const ttl = options.ttlMs ?? DEFAULT_PULL_SECRET_TTL_MS;
@@ -131,7 +143,7 @@ export class KubernetesCredentialProvider implements CredentialProvider {
       Promise.all(secretNames.map((name) => this.#lookup(this.#secrets, { namespace, name }))),
       signal,
     );
-    return podCredentials(secrets, secretNames, namespace, problems);
+    return this.#podCredentials(secrets, secretNames, namespace, problems);
   }
 
   /**
@@ -154,7 +166,44 @@ export class KubernetesCredentialProvider implements CredentialProvider {
       if (secret === undefined) return undefined;
       secrets.push(secret);
     }
-    return podCredentials(secrets, secretNames, namespace, problems);
+    return this.#podCredentials(secrets, secretNames, namespace, problems);
+  }
+
+  /** The keyring of the secrets read, in order, and why any gave nothing. */
+  #podCredentials(
+    secrets: readonly Outcome<DockerConfigEntries>[],
+    secretNames: readonly string[],
+    namespace: string,
+    problems: string[],
+  ): PodCredentials {
+    secrets.forEach((secret, index) => {
+      if (secret.kind === 'found') problems.push(...secret.value.problems);
+      else {
+        problems.push(describeOutcome(secret, `secret ${namespace}/${secretNames[index] ?? ''}`));
+      }
+    });
+    return { keyring: this.#keyringOf(secrets, secretNames, namespace), problems };
+  }
+
+  #keyringOf(
+    secrets: readonly Outcome<DockerConfigEntries>[],
+    secretNames: readonly string[],
+    namespace: string,
+  ): Keyring {
+    // Valid object names have neither `/` nor `,`: the key names one list in one namespace.
+    const key = `${namespace}/${secretNames.join(',')}`;
+    const made = this.#keyrings.get(key);
+    if (made !== undefined && sameOutcomes(made.secrets, secrets)) return made.keyring;
+    const entries: KeyedCredential[] = [];
+    for (const secret of secrets)
+      if (secret.kind === 'found') entries.push(...secret.value.entries);
+    const keyring = new MatchingKeyring(entries);
+    this.#keyrings.delete(key);
+    if (this.#keyrings.size >= MAX_KEYRINGS) {
+      this.#keyrings.delete(this.#keyrings.keys().next().value as string);
+    }
+    this.#keyrings.set(key, { secrets: [...secrets], keyring });
+    return keyring;
   }
 
   async #lookup<T>(cache: OutcomeCache<T>, key: ObjectKey): Promise<Outcome<T>> {
@@ -190,6 +239,14 @@ export class KubernetesCredentialProvider implements CredentialProvider {
       throw error;
     }
   }
+}
+
+/** The very same outcome objects, in the same order: nothing was read again since. */
+function sameOutcomes(
+  one: readonly Outcome<DockerConfigEntries>[],
+  other: readonly Outcome<DockerConfigEntries>[],
+): boolean {
+  return one.length === other.length && one.every((outcome, index) => outcome === other[index]);
 }
 
 function cacheKey(key: ObjectKey): string {
@@ -245,25 +302,6 @@ function accountSecretNames(
   if (account.kind === 'found') return validNames(account.value, 'secret', problems);
   problems.push(describeOutcome(account, `service account ${key.namespace}/${key.name}`));
   return [];
-}
-
-/** The keyring of the secrets read, in order, and why any gave nothing. */
-function podCredentials(
-  secrets: readonly Outcome<DockerConfigEntries>[],
-  secretNames: readonly string[],
-  namespace: string,
-  problems: string[],
-): PodCredentials {
-  const entries: KeyedCredential[] = [];
-  secrets.forEach((secret, index) => {
-    if (secret.kind === 'found') {
-      entries.push(...secret.value.entries);
-      problems.push(...secret.value.problems);
-    } else {
-      problems.push(describeOutcome(secret, `secret ${namespace}/${secretNames[index] ?? ''}`));
-    }
-  });
-  return { keyring: new MatchingKeyring(entries), problems };
 }
 
 /**

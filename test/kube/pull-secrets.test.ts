@@ -332,6 +332,32 @@ describe('pull-secrets', () => {
       expect(api.requests.length).toBe(requests);
     });
 
+    it('hands every admission the same keyring while its secrets are held, a new one once read again', async () => {
+      seedSecret('regcred', 'first-user');
+      seedSecret('regcred', 'team-b-user', 'team-b');
+      const credentials = provider();
+      const pod = subject({ imagePullSecretNames: ['regcred'] });
+      const podOfTeamB = subject({ namespace: 'team-b', imagePullSecretNames: ['regcred'] });
+
+      const read = await credentials.credentialsFor(pod);
+      const held = credentials.cachedCredentialsFor(pod);
+      const heldAgain = credentials.cachedCredentialsFor(pod);
+      const teamB = await credentials.credentialsFor(podOfTeamB);
+
+      expect(held?.keyring).toBe(read.keyring);
+      expect(heldAgain?.keyring).toBe(read.keyring);
+      expect(teamB.keyring).not.toBe(read.keyring);
+      expect(usernamesOf(teamB.keyring)).toEqual(['team-b-user']);
+
+      seedSecret('regcred', 'second-user');
+      clock.advance(TTL_MS + 1);
+      const reread = await credentials.credentialsFor(pod);
+
+      expect(reread.keyring).not.toBe(read.keyring);
+      expect(usernamesOf(reread.keyring)).toEqual(['second-user']);
+      expect(credentials.cachedCredentialsFor(pod)?.keyring).toBe(reread.keyring);
+    });
+
     it('has no answer for the same names in another namespace', async () => {
       seedSecret('regcred', 'team-a-user');
       seedSecret('regcred', 'team-b-user', 'team-b');
