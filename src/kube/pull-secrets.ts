@@ -177,8 +177,9 @@ export class KubernetesCredentialProvider implements CredentialProvider {
     problems: string[],
   ): PodCredentials {
     secrets.forEach((secret, index) => {
-      if (secret.kind === 'found') problems.push(...secret.value.problems);
-      else {
+      if (secret.kind === 'found') {
+        problems.push(...secret.value.problems);
+      } else {
         problems.push(describeOutcome(secret, `secret ${namespace}/${secretNames[index] ?? ''}`));
       }
     });
@@ -195,8 +196,9 @@ export class KubernetesCredentialProvider implements CredentialProvider {
     const made = this.#keyrings.get(key);
     if (made !== undefined && sameOutcomes(made.secrets, secrets)) return made.keyring;
     const entries: KeyedCredential[] = [];
-    for (const secret of secrets)
+    for (const secret of secrets) {
       if (secret.kind === 'found') entries.push(...secret.value.entries);
+    }
     const keyring = new MatchingKeyring(entries);
     this.#keyrings.delete(key);
     if (this.#keyrings.size >= MAX_KEYRINGS) {
