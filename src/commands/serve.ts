@@ -197,7 +197,10 @@ async function registryHostsOf(
 ): Promise<RegistryHosts> {
   const hosts = await loadRegistryHosts(config, caCertificates);
   if (hosts === undefined) return RegistryHosts.none();
-  logger.info({ registries: hosts.configured }, 'registry hosts configured (hosts.toml)');
+  logger.info(
+    { registries: hosts.configured },
+    'registry hosts configured (--registry-config-dir)',
+  );
   return hosts;
 }
 
