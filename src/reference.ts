@@ -4,6 +4,7 @@
  * form changes nothing but the digest.
  */
 import { InvalidImageReferenceError } from './errors.js';
+import { rememberAtMost } from './memo.js';
 
 export const DOCKER_HUB_DOMAIN = 'docker.io';
 const LEGACY_DOCKER_HUB_DOMAIN = 'index.docker.io';
@@ -128,8 +129,7 @@ export function parseImageReference(text: string): ImageReference {
   // Frozen: one object serves every caller, so none may change it for the others.
   Object.freeze(reference);
   if (text.length <= PARSED_TEXT_MAX_LENGTH) {
-    if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value as string);
-    parsed.set(text, reference);
+    rememberAtMost(parsed, PARSED_MAX, text, reference);
   }
   return reference;
 }

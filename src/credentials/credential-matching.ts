@@ -6,6 +6,7 @@
  */
 import { DOCKER_HUB_DOMAIN, type ImageReference } from '../reference.js';
 import { credentialIdentity, type Keyring, type RegistryCredential } from './credential.js';
+import { rememberAtMost } from '../memo.js';
 
 /** One docker config entry: the key exactly as written, and what it grants. */
 export interface KeyedCredential {
@@ -302,10 +303,7 @@ export class MatchingKeyring implements Keyring {
     // Frozen: every caller asking for this name gets this array.
     const found = Object.freeze(this.#match(reference));
     if (name.length > HOST_MAX_LENGTH * 2) return found;
-    if (this.#lookups.size >= LOOKUPS_MAX) {
-      this.#lookups.delete(this.#lookups.keys().next().value as string);
-    }
-    this.#lookups.set(name, found);
+    rememberAtMost(this.#lookups, LOOKUPS_MAX, name, found);
     return found;
   }
 

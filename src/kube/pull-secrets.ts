@@ -32,6 +32,7 @@ import {
   type KubeApiResource,
 } from './api-calls.js';
 import { abortable } from '../abort.js';
+import { rememberAtMost } from '../memo.js';
 
 const DEFAULT_PULL_SECRET_TTL_MS = 30_000;
 const DEFAULT_MAX_CACHED_OBJECTS = 4096;
@@ -200,11 +201,7 @@ export class KubernetesCredentialProvider implements CredentialProvider {
       if (secret.kind === 'found') entries.push(...secret.value.entries);
     }
     const keyring = new MatchingKeyring(entries);
-    this.#keyrings.delete(key);
-    if (this.#keyrings.size >= MAX_KEYRINGS) {
-      this.#keyrings.delete(this.#keyrings.keys().next().value as string);
-    }
-    this.#keyrings.set(key, { secrets: [...secrets], keyring });
+    rememberAtMost(this.#keyrings, MAX_KEYRINGS, key, { secrets: [...secrets], keyring });
     return keyring;
   }
 
