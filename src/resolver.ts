@@ -138,6 +138,12 @@ function isExpired(entry: CachedAnswer, now: number): boolean {
   return now - entry.fetchedAt > entry.ttlMs;
 }
 
+function cacheKey(shown: string, identity: string): string {
+  // join() builds one flat string; a template literal builds a tree of string pieces, which as a
+  // cache key costs about 200 bytes more per entry.
+  return [shown, identity].join(KEY_SEPARATOR);
+}
+
 function failureLabel(error: unknown): string {
   return error instanceof RegistryError ? error.label : 'error';
 }
@@ -292,7 +298,7 @@ export class CachingResolver implements DigestResolver {
   }
 
   async #lookup(context: FetchContext): Promise<LookupOutcome> {
-    const key = this.#key(context.imageText, context.credential);
+    const key = cacheKey(context.imageText, credentialIdentity(context.credential));
     const remembered = this.#failures?.get(key);
     if (remembered !== undefined) return this.#staleOr(key, remembered, 'negative');
     const status: LRUCache.Status<string, CachedAnswer, FetchContext> = {};
@@ -352,15 +358,9 @@ export class CachingResolver implements DigestResolver {
     const identity = credentialIdentity(credential);
     const known = this.#warmKeys.get(reference);
     if (known?.identity === identity) return known.key;
-    const key = [shown, identity].join(KEY_SEPARATOR);
+    const key = cacheKey(shown, identity);
     this.#warmKeys.set(reference, { identity, key });
     return key;
-  }
-
-  #key(shown: string, credential: RegistryCredential | undefined): string {
-    // join() builds one flat string; a template literal builds a tree of string pieces, which as
-    // a cache key costs about 200 bytes more per entry.
-    return [shown, credentialIdentity(credential)].join(KEY_SEPARATOR);
   }
 
   /** lru-cache's fetchMethod: one registry call for a key, with the stale-if-error decision. */
