@@ -1,7 +1,7 @@
 /**
- * Structured JSON logs (pino). Credentials are never logged: call sites log only names,
- * labels and problems, and the redaction list below is the second line of defence for any field that could
- * carry one.
+ * Structured JSON logs (pino). Credentials are never logged: call sites log only names, labels
+ * and problems, and the redaction list below is the second line of defence for any field that
+ * could carry one.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';

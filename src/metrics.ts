@@ -13,6 +13,7 @@ import {
   type CounterConfiguration,
   type LabelValues,
 } from 'prom-client';
+import { Operations } from './admission/review.js';
 
 const METRIC_PREFIX = 'digest_pinner_';
 
@@ -77,10 +78,7 @@ function operationLabel(operation: string): string {
 }
 
 const OPERATION_LABELS: ReadonlyMap<string, string> = new Map(
-  ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'].map((operation) => [
-    operation,
-    operation.toLowerCase(),
-  ]),
+  Operations.map((operation) => [operation, operation.toLowerCase()]),
 );
 
 export interface AdmissionObservation {
