@@ -5,6 +5,7 @@
  * work; every other request goes to the fallback listener (the express app).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Awaitable } from './awaitable.js';
 import { readJsonBody } from './request-body.js';
 
 /** What the webhook answers to one request body. */
@@ -28,8 +29,8 @@ export interface AdmissionCaller {
 }
 
 export interface AdmissionHandler {
-  /** Never rejects: every failure is an answer. */
-  handle(body: unknown, caller: AdmissionCaller): Promise<AdmissionAnswer>;
+  /** Never throws or rejects: every failure is an answer. */
+  handle(body: unknown, caller: AdmissionCaller): Awaitable<AdmissionAnswer>;
 }
 
 export interface AdmissionEndpointOptions {
@@ -86,7 +87,8 @@ async function admit(
     send(response, body.status, { error: body.error });
     return;
   }
-  const answer = await handler.handle(body.value, new ResponseCaller(response));
+  const handled = handler.handle(body.value, new ResponseCaller(response));
+  const answer = handled instanceof Promise ? await handled : handled;
   write(response, answer.status, answerJson(answer));
 }
 

@@ -4,6 +4,7 @@
  * goes wrong after that still answers the review's uid under the failure policy.
  */
 import type { Logger } from 'pino';
+import { andThen, type Awaitable } from './awaitable.js';
 import { requestLogLine } from './admission/request-log-fields.js';
 import { systemClock, type Clock } from './clock.js';
 import { mutate, type MutateDependencies, type MutationResult } from './admission/mutate.js';
@@ -37,7 +38,8 @@ export class AdmissionReviewHandler implements AdmissionHandler {
     this.#now = () => clock.monotonic();
   }
 
-  async handle(body: unknown, caller?: AdmissionCaller): Promise<AdmissionAnswer> {
+  /** At once for a warm admission (every digest in memory); a promise when one had to wait. */
+  handle(body: unknown, caller?: AdmissionCaller): Awaitable<AdmissionAnswer> {
     const started = this.#now();
     const parsed = parseAdmissionReview(body);
     if (!parsed.ok) {
@@ -47,10 +49,10 @@ export class AdmissionReviewHandler implements AdmissionHandler {
     const { request } = parsed.review;
     // mutate answers every failure of its own under the failure policy; it does not reject.
     const signal = caller === undefined ? undefined : (): AbortSignal => caller.signal;
-    const result = await mutate(parsed.review, this.#mutation, { signal });
-    const seconds = (this.#now() - started) / 1000;
-    this.#record(request, result, seconds);
-    return { status: 200, body: result.response, json: result.responseJson };
+    return andThen(mutate(parsed.review, this.#mutation, { signal }), (result) => {
+      this.#record(request, result, (this.#now() - started) / 1000);
+      return { status: 200, body: result.response, json: result.responseJson };
+    });
   }
 
   #record(request: AdmissionRequest, result: MutationResult, seconds: number): void {

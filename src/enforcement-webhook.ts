@@ -36,11 +36,11 @@ export class EnforcementHandler implements AdmissionHandler {
     this.#recorder = options.recorder;
   }
 
-  handle(body: unknown): Promise<AdmissionAnswer> {
+  handle(body: unknown): AdmissionAnswer {
     const parsed = parseAdmissionReview(body);
     if (!parsed.ok) {
       this.#logger.warn({ problem: parsed.problem }, 'rejected a malformed AdmissionReview');
-      return Promise.resolve({ status: 400, body: { error: parsed.problem } });
+      return { status: 400, body: { error: parsed.problem } };
     }
     const { request } = parsed.review;
     let result: EnforcementResult;
@@ -51,7 +51,7 @@ export class EnforcementHandler implements AdmissionHandler {
       this.#logger.error({ err: error, uid: request.uid }, 'enforcement failed');
     }
     this.#record(request, result);
-    return Promise.resolve({ status: 200, body: result.response });
+    return { status: 200, body: result.response };
   }
 
   #record(request: AdmissionRequest, result: EnforcementResult): void {

@@ -6,6 +6,7 @@ import {
   type AdmissionHandler,
   type Readiness,
 } from '../src/server.js';
+import type { Awaitable } from '../src/awaitable.js';
 import { eventually } from './support/eventually.js';
 import { serveHttps, type RunningHttpsServer } from './support/https.js';
 
@@ -13,11 +14,17 @@ class RecordingHandler implements AdmissionHandler {
   readonly bodies: unknown[] = [];
   readonly signals: AbortSignal[] = [];
   answer: AdmissionAnswer | Error | 'never' = { status: 200, body: { ok: true } };
+  /** Answers (or throws) at once, as a warm admission does, instead of through a promise. */
+  atOnce = false;
 
-  handle(body: unknown, caller: AdmissionCaller): Promise<AdmissionAnswer> {
+  handle(body: unknown, caller: AdmissionCaller): Awaitable<AdmissionAnswer> {
     this.bodies.push(body);
     this.signals.push(caller.signal);
     if (this.answer === 'never') return new Promise(() => undefined);
+    if (this.atOnce) {
+      if (this.answer instanceof Error) throw this.answer;
+      return this.answer;
+    }
     return this.answer instanceof Error
       ? Promise.reject(this.answer)
       : Promise.resolve(this.answer);
@@ -54,6 +61,7 @@ describe('server', () => {
     handler.signals.length = 0;
     validator.bodies.length = 0;
     handler.answer = { status: 200, body: { ok: true } };
+    handler.atOnce = false;
     readiness = { ready: true, waitingFor: [] };
     unexpected.length = 0;
   });
@@ -206,6 +214,27 @@ describe('server', () => {
 
   it('answers 500 and reports the error when the handler rejects', async () => {
     handler.answer = new Error('boom');
+
+    const answer = await running.client.post('/mutate', {});
+
+    expect(answer.status).toBe(500);
+    expect(answer.body).toEqual({ error: 'internal error' });
+    expect(unexpected).toEqual([handler.answer]);
+  });
+
+  it('writes an answer the handler gives at once, as a warm admission does', async () => {
+    handler.atOnce = true;
+    handler.answer = { status: 200, body: { pinned: 'at once' } };
+
+    const answer = await running.client.post('/mutate', { hello: 'world' });
+
+    expect(answer).toMatchObject({ status: 200, body: { pinned: 'at once' } });
+    expect(handler.bodies).toEqual([{ hello: 'world' }]);
+  });
+
+  it('answers 500 and reports the error when the handler throws at once', async () => {
+    handler.atOnce = true;
+    handler.answer = new Error('boom at once');
 
     const answer = await running.client.post('/mutate', {});
 

@@ -4,6 +4,7 @@
  * patch, warnings or a denial. Never throws for a valid review: an unexpected error becomes an
  * answer under the failure policy.
  */
+import { andThen, type Awaitable } from '../awaitable.js';
 import type {
   CredentialProvider,
   ImageCredentialSource,
@@ -60,12 +61,18 @@ export interface MutateOptions {
   readonly signal?: AbortSignal | (() => AbortSignal);
 }
 
-export async function mutate(
+/**
+ * The result at once when every image is answered from memory (a warm admission), a promise of it
+ * when some had to be resolved. Neither throws nor rejects.
+ */
+export function mutate(
   review: AdmissionReview,
   deps: MutateDependencies,
   options: MutateOptions = {},
-): Promise<MutationResult> {
+): Awaitable<MutationResult> {
   const { request } = review;
+  const failed = (error: unknown): MutationResult =>
+    unexpectedErrorResult(request.uid, error, deps.policy.failurePolicy);
   try {
     const scope = admissionScope(request, deps);
     if (scope.skip !== undefined) {
@@ -88,9 +95,12 @@ export async function mutate(
       deps,
       signal: options.signal,
     };
-    return await pinPlanned(planned, work);
+    const result = andThen(resolvePlanned(planned, work), (resolution) =>
+      pinResolved(planned, work, resolution),
+    );
+    return result instanceof Promise ? result.catch(failed) : result;
   } catch (error: unknown) {
-    return unexpectedErrorResult(request.uid, error, deps.policy.failurePolicy);
+    return failed(error);
   }
 }
 
@@ -116,15 +126,13 @@ interface Pin extends ImageReplacement {
   readonly digest: string;
 }
 
-async function pinPlanned(
+function pinResolved(
   planned: readonly PlannedSite[],
   work: PinningWork,
-): Promise<MutationResult> {
+  resolution: PlannedResolution,
+): MutationResult {
   const { policy } = work.deps;
-  const { outcomes, credentialProblems, nodeCredentialProblems } = await resolvePlanned(
-    planned,
-    work,
-  );
+  const { outcomes, credentialProblems, nodeCredentialProblems } = resolution;
   const pins: Pin[] = [];
   const unpinned = new Map<string, UnpinnedImage>();
   for (const { site, plan } of planned) {
@@ -179,10 +187,10 @@ interface PlannedResolution {
  * Digests the cache holds fresh are taken at once; only for the others is a deadline started and
  * waited on. Credentials are fetched, once, only when some image has to be resolved.
  */
-async function resolvePlanned(
+function resolvePlanned(
   planned: readonly PlannedSite[],
   work: PinningWork,
-): Promise<PlannedResolution> {
+): Awaitable<PlannedResolution> {
   const references: ImageReference[] = [];
   for (const { plan } of planned) if (plan.action === 'resolve') references.push(plan.reference);
   if (references.length === 0) {
@@ -208,8 +216,10 @@ async function resolvePlanned(
     return { outcomes: cached, credentialProblems: atHand.problems, nodeCredentialProblems: [] };
   }
   // The cached ones were among the first `limit`: the rest of those are the uncached first ones.
-  const resolved = await resolveWaiting(uncached, subject, work, limit - cached.size);
-  return { ...resolved, outcomes: new Map([...cached, ...resolved.outcomes]) };
+  return resolveWaiting(uncached, subject, work, limit - cached.size).then((resolved) => ({
+    ...resolved,
+    outcomes: new Map([...cached, ...resolved.outcomes]),
+  }));
 }
 
 /** The references the cache could not answer at once, under the request's deadline. */

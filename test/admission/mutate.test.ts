@@ -1198,10 +1198,12 @@ describe('mutate', () => {
       const credentials = new AtHandCredentials();
       const document = loadReview('pod-create');
 
-      const result = await mutate(toReview(document), warmDeps(resolver, credentials), {
+      const answered = mutate(toReview(document), warmDeps(resolver, credentials), {
         signal: noSignalWanted,
       });
 
+      expect(answered).not.toBeInstanceOf(Promise);
+      const result = await answered;
       expect(result.outcome).toBe('patched');
       expect(Object.values(imagesOf(patched(document, result))).sort()).toEqual(
         POD_IMAGES.map((image) => pinned(image, image)).sort(),
@@ -1220,8 +1222,10 @@ describe('mutate', () => {
       const credentials = new AtHandCredentials();
       const document = loadReview('pod-create');
 
-      const result = await mutate(toReview(document), warmDeps(resolver, credentials));
+      const answered = mutate(toReview(document), warmDeps(resolver, credentials));
 
+      expect(answered).toBeInstanceOf(Promise);
+      const result = await answered;
       expect(result.pinned).toBe(3);
       expect(resolver.calls.map(({ key }) => key)).toEqual([POD_IMAGES[2]]);
       expect(credentials.subjects).toHaveLength(1);
@@ -1268,8 +1272,10 @@ describe('mutate', () => {
         const document = loadReview('pod-create');
         const cold = await mutate(toReview(document), deps);
 
-        const warm = await mutate(toReview(document), deps, { signal: noSignalWanted });
+        const answered = mutate(toReview(document), deps, { signal: noSignalWanted });
 
+        expect(answered).not.toBeInstanceOf(Promise);
+        const warm = await answered;
         expect(cold.pinned).toBe(3);
         expect(warm.outcome).toBe('patched');
         expect(warm.response).toEqual(cold.response);
@@ -1281,6 +1287,50 @@ describe('mutate', () => {
       } finally {
         await plugins.remove();
       }
+    });
+
+    it('answers a failure on the warm path at once, under the failure policy', async () => {
+      const resolver = new WarmFakeResolver(new Set(POD_IMAGES));
+      resolver.cached = () => {
+        throw new Error('cache index corrupted');
+      };
+
+      const answered = mutate(
+        toReview(loadReview('pod-create')),
+        warmDeps(resolver, new AtHandCredentials()),
+        { signal: noSignalWanted },
+      );
+
+      expect(answered).not.toBeInstanceOf(Promise);
+      const result = await answered;
+      expect(result.outcome).toBe('error');
+      expect(result.response.response.warnings).toEqual([
+        'images not pinned: digest-pinner failed: cache index corrupted',
+      ]);
+    });
+
+    it('answers a failure after waiting, under the failure policy, never rejecting', async () => {
+      const resolver = new WarmFakeResolver(new Set(POD_IMAGES.slice(0, 2)));
+      const brokenSignal = (): AbortSignal => {
+        throw new Error('request already torn down');
+      };
+
+      const answered = mutate(
+        toReview(loadReview('pod-create')),
+        {
+          ...warmDeps(resolver, new AtHandCredentials()),
+          policy: { ...POLICY, failurePolicy: 'fail' },
+        },
+        { signal: brokenSignal },
+      );
+
+      expect(answered).toBeInstanceOf(Promise);
+      const result = await answered;
+      expect(result.outcome).toBe('error');
+      expect(result.response.response.allowed).toBe(false);
+      expect(result.response.response.status?.message).toBe(
+        'digest-pinner failed: request already torn down',
+      );
     });
 
     it('waits for a provider that cannot answer at once, as before', async () => {
