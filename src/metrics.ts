@@ -4,16 +4,9 @@
  * them depends on prom-client. Labels are bounded: kinds, outcomes, failure labels, registry hosts —
  * never image names.
  */
-import {
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  collectDefaultMetrics,
-  type CounterConfiguration,
-  type LabelValues,
-} from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Operations } from './admission/review.js';
+import { TalliedCounter, TalliedHistogram } from './tallied-metrics.js';
 
 const METRIC_PREFIX = 'digest_pinner_';
 
@@ -39,36 +32,6 @@ const OTHER = 'other';
 const LATENCY_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
-
-/**
- * A counter kept as plain numbers per label set and handed to prom-client when it is scraped:
- * prom-client hashes and checks the labels of every increment, which cost a warm admission more
- * than the rest of its metrics. Each label set is made once, the first time its key is counted.
- */
-class TalliedCounter<Label extends string> {
-  readonly #pending = new Map<string, { readonly labels: LabelValues<Label>; count: number }>();
-
-  constructor(configuration: CounterConfiguration<Label>) {
-    const pending = this.#pending;
-    new Counter<Label>({
-      ...configuration,
-      collect() {
-        for (const entry of pending.values()) {
-          if (entry.count === 0) continue;
-          this.inc(entry.labels, entry.count);
-          entry.count = 0;
-        }
-      },
-    });
-  }
-
-  /** Adds `count` under `key`, which stands for the label values `labels` makes. */
-  add(key: string, labels: () => LabelValues<Label>, count = 1): void {
-    const entry = this.#pending.get(key);
-    if (entry === undefined) this.#pending.set(key, { labels: labels(), count });
-    else entry.count += count;
-  }
-}
 
 const NO_LABELS = (): Record<string, never> => ({});
 
@@ -104,7 +67,7 @@ export interface EnforcementObservation {
 export class Metrics {
   readonly registry: Registry;
   readonly #admissions: TalliedCounter<'kind' | 'operation' | 'outcome' | 'dry_run'>;
-  readonly #admissionDuration: Histogram<'kind' | 'operation'>;
+  readonly #admissionDuration: TalliedHistogram<'kind' | 'operation'>;
   readonly #imagesPinned: TalliedCounter<never>;
   readonly #imagesUnpinned: Counter<'reason'>;
   readonly #enforcementDecisions: Counter<'kind' | 'operation' | 'decision'>;
@@ -134,7 +97,7 @@ export class Metrics {
       labelNames: ['kind', 'operation', 'outcome', 'dry_run'],
       registers,
     });
-    this.#admissionDuration = new Histogram({
+    this.#admissionDuration = new TalliedHistogram({
       name: `${METRIC_PREFIX}admission_duration_seconds`,
       help: 'Time from receiving an AdmissionReview to answering it',
       labelNames: ['kind', 'operation'],
@@ -252,7 +215,11 @@ export class Metrics {
       outcome,
       dry_run: dryRun,
     }));
-    this.#admissionDuration.observe({ kind, operation }, observation.seconds);
+    this.#admissionDuration.record(
+      `${kind} ${operation}`,
+      () => ({ kind, operation }),
+      observation.seconds,
+    );
     // GitOps tools dry-run every apply before (or instead of) making it: counting those images
     // would count each pin several times, and pins that were never stored.
     if (observation.dryRun) return;

@@ -297,6 +297,6 @@ function originalImages(pins: readonly Pin[], work: PinningWork): string {
     recorded,
     // Read only to check recorded entries: a new object has none.
     currentImages: recorded.size === 0 ? NO_IMAGES : containerImages(work.location),
-    pinned: new Map(pins.map(({ containerName, original }) => [containerName, original])),
+    pinned: pins,
   });
 }

@@ -8,12 +8,14 @@ import { annotationsOf, parseJsonObject, type JsonObject } from '../json-object.
 
 export const ORIGINAL_IMAGES_ANNOTATION = 'digest-pinner.io/original-images';
 
+const NOTHING_RECORDED: ReadonlyMap<string, string> = new Map();
+
 /** The map recorded on `object`'s metadata; empty when absent or not a JSON object of strings. */
 export function readOriginalImages(object: JsonObject | undefined): ReadonlyMap<string, string> {
   const text = annotationsOf(object)[ORIGINAL_IMAGES_ANNOTATION];
-  const entries = new Map<string, string>();
   const parsed = text === undefined ? undefined : parseJsonObject(text);
-  if (parsed === undefined) return entries;
+  if (parsed === undefined) return NOTHING_RECORDED;
+  const entries = new Map<string, string>();
   for (const [name, original] of Object.entries(parsed)) {
     if (typeof original === 'string') entries.set(name, original);
   }
@@ -33,27 +35,74 @@ export function describesImage(original: string, image: string): boolean {
   return from.name === to.name && (to.tag === undefined || to.tag === from.effectiveTag);
 }
 
+/** A container pinned now, and the reference it had before. */
+export interface PinnedOriginal {
+  readonly containerName: string;
+  readonly original: string;
+}
+
 /**
- * The map to record after pinning: the recorded entries that still describe their container's
- * current image, overridden by the originals of the images pinned now. Keys are sorted so that
- * the same content always serializes the same way.
+ * The map to record after pinning, as JSON text: the recorded entries that still describe their
+ * container's current image, overridden by the originals of the images pinned now. The same
+ * content is always the same text: exactly `JSON.stringify` of an object whose keys were added
+ * in sorted order, which puts the keys that are array indexes first, by number.
  */
 export function mergeOriginalImages(options: {
   readonly recorded: ReadonlyMap<string, string>;
   /** Container name → image, as the object has them before this admission's changes. */
   readonly currentImages: ReadonlyMap<string, string>;
-  /** Container name → original reference, for the images pinned now. */
-  readonly pinned: ReadonlyMap<string, string>;
+  /** The images pinned now; of two with one name, the later stands. */
+  readonly pinned: readonly PinnedOriginal[];
 }): string {
-  const merged = new Map<string, string>();
-  for (const [name, original] of options.recorded) {
-    const image = options.currentImages.get(name);
-    if (image !== undefined && describesImage(original, image)) merged.set(name, original);
+  const entries: PinnedOriginal[] = [];
+  for (const [containerName, original] of options.recorded) {
+    const image = options.currentImages.get(containerName);
+    if (image !== undefined && describesImage(original, image)) {
+      entries.push({ containerName, original });
+    }
   }
-  for (const [name, original] of options.pinned) merged.set(name, original);
-  // Without a prototype, a container named `__proto__` is a key like any other.
-  const sorted: Record<string, string> = Object.create(null) as Record<string, string>;
-  // Sorted as strings, by UTF-16 code units.
-  for (const name of [...merged.keys()].sort()) sorted[name] = merged.get(name) ?? '';
-  return JSON.stringify(sorted);
+  for (const pin of options.pinned) entries.push(pin);
+  sortInKeyOrder(entries);
+  let members = '';
+  for (let index = 0; index < entries.length; index++) {
+    const { containerName, original } = entries[index] as PinnedOriginal;
+    // Equal names keep the order they came in: the last of them overrides the others.
+    if (entries[index + 1]?.containerName === containerName) continue;
+    if (members !== '') members += ',';
+    members += `${JSON.stringify(containerName)}:${JSON.stringify(original)}`;
+  }
+  return `{${members}}`;
+}
+
+/**
+ * Stable, in the order JSON.stringify gives an object's keys: array indexes first, by number,
+ * then the others sorted by UTF-16 code units. An insertion sort: a pod has a handful of
+ * containers, and Array.prototype.sort allocates more than sorting them costs.
+ */
+function sortInKeyOrder(entries: PinnedOriginal[]): void {
+  for (let index = 1; index < entries.length; index++) {
+    const entry = entries[index] as PinnedOriginal;
+    let to = index;
+    for (; to > 0; to--) {
+      const before = entries[to - 1] as PinnedOriginal;
+      if (keyOrder(before.containerName, entry.containerName) <= 0) break;
+      entries[to] = before;
+    }
+    entries[to] = entry;
+  }
+}
+
+// ECMAScript's array index: a canonical integer below 2^32 - 1.
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
+const MAX_ARRAY_INDEX = 2 ** 32 - 2;
+
+function isArrayIndex(key: string): boolean {
+  return ARRAY_INDEX.test(key) && Number(key) <= MAX_ARRAY_INDEX;
+}
+
+function keyOrder(a: string, b: string): number {
+  const aIsIndex = isArrayIndex(a);
+  if (aIsIndex !== isArrayIndex(b)) return aIsIndex ? -1 : 1;
+  if (aIsIndex) return Number(a) - Number(b);
+  return a < b ? -1 : a > b ? 1 : 0;
 }

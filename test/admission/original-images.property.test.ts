@@ -3,24 +3,47 @@ import {
   mergeOriginalImages,
   ORIGINAL_IMAGES_ANNOTATION,
   readOriginalImages,
+  type PinnedOriginal,
 } from '../../src/admission/original-images.js';
 
 /** Container names as a tenant may send them before the API server validates anything. */
 const containerName = fc.oneof(
   fc.string({ minLength: 1, maxLength: 12 }),
-  fc.constantFrom('__proto__', 'constructor', 'toString', '0', '10', '2', '4294967295'),
+  fc.stringMatching(/^[0-9]{1,11}$/),
+  fc.constantFrom('__proto__', 'constructor', 'toString', '0', '00', '10', '2', '-1', '1.5'),
+  fc.constantFrom('4294967294', '4294967295', '4294967296', '9007199254740993'),
 );
+
+const DIGEST = `sha256:${'d'.repeat(64)}`;
+
+function pinnedOf(entries: readonly (readonly [string, string])[]): PinnedOriginal[] {
+  return entries.map(([containerName, original]) => ({ containerName, original }));
+}
+
+/**
+ * What the annotation has always been: the merged map as an object whose keys were added in
+ * sorted order, serialized by JSON.stringify (array-index keys therefore first, by number).
+ */
+function asJsonStringifyWrites(merged: ReadonlyMap<string, string>): string {
+  const sorted = Object.create(null) as Record<string, string>;
+  for (const name of [...merged.keys()].sort()) sorted[name] = merged.get(name) ?? '';
+  return JSON.stringify(sorted);
+}
 
 describe('original-images (generated)', () => {
   it.prop([fc.uniqueArray(fc.tuple(containerName, fc.string()), { selector: ([name]) => name })])(
     'records every pinned container once, read back as it was written, in one serialization',
     (entries) => {
       const pinned = new Map(entries);
-      const merged = mergeOriginalImages({ recorded: new Map(), currentImages: new Map(), pinned });
+      const merged = mergeOriginalImages({
+        recorded: new Map(),
+        currentImages: new Map(),
+        pinned: pinnedOf(entries),
+      });
       const reversed = mergeOriginalImages({
         recorded: new Map(),
         currentImages: new Map(),
-        pinned: new Map([...entries].reverse()),
+        pinned: pinnedOf([...entries].reverse()),
       });
       const read = readOriginalImages({
         metadata: { annotations: { [ORIGINAL_IMAGES_ANNOTATION]: merged } },
@@ -28,6 +51,39 @@ describe('original-images (generated)', () => {
 
       expect(reversed).toBe(merged);
       expect(read).toEqual(pinned);
+    },
+  );
+
+  it.prop([
+    fc.array(fc.tuple(containerName, fc.constantFrom('nginx:1.27', 'httpd:2.4', 'a b'))),
+    fc.array(fc.tuple(containerName, fc.string()), { maxLength: 12 }),
+    fc.boolean(),
+  ])(
+    'writes exactly what JSON.stringify of the merged map in sorted order writes',
+    (recordedEntries, pinnedEntries, stillDescribed) => {
+      const recorded = new Map(recordedEntries);
+      // Each recorded entry's container still runs its pinned image, or has since been changed;
+      // an entry that is no image reference at all ('a b') is never kept.
+      const currentImages = new Map(
+        [...recorded].map(([name, original]) => [
+          name,
+          stillDescribed ? `${original}@${DIGEST}` : `busybox@${DIGEST}`,
+        ]),
+      );
+      const expected = new Map<string, string>();
+      if (stillDescribed) {
+        for (const [name, original] of recorded)
+          if (original !== 'a b') expected.set(name, original);
+      }
+      for (const [name, original] of pinnedEntries) expected.set(name, original);
+
+      const merged = mergeOriginalImages({
+        recorded,
+        currentImages,
+        pinned: pinnedOf(pinnedEntries),
+      });
+
+      expect(merged).toBe(asJsonStringifyWrites(expected));
     },
   );
 });

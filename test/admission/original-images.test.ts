@@ -3,9 +3,14 @@ import {
   mergeOriginalImages,
   ORIGINAL_IMAGES_ANNOTATION,
   readOriginalImages,
+  type PinnedOriginal,
 } from '../../src/admission/original-images.js';
 
 const DIGEST = `sha256:${'c'.repeat(64)}`;
+
+function pinnedOf(entries: [string, string][]): PinnedOriginal[] {
+  return entries.map(([containerName, original]) => ({ containerName, original }));
+}
 
 function withAnnotation(value: string): { metadata: { annotations: Record<string, string> } } {
   return { metadata: { annotations: { [ORIGINAL_IMAGES_ANNOTATION]: value } } };
@@ -50,6 +55,19 @@ describe('original-images', () => {
   });
 
   describe('mergeOriginalImages', () => {
+    it('records the last of two pins with one name', () => {
+      const merged = mergeOriginalImages({
+        recorded: new Map([['app', 'ghcr.io/example/web:v1.4.1']]),
+        currentImages: new Map([['app', `ghcr.io/example/web:v1.4.1@${DIGEST}`]]),
+        pinned: pinnedOf([
+          ['app', 'ghcr.io/example/web:v1.4.2'],
+          ['app', 'ghcr.io/example/web:v1.4.3'],
+        ]),
+      });
+
+      expect(merged).toBe('{"app":"ghcr.io/example/web:v1.4.3"}');
+    });
+
     it('keeps entries that still describe their container and overrides them with new pins', () => {
       const merged = mergeOriginalImages({
         recorded: new Map([
@@ -63,7 +81,7 @@ describe('original-images', () => {
           ['app', 'ghcr.io/example/web:v1.4.2'],
           ['replaced', `nginx@${DIGEST}`],
         ]),
-        pinned: new Map([['app', 'ghcr.io/example/web:v1.4.2']]),
+        pinned: pinnedOf([['app', 'ghcr.io/example/web:v1.4.2']]),
       });
 
       expect(JSON.parse(merged)).toEqual({
@@ -76,7 +94,7 @@ describe('original-images', () => {
       const a = mergeOriginalImages({
         recorded: new Map(),
         currentImages: new Map(),
-        pinned: new Map([
+        pinned: pinnedOf([
           ['b', 'b:1'],
           ['a', 'a:1'],
         ]),
@@ -84,7 +102,7 @@ describe('original-images', () => {
       const b = mergeOriginalImages({
         recorded: new Map(),
         currentImages: new Map(),
-        pinned: new Map([
+        pinned: pinnedOf([
           ['a', 'a:1'],
           ['b', 'b:1'],
         ]),
@@ -98,7 +116,7 @@ describe('original-images', () => {
       const merged = mergeOriginalImages({
         recorded: new Map(),
         currentImages: new Map(),
-        pinned: new Map([
+        pinned: pinnedOf([
           ['b', 'b:1'],
           ['10', 'ten:1'],
           ['__proto__', 'proto:1'],
