@@ -5,10 +5,11 @@
  */
 import type { Logger } from 'pino';
 import { andThen, type Awaitable } from './awaitable.js';
-import { requestLogLine } from './admission/request-log-fields.js';
+import { requestLogMembers } from './admission/request-log-fields.js';
 import { systemClock, type Clock } from './clock.js';
 import { mutate, type MutateDependencies, type MutationResult } from './admission/mutate.js';
 import { parseAdmissionReview, type AdmissionRequest } from './admission/review.js';
+import { logMember, type DirectLines } from './log.js';
 import type { AdmissionObservation } from './metrics.js';
 import type { AdmissionAnswer, AdmissionCaller, AdmissionHandler } from './server.js';
 
@@ -19,6 +20,8 @@ export interface AdmissionRecorder {
 export interface AdmissionReviewHandlerOptions {
   readonly mutation: MutateDependencies;
   readonly logger: Logger;
+  /** Where each admission's line goes: the logger's own destination (see log.ts). */
+  readonly lines: DirectLines;
   readonly recorder?: AdmissionRecorder;
   /** Its monotonic time measures each admission; the system's by default. */
   readonly clock?: Clock;
@@ -27,12 +30,14 @@ export interface AdmissionReviewHandlerOptions {
 export class AdmissionReviewHandler implements AdmissionHandler {
   readonly #mutation: MutateDependencies;
   readonly #logger: Logger;
+  readonly #lines: DirectLines;
   readonly #recorder: AdmissionRecorder | undefined;
   readonly #now: () => number;
 
   constructor(options: AdmissionReviewHandlerOptions) {
     this.#mutation = options.mutation;
     this.#logger = options.logger;
+    this.#lines = options.lines;
     this.#recorder = options.recorder;
     const clock = options.clock ?? systemClock;
     this.#now = () => clock.monotonic();
@@ -65,21 +70,21 @@ export class AdmissionReviewHandler implements AdmissionHandler {
       pinned: result.pinned,
       unpinnedLabels: result.unpinned.map((image) => image.label),
     });
-    const line = requestLogLine(request, {
-      dryRun: request.dryRun || undefined,
-      outcome: result.outcome,
-      skipLabel: result.skipLabel,
-      pinned: result.pinned,
-      pins: result.pins === undefined || result.pins.length === 0 ? undefined : listed(result.pins),
-      unpinned: result.unpinned.length > 0 ? listed(result.unpinned) : undefined,
-      unpinnedCount: result.unpinned.length > LOG_LIST_MAX ? result.unpinned.length : undefined,
-      durationMs: Math.round(seconds * 1000 * 100) / 100,
-    });
-    if (result.outcome === 'error' || result.outcome === 'denied') {
-      this.#logger.warn(line, 'admission');
-    } else {
-      this.#logger.info(line, 'admission');
-    }
+    const failed = result.outcome === 'error' || result.outcome === 'denied';
+    const level = failed ? 'warn' : 'info';
+    if (!this.#lines.isEnabled(level)) return;
+    const { pins, unpinned } = result;
+    const members =
+      requestLogMembers(request) +
+      logMember('dryRun', request.dryRun || undefined) +
+      logMember('outcome', result.outcome) +
+      logMember('skipLabel', result.skipLabel) +
+      logMember('pinned', result.pinned) +
+      logMember('pins', pins === undefined || pins.length === 0 ? undefined : listed(pins)) +
+      logMember('unpinned', unpinned.length > 0 ? listed(unpinned) : undefined) +
+      logMember('unpinnedCount', unpinned.length > LOG_LIST_MAX ? unpinned.length : undefined) +
+      logMember('durationMs', Math.round(seconds * 1000 * 100) / 100);
+    this.#lines.write(level, members, 'admission');
   }
 }
 

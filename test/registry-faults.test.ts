@@ -9,7 +9,6 @@ import { applyPatch, type Operation } from 'fast-json-patch';
 import { loadConfig } from '../src/config.js';
 import { MatchingKeyring } from '../src/credentials/credential-matching.js';
 import { StaticCredentialProvider } from '../src/credentials/provider.js';
-import { createLogger } from '../src/log.js';
 import { startService, type RunningService } from '../src/commands/serve.js';
 import { everyNamespace } from '../src/commands/common-parts.js';
 import type { TlsSource } from '../src/tls/tls-source.js';
@@ -23,6 +22,7 @@ import {
 } from './support/fault-registry.js';
 import { imagesOf, podReview } from './support/fixtures.js';
 import { HttpsTestClient, testCertificate } from './support/https.js';
+import { testLogging } from './support/logging.js';
 import { buildImageManifest } from './support/image-push.js';
 import { LOOPBACK_SERVE_FLAGS } from './support/serve-flags.js';
 
@@ -248,7 +248,7 @@ describe('admission under registry faults', () => {
     );
     const tls = fixedTls();
     service = await startService(config, {
-      logger: createLogger('trace', { write: (line: string) => logLines.push(line) }),
+      ...testLogging('trace', (line) => logLines.push(line)),
       credentials: new StaticCredentialProvider(keyring),
       namespaces: everyNamespace,
       ownNamespace: undefined,

@@ -2,6 +2,7 @@
  * The fields that name the request at the start of each admission log line, the mutating
  * webhook's and the validating webhook's alike.
  */
+import { logMember } from '../log.js';
 import type { AdmissionRequest, Operation } from './review.js';
 
 export interface RequestLogFields {
@@ -31,6 +32,18 @@ export function requestLogLine<Fields extends object>(
     operation: request.operation,
     ...fields,
   };
+}
+
+/** The same fields as JSON members, for a line written directly (log.ts DirectLines). */
+export function requestLogMembers(request: AdmissionRequest): string {
+  return (
+    logMember('uid', request.uid) +
+    logMember('kind', request.kind.kind) +
+    logMember('subResource', request.subResource) +
+    logMember('namespace', request.namespace) +
+    logMember('name', objectName(request)) +
+    logMember('operation', request.operation)
+  );
 }
 
 /** The object's name for logs: its name, or `generateName*` before the API server picks one. */

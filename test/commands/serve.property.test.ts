@@ -7,7 +7,6 @@
 import { fc } from '@fast-check/jest';
 import jsonPatch from 'fast-json-patch';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { pino } from 'pino';
 import type { RunningService } from '../../src/commands/serve.js';
 import { parseImageReference } from '../../src/reference.js';
 import {
@@ -99,7 +98,7 @@ describe('commands/serve: /mutate under generated requests (properties)', () => 
     registry.addManifest('team/app', 'v2', manifest);
     ({ service, client } = await startStandaloneService(
       ['--insecure-registry', registry.host, '--resolve-timeout', `${RESOLVE_TIMEOUT_MS}ms`],
-      { logger: pino({ level: 'error' }, { write: (line: string) => errorLines.push(line) }) },
+      { log: { level: 'error', write: (line) => errorLines.push(line) } },
     ));
   });
 

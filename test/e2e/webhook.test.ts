@@ -4,7 +4,6 @@
  * applied and the resulting object checked against the digests of the pushed manifests.
  */
 import { applyPatch, type Operation } from 'fast-json-patch';
-import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { MatchingKeyring } from '../../src/credentials/credential-matching.js';
 import { StaticCredentialProvider } from '../../src/credentials/provider.js';
@@ -20,6 +19,7 @@ import {
   type ReviewDocument,
 } from '../support/fixtures.js';
 import { HttpsTestClient } from '../support/https.js';
+import { testLogging } from '../support/logging.js';
 import { pushImage, pushIndex } from '../support/image-push.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { LOOPBACK_SERVE_FLAGS } from '../support/serve-flags.js';
@@ -69,7 +69,7 @@ async function startWebhook(
   const { config } = loadConfig('serve', [...LOOPBACK_SERVE_FLAGS, ...flags], {});
   const tls = ServingTls.selfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
   const service = await startService(config, {
-    logger: pino({ level: 'silent' }),
+    ...testLogging('silent'),
     credentials: new StaticCredentialProvider(keyring),
     namespaces: everyNamespace,
     ownNamespace: 'digest-pinner-system',

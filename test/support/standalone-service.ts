@@ -3,14 +3,15 @@
  * system picks, with a fresh self-signed certificate, no credentials and (unless told otherwise)
  * every namespace opted in; and a client that trusts exactly that certificate.
  */
-import { pino, type Logger } from 'pino';
 import { everyNamespace, type NamespaceSource } from '../../src/commands/common-parts.js';
 import { startService, type RunningService } from '../../src/commands/serve.js';
 import { loadConfig } from '../../src/config.js';
 import { emptyKeyring } from '../../src/credentials/credential.js';
 import { StaticCredentialProvider } from '../../src/credentials/provider.js';
 import { ServingTls } from '../../src/tls/serving-tls.js';
+import type { LogLevel } from '../../src/config.js';
 import { HttpsTestClient } from './https.js';
+import { testLogging } from './logging.js';
 import { LOOPBACK_SERVE_FLAGS } from './serve-flags.js';
 
 export interface StandaloneService {
@@ -20,13 +21,14 @@ export interface StandaloneService {
 
 /** Where it differs from `serve` without a cluster, for a test that needs it to. */
 export interface StandaloneParts {
-  readonly logger?: Logger;
+  /** Lines at `level` or above are handed to `write`. */
+  readonly log?: { readonly level: LogLevel; readonly write: (line: string) => void };
   /** Every namespace opted in unless given. */
   readonly namespaces?: NamespaceSource;
   readonly ownNamespace?: string;
 }
 
-/** `flags` are serve flags beyond the loopback ones; the logger is silent unless given. */
+/** `flags` are serve flags beyond the loopback ones; the log is silent unless given. */
 export async function startStandaloneService(
   flags: readonly string[],
   parts: StandaloneParts = {},
@@ -34,7 +36,9 @@ export async function startStandaloneService(
   const { config } = loadConfig('serve', [...LOOPBACK_SERVE_FLAGS, ...flags], {});
   const tls = ServingTls.selfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
   const service = await startService(config, {
-    logger: parts.logger ?? pino({ level: 'silent' }),
+    ...(parts.log === undefined
+      ? testLogging('silent')
+      : testLogging(parts.log.level, parts.log.write)),
     credentials: new StaticCredentialProvider(emptyKeyring),
     namespaces: parts.namespaces ?? everyNamespace,
     ownNamespace: parts.ownNamespace,
