@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { andThen, type Awaitable } from './awaitable.js';
-import { requestLogMembers } from './admission/request-log-fields.js';
+import { pinsLogMember, requestLogMembers } from './admission/request-log-fields.js';
 import { systemClock, type Clock } from './clock.js';
 import { mutate, type MutateDependencies, type MutationResult } from './admission/mutate.js';
 import { parseAdmissionReview, type AdmissionRequest } from './admission/review.js';
@@ -80,7 +80,7 @@ export class AdmissionReviewHandler implements AdmissionHandler {
       logMember('outcome', result.outcome) +
       logMember('skipLabel', result.skipLabel) +
       logMember('pinned', result.pinned) +
-      logMember('pins', pins === undefined || pins.length === 0 ? undefined : listed(pins)) +
+      pinsLogMember(pins === undefined ? undefined : listed(pins)) +
       logMember('unpinned', unpinned.length > 0 ? listed(unpinned) : undefined) +
       logMember('unpinnedCount', unpinned.length > LOG_LIST_MAX ? unpinned.length : undefined) +
       logMember('durationMs', Math.round(seconds * 1000 * 100) / 100);

@@ -1,6 +1,11 @@
 import { fc, it } from '@fast-check/jest';
 import { InvalidImageReferenceError } from '../src/errors.js';
-import { DOCKER_HUB_DOMAIN, parseImageReference, pinnedReference } from '../src/reference.js';
+import {
+  DOCKER_HUB_DOMAIN,
+  parseImageReference,
+  pinnedReference,
+  quotedReference,
+} from '../src/reference.js';
 import {
   hostileString,
   pathComponent,
@@ -140,7 +145,8 @@ describe('reference (properties)', () => {
     (text, digest, dropTag) => {
       const reference = parseImageReference(text);
 
-      const pinned = parseImageReference(pinnedReference(reference, digest, { dropTag }));
+      const pinnedText = pinnedReference(reference, digest, { dropTag });
+      const pinned = parseImageReference(pinnedText);
       const normalized = parseImageReference(reference.toString());
 
       expect(pinned.name).toBe(reference.name);
@@ -151,6 +157,30 @@ describe('reference (properties)', () => {
       expect(pinned.spelledName).toBe(reference.spelledName);
       expect(normalized.toString()).toBe(reference.toString());
       expect(normalized.taggedName).toBe(reference.taggedName);
+      expect(quotedReference(pinnedText)).toBe(JSON.stringify(pinnedText));
+    },
+  );
+
+  /** A valid reference with characters JSON must escape put in somewhere. */
+  const spoiled = fc
+    .tuple(
+      referenceParts.map(spell),
+      fc.nat(),
+      fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\ud800', '\udfff', '\u2028', 'é'),
+    )
+    .map(([text, at, inserted]) => {
+      const index = at % (text.length + 1);
+      return `${text.slice(0, index)}${inserted}${text.slice(index)}`;
+    });
+
+  it.prop([fc.oneof(fc.string({ unit: 'binary' }), referenceParts.map(spell), spoiled)], {
+    numRuns: 2000,
+  })(
+    'quotes any text that parses as JSON.stringify does: the grammar admits nothing to escape',
+    (text) => {
+      if (parseOrError(text) instanceof InvalidImageReferenceError) return;
+
+      expect(quotedReference(text)).toBe(JSON.stringify(text));
     },
   );
 

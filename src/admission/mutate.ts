@@ -27,7 +27,7 @@ import {
   type MutationResult,
   type UnpinnedImage,
 } from './outcome.js';
-import { buildPatch, type ImageReplacement, type PatchOperation } from './patch.js';
+import { patchOf, type ImageReplacement, type Patch } from './patch.js';
 import { credentialSubject, podCredentials } from './pod-credentials.js';
 import { containerImages, imageSites, type ImageSite, type PodSpecLocation } from './pod-specs.js';
 import {
@@ -105,6 +105,7 @@ export function mutate(
 }
 
 const NO_IMAGES: ReadonlyMap<string, string> = new Map();
+const NO_PATCH: Patch = { operations: [], json: '[]' };
 
 interface PlannedSite {
   readonly site: ImageSite;
@@ -282,13 +283,13 @@ function pinnedImage(
  * The image replacements, and the original-images annotation with them. The annotation is left
  * out on the `ephemeralcontainers` subresource, which persists ephemeral containers only.
  */
-function patchFor(pins: readonly Pin[], work: PinningWork): PatchOperation[] {
-  if (pins.length === 0) return [];
+function patchFor(pins: readonly Pin[], work: PinningWork): Patch {
+  if (pins.length === 0) return NO_PATCH;
   const annotations =
     work.request.subResource === undefined
       ? { [ORIGINAL_IMAGES_ANNOTATION]: originalImages(pins, work) }
       : undefined;
-  return buildPatch({ object: work.object, images: pins, annotations });
+  return patchOf({ object: work.object, images: pins, annotations });
 }
 
 function originalImages(pins: readonly Pin[], work: PinningWork): string {

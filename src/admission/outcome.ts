@@ -5,7 +5,7 @@
  */
 import { errorMessage } from '../errors.js';
 import { PIN_ANNOTATION, PinAnnotationValues } from '../pin-annotation.js';
-import type { PatchOperation } from './patch.js';
+import type { Patch } from './patch.js';
 import type { ResolutionFailureLabel } from './resolution.js';
 import type { MutationPolicy, SkipLabel } from './policy.js';
 import { allowUnchanged, deny, patchedReview } from './response.js';
@@ -38,7 +38,7 @@ export interface UnpinnedImage {
 }
 
 export interface PinnedImage {
-  /** As the object had it. */
+  /** As the object had it: a reference's text (it parsed). */
   readonly image: string;
   readonly digest: string;
 }
@@ -107,7 +107,7 @@ export function unexpectedErrorResult(
 export interface PinningReport {
   readonly uid: string;
   readonly failurePolicy: MutationPolicy['failurePolicy'];
-  readonly patch: readonly PatchOperation[];
+  readonly patch: Patch;
   readonly pins: readonly PinnedImage[];
   readonly unpinned: readonly UnpinnedImage[];
   /** Problems finding pull credentials; told only when some image failed to resolve. */
@@ -127,9 +127,9 @@ export function pinningResult(report: PinningReport): MutationResult {
     };
   }
   const outcome: Outcome =
-    report.patch.length > 0 ? 'patched' : unpinned.length > 0 ? 'error' : 'unchanged';
+    report.patch.operations.length > 0 ? 'patched' : unpinned.length > 0 ? 'error' : 'unchanged';
   const warnings = pinningWarnings(report);
-  if (report.patch.length === 0) {
+  if (report.patch.operations.length === 0) {
     return {
       response: allowUnchanged(uid, warnings),
       outcome,

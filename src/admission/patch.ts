@@ -7,6 +7,7 @@
  */
 import jsonPatch from 'fast-json-patch';
 import { isJsonObject, type JsonObject } from '../json-object.js';
+import { quotedReference } from '../reference.js';
 
 export interface PatchOperation {
   readonly op: 'add' | 'remove' | 'replace';
@@ -18,7 +19,14 @@ export interface PatchOperation {
 export interface ImageReplacement {
   /** Unescaped pointer segments from the object's root to an `image` string. */
   readonly path: readonly (string | number)[];
+  /** A reference's text, as pinnedReference wrote it: nothing in it needs escaping in JSON. */
   readonly image: string;
+}
+
+/** The operations, and their JSON text: exactly `JSON.stringify(operations)`. */
+export interface Patch {
+  readonly operations: readonly PatchOperation[];
+  readonly json: string;
 }
 
 export interface PatchInput {
@@ -30,17 +38,31 @@ export interface PatchInput {
 
 /** One `replace` per changed image, plus the operations that set the annotations. */
 export function buildPatch(input: PatchInput): PatchOperation[] {
+  return [...patchOf(input).operations];
+}
+
+/**
+ * The patch with its JSON written as it is built: the images, the bulk of it, are quoted without
+ * the scan for characters to escape that JSON.stringify would make of each.
+ */
+export function patchOf(input: PatchInput): Patch {
   const operations: PatchOperation[] = [];
+  let json = '';
   for (const { path, image } of input.images) {
     const current = valueAt(input.object, path);
     if (current === image) continue;
     if (typeof current !== 'string') throw new Error(`no string at /${path.join('/')} to replace`);
-    operations.push({ op: 'replace', path: pointer(path), value: image });
+    const operation = { op: 'replace', path: pointer(path), value: image } as const;
+    operations.push(operation);
+    json += `,{"op":"replace","path":${JSON.stringify(operation.path)},"value":${quotedReference(image)}}`;
   }
   if (input.annotations !== undefined && Object.keys(input.annotations).length > 0) {
-    operations.push(...annotationOperations(input.object, input.annotations));
+    for (const operation of annotationOperations(input.object, input.annotations)) {
+      operations.push(operation);
+      json += `,${JSON.stringify(operation)}`;
+    }
   }
-  return operations;
+  return { operations, json: `[${json.slice(1)}]` };
 }
 
 function annotationOperations(

@@ -3,6 +3,8 @@
  * webhook's and the validating webhook's alike.
  */
 import { logMember } from '../log.js';
+import { quotedReference } from '../reference.js';
+import type { PinnedImage } from './outcome.js';
 import type { AdmissionRequest, Operation } from './review.js';
 
 export interface RequestLogFields {
@@ -44,6 +46,19 @@ export function requestLogMembers(request: AdmissionRequest): string {
     logMember('name', objectName(request)) +
     logMember('operation', request.operation)
   );
+}
+
+/**
+ * `,"pins":[…]`, as logMember writes the list, or nothing for none. Each image is a reference's
+ * text and each digest `algorithm:hex`: neither needs escaping (see quotedReference).
+ */
+export function pinsLogMember(pins: readonly PinnedImage[] | undefined): string {
+  if (pins === undefined || pins.length === 0) return '';
+  let entries = '';
+  for (const { image, digest } of pins) {
+    entries += `,{"image":${quotedReference(image)},"digest":"${digest}"}`;
+  }
+  return `,"pins":[${entries.slice(1)}]`;
 }
 
 /** The object's name for logs: its name, or `generateName*` before the API server picks one. */

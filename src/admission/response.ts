@@ -8,7 +8,7 @@ import {
   type AdmissionResponse,
   type AdmissionResponseReview,
 } from './review.js';
-import type { PatchOperation } from './patch.js';
+import type { Patch, PatchOperation } from './patch.js';
 import { boundWarning, boundWarnings } from './warnings.js';
 
 /**
@@ -35,7 +35,7 @@ export function allowWithPatch(
 ): AdmissionResponseReview {
   return patch.length === 0
     ? allowUnchanged(uid, warnings)
-    : patchedReview(uid, patch, warnings).review;
+    : patchedReview(uid, { operations: patch, json: JSON.stringify(patch) }, warnings).review;
 }
 
 /** A review and the JSON text of it. */
@@ -51,10 +51,10 @@ export interface SerializedReview {
  */
 export function patchedReview(
   uid: string,
-  patch: readonly PatchOperation[],
+  patch: Patch,
   warnings: readonly string[] = [],
 ): SerializedReview {
-  const base64 = Buffer.from(JSON.stringify(patch), 'utf8').toString('base64');
+  const base64 = Buffer.from(patch.json, 'utf8').toString('base64');
   const patched = { uid, allowed: true, patchType: PATCH_TYPE, patch: base64 };
   const bounded = warningsField(warnings).warnings;
   const response = bounded === undefined ? patched : { ...patched, warnings: bounded };

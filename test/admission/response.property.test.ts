@@ -16,7 +16,11 @@ describe('response (generated)', () => {
   ])(
     'writes a patched review as JSON.stringify would, whatever its uid, patch and warnings',
     (uid, patch, warnings) => {
-      const { review, json } = patchedReview(uid, patch, warnings);
+      const { review, json } = patchedReview(
+        uid,
+        { operations: patch, json: JSON.stringify(patch) },
+        warnings,
+      );
 
       expect(json).toBe(JSON.stringify(review));
       expect(review).toEqual(allowWithPatch(uid, patch, warnings));

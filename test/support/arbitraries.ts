@@ -5,6 +5,7 @@
  * test/fixtures with fields mutated), and valid image reference parts for round trips.
  */
 import { fc } from '@fast-check/jest';
+import { parseImageReference, pinnedReference } from '../../src/reference.js';
 import { loadReview, mapImages, ReviewFixtures } from './fixtures.js';
 
 /** Keys that reach `Object.prototype` when untrusted objects are copied carelessly. */
@@ -202,3 +203,19 @@ export const registryDomain = fc
     fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
   )
   .map(([host, port]) => (port === undefined ? host : `${host}:${port}`));
+
+/** Pinned images as pinnedReference writes them, from references the grammar admits. */
+export const pinnedImage = fc
+  .record({
+    domain: registryDomain,
+    path: fc.array(pathComponent, { minLength: 1, maxLength: 3 }),
+    tag: fc.option(tag, { nil: undefined }),
+    digest: sha256Digest,
+  })
+  .filter(({ path }) => path.join('/').length <= 200)
+  .map(({ domain, path, tag: tagText, digest }) => {
+    const reference = parseImageReference(
+      `${domain}/${path.join('/')}${tagText === undefined ? '' : `:${tagText}`}`,
+    );
+    return pinnedReference(reference, digest);
+  });
