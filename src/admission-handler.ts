@@ -68,7 +68,8 @@ export class AdmissionReviewHandler implements AdmissionHandler {
       dryRun: request.dryRun,
       seconds,
       pinned: result.pinned,
-      unpinnedLabels: result.unpinned.map((image) => image.label),
+      unpinnedLabels:
+        result.unpinned.length === 0 ? NO_LABELS : result.unpinned.map((image) => image.label),
     });
     const failed = result.outcome === 'error' || result.outcome === 'denied';
     const level = failed ? 'warn' : 'info';
@@ -87,6 +88,8 @@ export class AdmissionReviewHandler implements AdmissionHandler {
     this.#lines.write(level, members, 'admission');
   }
 }
+
+const NO_LABELS: readonly string[] = [];
 
 /** Entries of a list a log line names one by one; an object may have thousands of images. */
 const LOG_LIST_MAX = 100;

@@ -9,6 +9,7 @@ import {
   type RegistryCredential,
 } from '../credentials/credential.js';
 import type { ImageCredentialSource } from '../credentials/provider.js';
+import { rememberAtMost } from '../memo.js';
 import { isDigest, type ImageReference } from '../reference.js';
 import type { RegistryFailureLabel } from '../errors.js';
 import { RegistryError } from '../registry/errors.js';
@@ -101,13 +102,24 @@ export function cachedOutcomes(
     }
     const resolution = resolver.cached(reference, credentials);
     if (resolution === undefined) continue;
-    // Checked as resolveOne checks what the registry answered.
-    outcomes.set(
-      key,
-      isDigest(resolution.digest) ? { digest: resolution.digest } : { label: 'bad-digest' },
-    );
+    outcomes.set(key, cachedOutcome(resolution.digest));
   }
   return outcomes;
+}
+
+/** Outcomes of cached digests already checked, by digest: warm lookups answer the same few. */
+const CHECKED_DIGESTS = new Map<string, ResolutionOutcome>();
+const CHECKED_DIGESTS_MAX = 1024;
+const BAD_DIGEST: ResolutionOutcome = Object.freeze({ label: 'bad-digest' });
+
+/** A cached digest checked as resolveOne checks what the registry answered, once per digest. */
+function cachedOutcome(digest: string): ResolutionOutcome {
+  const checked = CHECKED_DIGESTS.get(digest);
+  if (checked !== undefined) return checked;
+  if (!isDigest(digest)) return BAD_DIGEST;
+  const outcome: ResolutionOutcome = Object.freeze({ digest });
+  rememberAtMost(CHECKED_DIGESTS, CHECKED_DIGESTS_MAX, digest, outcome);
+  return outcome;
 }
 
 async function resolveOne(

@@ -1289,6 +1289,31 @@ describe('mutate', () => {
       }
     });
 
+    it('checks a digest the cache answers as one the registry answers, every time', async () => {
+      const resolver = new WarmFakeResolver(new Set(POD_IMAGES));
+      const digests = ['sha256:short', undefined];
+      resolver.cached = (reference) => ({
+        digest: digests[0] ?? digestOf(keyOf(reference)),
+        result: 'hit',
+      });
+      const admit = async (): Promise<MutationResult> =>
+        mutate(toReview(loadReview('pod-create')), warmDeps(resolver, new AtHandCredentials()));
+
+      const malformed = [await admit(), await admit()];
+      digests.shift();
+      const wellFormed = await admit();
+
+      for (const result of malformed) {
+        expect(result.outcome).toBe('error');
+        expect(result.unpinned.map(({ label }) => label)).toEqual([
+          'bad-digest',
+          'bad-digest',
+          'bad-digest',
+        ]);
+      }
+      expect(wellFormed.pinned).toBe(3);
+    });
+
     it('answers a failure on the warm path at once, under the failure policy', async () => {
       const resolver = new WarmFakeResolver(new Set(POD_IMAGES));
       resolver.cached = () => {
