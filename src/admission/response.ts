@@ -54,7 +54,7 @@ export function patchedReview(
   patch: Patch,
   warnings: readonly string[] = [],
 ): SerializedReview {
-  const base64 = Buffer.from(patch.json, 'utf8').toString('base64');
+  const base64 = base64Of(patch.json);
   const patched = { uid, allowed: true, patchType: PATCH_TYPE, patch: base64 };
   const bounded = warningsField(warnings).warnings;
   const response = bounded === undefined ? patched : { ...patched, warnings: bounded };
@@ -90,4 +90,18 @@ function warningsField(warnings: readonly string[]): { warnings?: readonly strin
   if (warnings.length === 0) return {};
   const bounded = boundWarnings([...new Set(warnings.map(boundWarning))]);
   return bounded.length === 0 ? {} : { warnings: bounded };
+}
+
+/** Where base64Of encodes a patch's bytes, kept between calls; larger patches get their own. */
+const SCRATCH = Buffer.allocUnsafe(16 * 1024);
+
+/**
+ * `text`'s UTF-8 bytes in base64, through one buffer kept for the purpose rather than a new one
+ * per patch. Synchronous: no other call can use the buffer in between.
+ */
+function base64Of(text: string): string {
+  // UTF-8 takes at most three bytes per UTF-16 code unit.
+  if (text.length * 3 > SCRATCH.length) return Buffer.from(text, 'utf8').toString('base64');
+  const length = SCRATCH.write(text, 'utf8');
+  return SCRATCH.toString('base64', 0, length);
 }

@@ -42,6 +42,25 @@ describe('response', () => {
     expect(result).toEqual({ spec: { containers: [{ image: 'nginx:1.27@sha256:ab' }] } });
   });
 
+  it('encodes a patch of any size, and the small one after a large one, byte for byte', () => {
+    const large: PatchOperation[] = Array.from({ length: 200 }, (_, index) => ({
+      op: 'add',
+      path: `/metadata/annotations/note-${index}`,
+      value: `Grüße ${'🐳'.repeat(20)} ${index}`,
+    }));
+    const small: PatchOperation[] = [{ op: 'replace', path: '/a', value: 'é' }];
+
+    const reviews = [
+      allowWithPatch(UID, small),
+      allowWithPatch(UID, large),
+      allowWithPatch(UID, small),
+    ];
+
+    expect(JSON.stringify(large).length * 3).toBeGreaterThan(16 * 1024);
+    expect(reviews.map(decodedPatch)).toEqual([small, large, small]);
+    expect(reviews[2]?.response.patch).toBe(reviews[0]?.response.patch);
+  });
+
   it('sends neither patch nor patchType when the patch is empty', () => {
     const { response } = allowWithPatch(UID, [], ['note']);
 
