@@ -55,7 +55,23 @@ interface Tally<Label extends string> {
 
 type HistogramValues<Label extends string> = Awaited<ReturnType<Histogram<Label>['get']>>;
 
+type SharedLabelValues<Label extends string> = Omit<HistogramValues<Label>, 'values'> & {
+  readonly values: readonly SharedLabelValue<Label>[];
+};
+
+/** A sample as prom-client's Histogram hands it to the registry: its label set kept apart. */
+interface SharedLabelValue<Label extends string> {
+  readonly labels: LabelValues<Label> | { readonly le?: number | string };
+  readonly sharedLabels: LabelValues<Label>;
+  readonly value: number;
+  readonly metricName: string;
+}
+
 const noCollection = (): void => undefined;
+
+function refuseObservation(): never {
+  throw new Error('a tallied histogram records through record(), not observe()');
+}
 
 /**
  * A histogram counted into plain buckets per label set. Scraped, it reads as prom-client's own
@@ -73,10 +89,14 @@ export class TalliedHistogram<Label extends string> extends Histogram<Label> {
   constructor(configuration: HistogramConfiguration<Label> & { readonly buckets: number[] }) {
     super(configuration);
     this.#bounds = [...configuration.buckets].sort((a, b) => a - b);
+    // prom-client's constructor sets its own observe on the instance, over any in a subclass.
+    this.observe = refuseObservation;
   }
 
   /** Observes `value` under `key`, which stands for the label values `labels` makes. */
   record(key: string, labels: () => LabelValues<Label>, value: number): void {
+    if (!Number.isFinite(value))
+      throw new TypeError(`${this.name}: ${value} is not a finite number`);
     let tally = this.#tallies.get(key);
     if (tally === undefined) {
       tally = { labels: labels(), buckets: this.#bounds.map(() => 0).concat(0), sum: 0, count: 0 };
@@ -90,36 +110,64 @@ export class TalliedHistogram<Label extends string> extends Histogram<Label> {
     tally.count += 1;
   }
 
-  override get(): Promise<HistogramValues<Label>> {
-    const { name, help, type, aggregator } = this;
-    const values: HistogramValues<Label>['values'] = [];
-    for (const { labels, buckets, sum, count } of this.#tallies.values()) {
-      let cumulative = 0;
-      this.#bounds.forEach((bound, index) => {
-        cumulative += buckets[index] as number;
-        values.push({
-          labels: { le: bound, ...labels },
-          value: cumulative,
-          metricName: `${name}_bucket`,
-        });
-      });
-      values.push({
-        labels: { le: '+Inf', ...labels },
-        value: count,
-        metricName: `${name}_bucket`,
-      });
-      values.push({ labels, value: sum, metricName: `${name}_sum` });
-      values.push({ labels, value: count, metricName: `${name}_count` });
-    }
-    return Promise.resolve({ name, help, type, aggregator, collect: noCollection, values });
+  /** Observations go through record: the base class's own state is never read. */
+  override observe(): never {
+    return refuseObservation();
+  }
+
+  override startTimer(): never {
+    return refuseObservation();
+  }
+
+  override labels(): never {
+    return refuseObservation();
+  }
+
+  override zero(): never {
+    return refuseObservation();
+  }
+
+  /** As prom-client's Histogram gives them for JSON: each sample with all its labels. */
+  override async get(): Promise<HistogramValues<Label>> {
+    const shaped = await this.getForPromString();
+    const values = shaped.values.map(({ labels, sharedLabels, value, metricName }) => ({
+      labels: { ...labels, ...sharedLabels } as LabelValues<Label>,
+      value,
+      metricName,
+    }));
+    return { ...shaped, values };
   }
 
   /**
-   * What prom-client's registry reads to write the exposition text, when a metric has it; the
-   * base class's would read its own (empty) state.
+   * What prom-client's registry reads to write the exposition text, in its Histogram's shape: a
+   * sample's own label (`le`) apart from the label set's, which are written after any default
+   * labels. The base class's would read its own (empty) state.
    */
-  getForPromString(): Promise<HistogramValues<Label>> {
-    return this.get();
+  getForPromString(): Promise<SharedLabelValues<Label>> {
+    const { name, help, type, aggregator } = this;
+    const values: SharedLabelValue<Label>[] = [];
+    const sample = (
+      labels: LabelValues<Label> | { le: number | string },
+      tally: Tally<Label>,
+      value: number,
+      suffix: string,
+    ): SharedLabelValue<Label> => ({
+      labels: { ...labels },
+      sharedLabels: { ...tally.labels },
+      value,
+      metricName: `${name}${suffix}`,
+    });
+    for (const tally of this.#tallies.values()) {
+      let cumulative = 0;
+      this.#bounds.forEach((bound, index) => {
+        cumulative += tally.buckets[index] as number;
+        values.push(sample({ le: bound }, tally, cumulative, '_bucket'));
+      });
+      values.push(sample({ le: '+Inf' }, tally, tally.count, '_bucket'));
+      values.push(sample({}, tally, tally.sum, '_sum'));
+      values.push(sample({}, tally, tally.count, '_count'));
+    }
+    return Promise.resolve({ name, help, type, aggregator, collect: noCollection, values });
   }
 
   override reset(): void {

@@ -1,5 +1,5 @@
 import { fc, it } from '@fast-check/jest';
-import { createLogger, directLines, logMember } from '../src/log.js';
+import { createLogger, directLines, logMember, REDACTED_PATHS } from '../src/log.js';
 
 function capture(): { lines: string[]; stream: { write(line: string): void } } {
   const lines: string[] = [];
@@ -55,7 +55,11 @@ describe('direct lines', () => {
     fc.constant(undefined),
     fc.array(fc.record({ image: text, digest: text, detail: fc.option(text, { nil: undefined }) })),
   );
-  const fields = fc.dictionary(fc.stringMatching(/^[a-zA-Z]{1,10}$/), value, { maxKeys: 8 });
+  // Keys pino redacts are never fields of a direct line: they are left out here.
+  const key = fc
+    .stringMatching(/^[a-zA-Z]{1,10}$/)
+    .filter((name) => !REDACTED_PATHS.includes(name));
+  const fields = fc.dictionary(key, value, { maxKeys: 8 });
 
   /** A line with its time made one: two calls may fall in different milliseconds. */
   const timeless = (line: string | undefined): string | undefined =>

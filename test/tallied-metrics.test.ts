@@ -54,10 +54,20 @@ function valuesOf(metrics: readonly JsonMetric[]): unknown {
 }
 
 describe('tallied metrics', () => {
-  it.prop([fc.array(observation, { maxLength: 60 }), fc.integer({ min: 0, max: 60 })])(
+  it.prop([
+    fc.array(observation, { maxLength: 60 }),
+    fc.integer({ min: 0, max: 60 }),
+    fc.option(fc.constantFrom({ app: 'digest-pinner' }, { app: 'x', zone: 'b' }), {
+      nil: undefined,
+    }),
+  ])(
     "a tallied histogram scrapes exactly as prom-client's own with the same observations, scrape after scrape",
-    async (observations, scrapeAfter) => {
+    async (observations, scrapeAfter, defaultLabels) => {
       const { prom, tallied, plain, ours } = histograms();
+      if (defaultLabels !== undefined) {
+        prom.setDefaultLabels(defaultLabels);
+        tallied.setDefaultLabels(defaultLabels);
+      }
 
       for (const [index, { kind, operation, seconds }] of observations.entries()) {
         plain.observe({ kind, operation }, seconds);
@@ -69,6 +79,8 @@ describe('tallied metrics', () => {
       expect(valuesOf(await tallied.getMetricsAsJSON())).toEqual(
         valuesOf(await prom.getMetricsAsJSON()),
       );
+      // Reading the JSON leaves the tallies as they were.
+      expect(await tallied.metrics()).toBe(await prom.metrics());
     },
   );
 
@@ -88,6 +100,23 @@ describe('tallied metrics', () => {
     expect(made).toBe(1);
     expect(before).toContain('admission_duration_seconds_count{kind="Pod",operation="create"} 2');
     expect(await tallied.metrics()).not.toContain('admission_duration_seconds_count');
+  });
+
+  it('refuses what it cannot count: a value not finite, an observation past record()', () => {
+    const { ours } = histograms();
+    const labels = (): { kind: string; operation: string } => ({
+      kind: 'Pod',
+      operation: 'create',
+    });
+
+    expect(() => {
+      ours.record('Pod create', labels, Number.NaN);
+    }).toThrow(TypeError);
+    expect(() => {
+      const asPromClientHas: Histogram<Label> = ours;
+      asPromClientHas.observe({ kind: 'Pod', operation: 'create' }, 0.1);
+    }).toThrow(/record\(\)/);
+    expect(() => ours.startTimer()).toThrow(/record\(\)/);
   });
 
   it('a tallied counter keeps counts across scrapes, and a reset forgets those not yet scraped', async () => {

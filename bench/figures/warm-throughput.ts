@@ -69,6 +69,7 @@ export const WarmThroughputSpecs = {
     label: `digest-pinner latency p99 (client, ${CONNECTIONS} connections)`,
     unit: 'ms',
     decimals: 1,
+    note: "the larger of the two halves' p99 in each run",
   },
   p50: {
     section: '1',

@@ -76,10 +76,15 @@ export function mergeOriginalImages(options: {
 
 /**
  * Stable, in the order JSON.stringify gives an object's keys: array indexes first, by number,
- * then the others sorted by UTF-16 code units. An insertion sort: a pod has a handful of
- * containers, and Array.prototype.sort allocates more than sorting them costs.
+ * then the others sorted by UTF-16 code units. A pod has a handful of containers, which an
+ * insertion sort puts in order without Array.prototype.sort's allocations; an object with many
+ * (a tenant may send thousands) goes to Array.prototype.sort, stable and n log n.
  */
 function sortInKeyOrder(entries: PinnedOriginal[]): void {
+  if (entries.length > INSERTION_SORT_MAX) {
+    entries.sort((a, b) => keyOrder(a.containerName, b.containerName));
+    return;
+  }
   for (let index = 1; index < entries.length; index++) {
     const entry = entries[index] as PinnedOriginal;
     let to = index;
@@ -91,6 +96,8 @@ function sortInKeyOrder(entries: PinnedOriginal[]): void {
     entries[to] = entry;
   }
 }
+
+const INSERTION_SORT_MAX = 16;
 
 // ECMAScript's array index: a canonical integer below 2^32 - 1.
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;

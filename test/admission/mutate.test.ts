@@ -1289,7 +1289,7 @@ describe('mutate', () => {
       }
     });
 
-    it('checks a digest the cache answers as one the registry answers, every time', async () => {
+    it('refuses a malformed digest the cache answers, on every admission, and pins a well-formed one', async () => {
       const resolver = new WarmFakeResolver(new Set(POD_IMAGES));
       const digests = ['sha256:short', undefined];
       resolver.cached = (reference) => ({

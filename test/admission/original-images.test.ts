@@ -5,6 +5,7 @@ import {
   readOriginalImages,
   type PinnedOriginal,
 } from '../../src/admission/original-images.js';
+import { LINEAR_GROWTH_LIMIT, timeGrowth } from '../support/linear-time.js';
 
 const DIGEST = `sha256:${'c'.repeat(64)}`;
 
@@ -55,6 +56,18 @@ describe('original-images', () => {
   });
 
   describe('mergeOriginalImages', () => {
+    it('merges thousands of containers, named in reverse order, in about linear time', () => {
+      const reversed = (size: number): PinnedOriginal[] =>
+        Array.from({ length: size }, (_, index) => ({
+          containerName: `c-${String(size - index).padStart(6, '0')}`,
+          original: 'nginx:1.27',
+        }));
+      const merge = (pinned: PinnedOriginal[]): string =>
+        mergeOriginalImages({ recorded: new Map(), currentImages: new Map(), pinned });
+
+      expect(timeGrowth(reversed, merge, 2_500)).toBeLessThanOrEqual(LINEAR_GROWTH_LIMIT);
+    });
+
     it('records the last of two pins with one name', () => {
       const merged = mergeOriginalImages({
         recorded: new Map([['app', 'ghcr.io/example/web:v1.4.1']]),
