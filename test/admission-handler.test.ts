@@ -1,9 +1,5 @@
 import { AdmissionReviewHandler } from '../src/admission-handler.js';
-import type {
-  MutateDependencies,
-  MutationPolicy,
-  MutationResult,
-} from '../src/admission/mutate.js';
+import type { MutateDependencies, MutationResult } from '../src/admission/mutate.js';
 import { mutate } from '../src/admission/mutate.js';
 import { requestLogLine } from '../src/admission/request-log-fields.js';
 import { emptyKeyring } from '../src/credentials/credential.js';
@@ -12,16 +8,9 @@ import { ManifestUnknownError } from '../src/registry/errors.js';
 import type { ImageReference } from '../src/reference.js';
 import { loadReview, toReview } from './support/fixtures.js';
 import { testLogging } from './support/logging.js';
+import { DEFAULT_TEST_POLICY } from './support/mutation-policy.js';
 
-const POLICY: MutationPolicy = {
-  failurePolicy: 'ignore',
-  updatePolicy: 'sticky',
-  podsOnly: false,
-  dropTag: false,
-  ownNamespace: 'digest-pinner',
-  resolveTimeoutMs: 2000,
-  skipImages: [],
-};
+const POLICY = DEFAULT_TEST_POLICY;
 
 /** Digests for every image but the statsd exporter, which the registry does not have. */
 const deps: MutateDependencies = {

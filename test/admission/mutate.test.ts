@@ -45,6 +45,7 @@ import {
   type KubeDocument,
   type ReviewDocument,
 } from '../support/fixtures.js';
+import { DEFAULT_TEST_POLICY } from '../support/mutation-policy.js';
 
 const KEY = 'digest-pinner.io/original-images';
 
@@ -133,15 +134,7 @@ class WarmFakeResolver extends FakeResolver {
   }
 }
 
-const POLICY: MutationPolicy = {
-  failurePolicy: 'ignore',
-  updatePolicy: 'sticky',
-  podsOnly: false,
-  dropTag: false,
-  ownNamespace: 'digest-pinner',
-  resolveTimeoutMs: 2000,
-  skipImages: [],
-};
+const POLICY = DEFAULT_TEST_POLICY;
 
 interface Harness {
   resolver?: FakeResolver;
