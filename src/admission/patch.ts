@@ -36,14 +36,10 @@ export interface PatchInput {
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
-/** One `replace` per changed image, plus the operations that set the annotations. */
-export function buildPatch(input: PatchInput): PatchOperation[] {
-  return [...patchOf(input).operations];
-}
-
 /**
- * The patch with its JSON written as it is built: the images, the bulk of it, are quoted without
- * the scan for characters to escape that JSON.stringify would make of each.
+ * One `replace` per changed image, plus the operations that set the annotations, with their JSON
+ * written as they are built: the images, the bulk of it, are quoted without the scan for
+ * characters to escape that JSON.stringify would make of each.
  */
 export function patchOf(input: PatchInput): Patch {
   const operations: PatchOperation[] = [];

@@ -1,6 +1,6 @@
 import jsonPatch from 'fast-json-patch';
 import type { JsonObject } from '../../src/json-object.js';
-import { buildPatch, type PatchOperation } from '../../src/admission/patch.js';
+import { patchOf, type PatchInput, type PatchOperation } from '../../src/admission/patch.js';
 import { loadParsedReview } from '../support/fixtures.js';
 
 const KEY = 'digest-pinner.io/original-images';
@@ -22,6 +22,11 @@ function deploymentObject(): JsonObject {
 
 const APP = ['spec', 'template', 'spec', 'containers', 0, 'image'];
 const PROXY = ['spec', 'template', 'spec', 'containers', 1, 'image'];
+
+/** The operations alone; their JSON text is checked against them in patch.property.test.ts. */
+function buildPatch(input: PatchInput): readonly PatchOperation[] {
+  return patchOf(input).operations;
+}
 
 describe('patch', () => {
   describe('buildPatch', () => {
