@@ -9,7 +9,7 @@ import { pinsLogMember, requestLogMembers } from './admission/request-log-fields
 import { systemClock, type Clock } from './clock.js';
 import { mutate, type MutateDependencies, type MutationResult } from './admission/mutate.js';
 import { parseAdmissionReview, type AdmissionRequest } from './admission/review.js';
-import { logMember, type DirectLines } from './log.js';
+import { hundredthsMember, logMember, type DirectLines } from './log.js';
 import type { AdmissionObservation } from './metrics.js';
 import type { AdmissionAnswer, AdmissionCaller, AdmissionHandler } from './server.js';
 
@@ -84,7 +84,7 @@ export class AdmissionReviewHandler implements AdmissionHandler {
       pinsLogMember(pins === undefined ? undefined : listed(pins)) +
       logMember('unpinned', unpinned.length > 0 ? listed(unpinned) : undefined) +
       logMember('unpinnedCount', unpinned.length > LOG_LIST_MAX ? unpinned.length : undefined) +
-      logMember('durationMs', Math.round(seconds * 1000 * 100) / 100);
+      hundredthsMember('durationMs', Math.round(seconds * 1000 * 100));
     this.#lines.write(level, members, 'admission');
   }
 }

@@ -5,6 +5,7 @@
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
+import { jsonString } from './json-text.js';
 
 export type { Logger } from 'pino';
 
@@ -32,20 +33,30 @@ export const REDACTED_PATHS = [
   'err.headers.authorization',
 ];
 
-let lastMillis = Number.NaN;
-let lastTime = '';
+let lastSecond = Number.NaN;
+// `,"time":"2026-12-02T06:05:03.`: the member up to the milliseconds of lastSecond.
+let secondPrefix = '';
 
 /**
- * pino's isoTime, formatted once per millisecond: under load several lines share one, and a Date
- * formatted per line was a measurable part of a warm admission.
+ * `,"time":"…"` for `millis` since the epoch, exactly as pino's isoTime writes it
+ * (`Date.prototype.toISOString`). The date and time to the second are formatted once a second and
+ * only the milliseconds per line: a Date formatted per line was a measurable part of a warm
+ * admission.
  */
-function isoTime(): string {
-  const millis = Date.now();
-  if (millis !== lastMillis) {
-    lastMillis = millis;
-    lastTime = `,"time":"${new Date(millis).toISOString()}"`;
+export function isoTimeMember(millis: number): string {
+  const second = Math.floor(millis / 1000);
+  if (second !== lastSecond) {
+    const formatted = new Date(second * 1000).toISOString();
+    lastSecond = second;
+    // Every toISOString ends `.000Z` for a whole second.
+    secondPrefix = `,"time":"${formatted.slice(0, -4)}`;
   }
-  return lastTime;
+  const fraction = millis - second * 1000;
+  return `${secondPrefix}${fraction < 10 ? '00' : fraction < 100 ? '0' : ''}${fraction}Z"`;
+}
+
+function isoTime(): string {
+  return isoTimeMember(Date.now());
 }
 
 const BASE = { service: 'digest-pinner' };
@@ -91,7 +102,7 @@ export function directLines(logger: Logger, destination: DestinationStream): Dir
     write(level, members, message) {
       if (!logger.isLevelEnabled(level)) return;
       destination.write(
-        `{"level":"${level}"${isoTime()}${BASE_MEMBERS}${members},"msg":${JSON.stringify(message)}}\n`,
+        `{"level":"${level}"${isoTime()}${BASE_MEMBERS}${members},"msg":${jsonString(message)}}\n`,
       );
     },
   };
@@ -100,8 +111,8 @@ export function directLines(logger: Logger, destination: DestinationStream): Dir
 /**
  * `,"key":value` as pino writes a field: nothing when the value is undefined, a number that is
  * not finite as null. `key` is a name written in the source, never data: it is not escaped.
- * Strings go through JSON.stringify, as pino has them from Node 25; before, pino leaves a lone
- * surrogate unescaped, which makes the line invalid UTF-8 — a difference only for such text.
+ * Strings are written as JSON.stringify writes them, as pino has them from Node 25; before, pino
+ * leaves a lone surrogate unescaped, which makes the line invalid UTF-8 — a difference only for such text.
  */
 export function logMember(
   key: string,
@@ -114,7 +125,28 @@ export function logMember(
       return `,"${key}":${Number.isFinite(value) ? value : 'null'}`;
     case 'boolean':
       return `,"${key}":${value}`;
+    case 'string':
+      return `,"${key}":${jsonString(value)}`;
     default:
       return `,"${key}":${JSON.stringify(value)}`;
   }
+}
+
+// Below this many hundredths, a number of hundredths written with two decimals is the shortest text
+// that reads back as that double, which is what Number.prototype.toString writes.
+const HUNDREDTHS_EXACT_BELOW = 1e12;
+
+/**
+ * `,"key":value` for `hundredths` / 100, exactly as logMember writes that number, without turning
+ * the double into text: V8 does that on a slow path, every admission, for its duration.
+ */
+export function hundredthsMember(key: string, hundredths: number): string {
+  if (!Number.isInteger(hundredths) || hundredths < 0 || hundredths >= HUNDREDTHS_EXACT_BELOW) {
+    return logMember(key, hundredths / 100);
+  }
+  const whole = Math.floor(hundredths / 100);
+  const fraction = hundredths - whole * 100;
+  if (fraction === 0) return `,"${key}":${whole}`;
+  if (fraction % 10 === 0) return `,"${key}":${whole}.${fraction / 10}`;
+  return `,"${key}":${whole}.${fraction < 10 ? '0' : ''}${fraction}`;
 }

@@ -5,6 +5,7 @@
  */
 import { tryParseImageReference } from '../reference.js';
 import { annotationsOf, parseJsonObject, type JsonObject } from '../json-object.js';
+import { jsonString } from '../json-text.js';
 
 export const ORIGINAL_IMAGES_ANNOTATION = 'digest-pinner.io/original-images';
 
@@ -69,7 +70,7 @@ export function mergeOriginalImages(options: {
     // Equal names keep the order they came in: the last of them overrides the others.
     if (entries[index + 1]?.containerName === containerName) continue;
     if (members !== '') members += ',';
-    members += `${JSON.stringify(containerName)}:${JSON.stringify(original)}`;
+    members += `${jsonString(containerName)}:${jsonString(original)}`;
   }
   return `{${members}}`;
 }

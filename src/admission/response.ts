@@ -8,6 +8,7 @@ import {
   type AdmissionResponse,
   type AdmissionResponseReview,
 } from './review.js';
+import { jsonString } from '../json-text.js';
 import type { Patch, PatchOperation } from './patch.js';
 import { boundWarning, boundWarnings } from './warnings.js';
 
@@ -63,7 +64,7 @@ export function patchedReview(
     review: review(response),
     json:
       `{"apiVersion":"${ADMISSION_API_VERSION}","kind":"${ADMISSION_REVIEW_KIND}",` +
-      `"response":{"uid":${JSON.stringify(uid)},"allowed":true,"patchType":"${PATCH_TYPE}",` +
+      `"response":{"uid":${jsonString(uid)},"allowed":true,"patchType":"${PATCH_TYPE}",` +
       `"patch":"${base64}"${warningsJson}}}`,
   };
 }
