@@ -4,9 +4,9 @@
  * Express's router, body-parser and `res.json` cost more per request than a warm admission's own
  * work; every other request goes to the fallback listener (the express app).
  */
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { RequestListener, ServerResponse } from 'node:http';
 import type { Awaitable } from './awaitable.js';
-import { readJsonBody } from './request-body.js';
+import { readJsonBody, type BodyReading } from './request-body.js';
 
 /** What the webhook answers to one request body. */
 export type AdmissionAnswer =
@@ -52,9 +52,8 @@ export function admissionEndpoint(options: AdmissionEndpointOptions): RequestLis
       fallback(request, response);
       return;
     }
-    admit(handler, request, response, options).catch((error: unknown) => {
-      options.onUnexpectedError(error);
-      if (!response.headersSent) send(response, 500, { error: 'internal error' });
+    readJsonBody(request, options.bodyLimitBytes, (body) => {
+      admit(handler, body, response, options);
     });
   };
 }
@@ -76,20 +75,43 @@ function routeOf(
   return routes.get(path);
 }
 
-async function admit(
+/**
+ * Answers the body: at once when the handler answered at once (a warm admission), else when its
+ * promise settles. Runs inside the request's stream events, so nothing may escape it.
+ */
+function admit(
   handler: AdmissionHandler,
-  request: IncomingMessage,
+  body: BodyReading,
   response: ServerResponse,
   options: AdmissionEndpointOptions,
-): Promise<void> {
-  const body = await readJsonBody(request, options.bodyLimitBytes);
-  if (!body.ok) {
-    send(response, body.status, { error: body.error });
-    return;
+): void {
+  const failed = (error: unknown): void => {
+    try {
+      options.onUnexpectedError(error);
+      if (!response.headersSent) send(response, 500, { error: 'internal error' });
+    } catch {
+      // Not even the 500 could be written: the caller sees the connection closed.
+      response.destroy();
+    }
+  };
+  try {
+    if (!body.ok) {
+      send(response, body.status, { error: body.error });
+      return;
+    }
+    const handled = handler.handle(body.value, new ResponseCaller(response));
+    if (handled instanceof Promise) {
+      handled
+        .then((answer) => {
+          write(response, answer.status, answerJson(answer));
+        })
+        .catch(failed);
+    } else {
+      write(response, handled.status, answerJson(handled));
+    }
+  } catch (error: unknown) {
+    failed(error);
   }
-  const handled = handler.handle(body.value, new ResponseCaller(response));
-  const answer = handled instanceof Promise ? await handled : handled;
-  write(response, answer.status, answerJson(answer));
 }
 
 class ResponseCaller implements AdmissionCaller {

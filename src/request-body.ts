@@ -2,7 +2,9 @@
  * Reading an admission request's body straight off `node:http`: its content-encoding undone, held
  * to the body limit, decoded from its charset and parsed as JSON once. Every way a client's body
  * can be unreadable is an answer (400, 413 or 415 with the problem), the ones body-parser gave
- * before this module replaced it on the admission path; nothing here throws or rejects.
+ * before this module replaced it on the admission path; nothing here throws. It calls back rather
+ * than returning a promise: a warm admission then makes no promise at all, from the request to
+ * its answer.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable, Transform } from 'node:stream';
@@ -31,26 +33,30 @@ const refusal = (status: 400 | 413 | 415, error: string): BodyReading => ({
 });
 
 /**
- * The parsed body; `undefined` when the request has none (neither a length nor a chunked
- * encoding), `{}` when it is empty, as express.json had it.
+ * Calls `done` once with the parsed body: `undefined` when the request has none (neither a length
+ * nor a chunked encoding), `{}` when it is empty, as express.json had it. `done` may be called
+ * before this returns; it must not throw, as it runs inside the request's stream events.
  */
-export async function readJsonBody(
+export function readJsonBody(
   request: IncomingMessage,
   limitBytes: number,
-): Promise<BodyReading> {
+  done: (reading: BodyReading) => void,
+): void {
   const { headers } = request;
   if (headers['transfer-encoding'] === undefined && !isNumber(headers['content-length'])) {
-    return { ok: true, value: undefined };
+    done({ ok: true, value: undefined });
+    return;
   }
   const charset = charsetOf(headers['content-type']);
   const decoder = textDecoder(charset);
   if (decoder === undefined) {
-    return refusal(415, `unsupported charset "${charset.toUpperCase()}"`);
+    done(refusal(415, `unsupported charset "${charset.toUpperCase()}"`));
+    return;
   }
   const encoding = (headers['content-encoding'] ?? 'identity').toLowerCase();
-  const bytes = await readBytes(request, encoding, limitBytes);
-  if (!Buffer.isBuffer(bytes)) return bytes;
-  return parseJson(decoder(bytes));
+  readBytes(request, encoding, limitBytes, (bytes) => {
+    done(Buffer.isBuffer(bytes) ? parseJson(decoder(bytes)) : bytes);
+  });
 }
 
 function isNumber(header: string | undefined): boolean {
@@ -90,27 +96,33 @@ function textDecoder(charset: string): ((bytes: Buffer) => string) | undefined {
   }
 }
 
+type Collected = (bytes: Buffer | BodyReading) => void;
+
 /** The body's bytes, decompressed, or the refusal; the request is read to its end either way. */
 function readBytes(
   request: IncomingMessage,
   encoding: string,
   limitBytes: number,
-): Promise<Buffer | BodyReading> {
+  done: Collected,
+): void {
   if (encoding === 'identity') {
     const length = request.headers['content-length'];
     const declared = length === undefined ? undefined : Number(length);
     if (declared !== undefined && declared > limitBytes) {
-      return afterDumping(request, refusal(413, BODY_TOO_LARGE));
+      afterDumping(request, refusal(413, BODY_TOO_LARGE), done);
+      return;
     }
-    return collect({ request, decompressor: undefined, limitBytes, declared, encoding });
+    collect({ request, decompressor: undefined, limitBytes, declared, encoding }, done);
+    return;
   }
   const decompressor = DECOMPRESSORS.get(encoding);
   if (decompressor === undefined) {
-    return Promise.resolve(refusal(415, `unsupported content encoding "${encoding}"`));
+    done(refusal(415, `unsupported content encoding "${encoding}"`));
+    return;
   }
   const stream = decompressor();
   request.pipe(stream);
-  return collect({ request, decompressor: stream, limitBytes, declared: undefined, encoding });
+  collect({ request, decompressor: stream, limitBytes, declared: undefined, encoding }, done);
 }
 
 interface Collection {
@@ -123,56 +135,52 @@ interface Collection {
   readonly encoding: string;
 }
 
-function collect(collection: Collection): Promise<Buffer | BodyReading> {
+function collect(collection: Collection, done: Collected): void {
   const { request, decompressor, limitBytes } = collection;
   const stream: Readable = decompressor ?? request;
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const onData = (chunk: Buffer): void => {
-      received += chunk.length;
-      if (received > limitBytes) stop(refusal(413, BODY_TOO_LARGE));
-      else chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      if (collection.declared !== undefined && received !== collection.declared) {
-        stop(refusal(400, 'request size did not match content length'));
-        return;
-      }
-      detach();
-      resolve(
-        chunks.length === 1 && chunks[0] !== undefined
-          ? chunks[0]
-          : Buffer.concat(chunks, received),
-      );
-    };
-    const onError = (error: Error): void => {
-      stop(streamRefusal(error, decompressor === undefined ? undefined : collection.encoding));
-    };
-    const onRequestError = (): void => {
-      stop(refusal(400, 'request aborted'));
-    };
-    const detach = (): void => {
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.off('error', onError);
-      request.off('error', onRequestError);
-    };
-    const stop = (answer: BodyReading): void => {
-      detach();
-      if (decompressor !== undefined) {
-        request.unpipe(decompressor);
-        decompressor.on('error', ignore);
-        decompressor.destroy();
-      }
-      resolve(afterDumping(request, answer));
-    };
-    // `on`, not `once`: detach removes them all anyway, and `once` wraps each in a closure.
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    stream.on('error', onError);
-    if (decompressor !== undefined) request.on('error', onRequestError);
-  });
+  const chunks: Buffer[] = [];
+  let received = 0;
+  const onData = (chunk: Buffer): void => {
+    received += chunk.length;
+    if (received > limitBytes) stop(refusal(413, BODY_TOO_LARGE));
+    else chunks.push(chunk);
+  };
+  const onEnd = (): void => {
+    if (collection.declared !== undefined && received !== collection.declared) {
+      stop(refusal(400, 'request size did not match content length'));
+      return;
+    }
+    detach();
+    done(
+      chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, received),
+    );
+  };
+  const onError = (error: Error): void => {
+    stop(streamRefusal(error, decompressor === undefined ? undefined : collection.encoding));
+  };
+  const onRequestError = (): void => {
+    stop(refusal(400, 'request aborted'));
+  };
+  const detach = (): void => {
+    stream.off('data', onData);
+    stream.off('end', onEnd);
+    stream.off('error', onError);
+    request.off('error', onRequestError);
+  };
+  const stop = (answer: BodyReading): void => {
+    detach();
+    if (decompressor !== undefined) {
+      request.unpipe(decompressor);
+      decompressor.on('error', ignore);
+      decompressor.destroy();
+    }
+    afterDumping(request, answer, done);
+  };
+  // `on`, not `once`: detach removes them all anyway, and `once` wraps each in a closure.
+  stream.on('data', onData);
+  stream.on('end', onEnd);
+  stream.on('error', onError);
+  if (decompressor !== undefined) request.on('error', onRequestError);
 }
 
 /** zlib's errors carry a code (`Z_DATA_ERROR`); the request's own are the connection's. */
@@ -187,17 +195,21 @@ function streamRefusal(error: Error, encoding: string | undefined): BodyReading 
  * The answer once the rest of the request has been read and thrown away: a client still sending
  * when the answer comes would see its connection reset instead of the problem.
  */
-function afterDumping(request: IncomingMessage, answer: BodyReading): Promise<BodyReading> {
-  if (request.readableEnded || request.destroyed) return Promise.resolve(answer);
-  return new Promise((resolve) => {
-    const done = (): void => {
-      resolve(answer);
-    };
-    request.once('end', done);
-    request.once('close', done);
-    request.once('error', done);
-    request.resume();
-  });
+function afterDumping(request: IncomingMessage, answer: BodyReading, done: Collected): void {
+  if (request.readableEnded || request.destroyed) {
+    done(answer);
+    return;
+  }
+  let answered = false;
+  const answerOnce = (): void => {
+    if (answered) return;
+    answered = true;
+    done(answer);
+  };
+  request.once('end', answerOnce);
+  request.once('close', answerOnce);
+  request.once('error', answerOnce);
+  request.resume();
 }
 
 const ignore = (): undefined => undefined;

@@ -36,6 +36,7 @@ describe('server', () => {
   let validator: RecordingHandler;
   let readiness: Readiness;
   let unexpected: unknown[];
+  let reportingFails: boolean;
   let running: RunningHttpsServer;
 
   beforeAll(async () => {
@@ -47,7 +48,10 @@ describe('server', () => {
       validator,
       readiness: () => readiness,
       bodyLimitBytes: 1024,
-      onUnexpectedError: (error) => unexpected.push(error),
+      onUnexpectedError: (error) => {
+        unexpected.push(error);
+        if (reportingFails) throw new Error('the report failed too');
+      },
     });
     running = await serveHttps(app);
   });
@@ -64,6 +68,7 @@ describe('server', () => {
     handler.atOnce = false;
     readiness = { ready: true, waitingFor: [] };
     unexpected.length = 0;
+    reportingFails = false;
   });
 
   it('passes the parsed body to the handler and returns its answer', async () => {
@@ -241,6 +246,20 @@ describe('server', () => {
     expect(answer.status).toBe(500);
     expect(answer.body).toEqual({ error: 'internal error' });
     expect(unexpected).toEqual([handler.answer]);
+  });
+
+  it('closes the connection, and goes on serving, when not even the failure can be reported', async () => {
+    handler.atOnce = true;
+    handler.answer = new Error('boom at once');
+    reportingFails = true;
+
+    await expect(running.client.post('/mutate', {})).rejects.toThrow();
+
+    reportingFails = false;
+    handler.answer = { status: 200, body: { ok: true } };
+    const next = await running.client.post('/mutate', {});
+    expect(next).toMatchObject({ status: 200, body: { ok: true } });
+    expect(unexpected).toHaveLength(1);
   });
 
   it('reports readiness with what it waits for', async () => {
