@@ -12,3 +12,21 @@ const NOTHING_TO_ESCAPE = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 export function jsonString(text: string): string {
   return NOTHING_TO_ESCAPE.test(text) ? `"${text}"` : JSON.stringify(text);
 }
+
+/** A string with its JSON text (`JSON.stringify(text)`), written together by what made it. */
+export interface TextWithJson {
+  readonly text: string;
+  readonly json: string;
+}
+
+/**
+ * What `jsonString(text)` wrote, as it appears inside a JSON string: exactly
+ * `JSON.stringify(written).slice(1, -1)`. For JSON text built in pieces, each piece is quoted once
+ * for the text and once for the text's own JSON, without a second pass over the whole.
+ */
+export function writtenInJsonString(text: string, written: string): string {
+  // Nothing was escaped when the quotes are all jsonString added.
+  return written.length === text.length + 2
+    ? `\\"${text}\\"`
+    : JSON.stringify(written).slice(1, -1);
+}

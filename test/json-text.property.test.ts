@@ -1,5 +1,5 @@
 import { fc, it } from '@fast-check/jest';
-import { jsonString } from '../src/json-text.js';
+import { jsonString, writtenInJsonString } from '../src/json-text.js';
 
 /** Any UTF-16 code unit, lone surrogates included, with what JSON escapes drawn often. */
 const codeUnit = fc.oneof(
@@ -36,4 +36,13 @@ describe('jsonString (generated)', () => {
   it.prop([text])('writes JSON that reads back as the same string', (value) => {
     expect(JSON.parse(jsonString(value))).toBe(value);
   });
+
+  it.prop([text])(
+    'writes what jsonString wrote as JSON.stringify writes it inside a string',
+    (value) => {
+      const written = jsonString(value);
+
+      expect(writtenInJsonString(value, written)).toBe(JSON.stringify(written).slice(1, -1));
+    },
+  );
 });

@@ -14,6 +14,7 @@ import { pinnedReference, type ImageReference } from '../reference.js';
 import type { DigestResolver } from '../resolver-types.js';
 import { requestDeadline } from './deadline.js';
 import type { JsonObject } from '../json-object.js';
+import type { TextWithJson } from '../json-text.js';
 import { planImage, type ImagePlan, type PlanContext } from './image-plan.js';
 import {
   mergeOriginalImages,
@@ -292,7 +293,7 @@ function patchFor(pins: readonly Pin[], work: PinningWork): Patch {
   return patchOf({ object: work.object, images: pins, annotations });
 }
 
-function originalImages(pins: readonly Pin[], work: PinningWork): string {
+function originalImages(pins: readonly Pin[], work: PinningWork): TextWithJson {
   const recorded = readOriginalImages(work.object);
   return mergeOriginalImages({
     recorded,

@@ -5,7 +5,7 @@
  */
 import { tryParseImageReference } from '../reference.js';
 import { annotationsOf, parseJsonObject, type JsonObject } from '../json-object.js';
-import { jsonString } from '../json-text.js';
+import { jsonString, writtenInJsonString, type TextWithJson } from '../json-text.js';
 
 export const ORIGINAL_IMAGES_ANNOTATION = 'digest-pinner.io/original-images';
 
@@ -46,7 +46,8 @@ export interface PinnedOriginal {
  * The map to record after pinning, as JSON text: the recorded entries that still describe their
  * container's current image, overridden by the originals of the images pinned now. The same
  * content is always the same text: exactly `JSON.stringify` of an object whose keys were added
- * in sorted order, which puts the keys that are array indexes first, by number.
+ * in sorted order, which puts the keys that are array indexes first, by number. Its own JSON, as
+ * the patch writes the annotation, comes with it.
  */
 export function mergeOriginalImages(options: {
   readonly recorded: ReadonlyMap<string, string>;
@@ -54,7 +55,7 @@ export function mergeOriginalImages(options: {
   readonly currentImages: ReadonlyMap<string, string>;
   /** The images pinned now; of two with one name, the later stands. */
   readonly pinned: readonly PinnedOriginal[];
-}): string {
+}): TextWithJson {
   const entries: PinnedOriginal[] = [];
   for (const [containerName, original] of options.recorded) {
     const image = options.currentImages.get(containerName);
@@ -65,14 +66,21 @@ export function mergeOriginalImages(options: {
   for (const pin of options.pinned) entries.push(pin);
   sortInKeyOrder(entries);
   let members = '';
+  let membersInJson = '';
   for (let index = 0; index < entries.length; index++) {
     const { containerName, original } = entries[index] as PinnedOriginal;
     // Equal names keep the order they came in: the last of them overrides the others.
     if (entries[index + 1]?.containerName === containerName) continue;
-    if (members !== '') members += ',';
-    members += `${jsonString(containerName)}:${jsonString(original)}`;
+    const name = jsonString(containerName);
+    const value = jsonString(original);
+    if (members !== '') {
+      members += ',';
+      membersInJson += ',';
+    }
+    members += `${name}:${value}`;
+    membersInJson += `${writtenInJsonString(containerName, name)}:${writtenInJsonString(original, value)}`;
   }
-  return `{${members}}`;
+  return { text: `{${members}}`, json: `"{${membersInJson}}"` };
 }
 
 /**

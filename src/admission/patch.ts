@@ -7,6 +7,7 @@
  */
 import jsonPatch from 'fast-json-patch';
 import { isJsonObject, type JsonObject } from '../json-object.js';
+import { jsonString, type TextWithJson } from '../json-text.js';
 import { quotedReference } from '../reference.js';
 
 export interface PatchOperation {
@@ -32,8 +33,11 @@ export interface Patch {
 export interface PatchInput {
   readonly object: JsonObject;
   readonly images: readonly ImageReplacement[];
-  /** Annotations to set on the object's own `metadata`. */
-  readonly annotations?: Readonly<Record<string, string>>;
+  /**
+   * Annotations to set on the object's own `metadata`: each value's text, or the text with its
+   * JSON when the caller wrote both (the patch then need not escape it).
+   */
+  readonly annotations?: Readonly<Record<string, string | TextWithJson>>;
 }
 
 /**
@@ -53,33 +57,77 @@ export function patchOf(input: PatchInput): Patch {
     json += `,{"op":"replace","path":${JSON.stringify(operation.path)},"value":${quotedReference(image)}}`;
   }
   if (input.annotations !== undefined && Object.keys(input.annotations).length > 0) {
-    for (const operation of annotationOperations(input.object, input.annotations)) {
+    for (const { operation, operationJson } of annotationOperations(
+      input.object,
+      input.annotations,
+    )) {
       operations.push(operation);
-      json += `,${JSON.stringify(operation)}`;
+      json += `,${operationJson}`;
     }
   }
   return { operations, json: `[${json.slice(1)}]` };
 }
 
+interface WrittenOperation {
+  readonly operation: PatchOperation;
+  /** `JSON.stringify(operation)`. */
+  readonly operationJson: string;
+}
+
 function annotationOperations(
   object: JsonObject,
-  annotations: Readonly<Record<string, string>>,
-): PatchOperation[] {
+  annotations: Readonly<Record<string, string | TextWithJson>>,
+): WrittenOperation[] {
   const metadata = object.metadata;
   if (!isJsonObject(metadata)) {
-    return [{ op: 'add', path: '/metadata', value: { annotations: { ...annotations } } }];
+    const { texts, json } = annotationMap(annotations);
+    return [
+      {
+        operation: { op: 'add', path: '/metadata', value: { annotations: texts } },
+        operationJson: `{"op":"add","path":"/metadata","value":{"annotations":${json}}}`,
+      },
+    ];
   }
   const existing = metadata.annotations;
   if (!isJsonObject(existing)) {
-    return [{ op: 'add', path: '/metadata/annotations', value: { ...annotations } }];
+    const { texts, json } = annotationMap(annotations);
+    return [
+      {
+        operation: { op: 'add', path: '/metadata/annotations', value: texts },
+        operationJson: `{"op":"add","path":"/metadata/annotations","value":${json}}`,
+      },
+    ];
   }
-  return Object.entries(annotations)
-    .filter(([key, value]) => existing[key] !== value)
-    .map(([key, value]) => ({
-      op: 'add',
-      path: pointer(['metadata', 'annotations', key]),
-      value,
-    }));
+  const written: WrittenOperation[] = [];
+  for (const [key, value] of Object.entries(annotations)) {
+    const { text, json } = withJson(value);
+    if (existing[key] === text) continue;
+    const path = pointer(['metadata', 'annotations', key]);
+    written.push({
+      operation: { op: 'add', path, value: text },
+      operationJson: `{"op":"add","path":${jsonString(path)},"value":${json}}`,
+    });
+  }
+  return written;
+}
+
+/** The annotations as a map of their texts, and its JSON (keys in JSON.stringify's order). */
+function annotationMap(annotations: Readonly<Record<string, string | TextWithJson>>): {
+  texts: Record<string, string>;
+  json: string;
+} {
+  const texts: Record<string, string> = {};
+  let members = '';
+  for (const [key, value] of Object.entries(annotations)) {
+    const { text, json } = withJson(value);
+    texts[key] = text;
+    members += `,${jsonString(key)}:${json}`;
+  }
+  return { texts, json: `{${members.slice(1)}}` };
+}
+
+function withJson(value: string | TextWithJson): TextWithJson {
+  return typeof value === 'string' ? { text: value, json: jsonString(value) } : value;
 }
 
 function pointer(path: readonly (string | number)[]): string {
