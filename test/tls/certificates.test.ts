@@ -1,4 +1,5 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
+import forge from 'node-forge';
 import {
   certificateNotAfter,
   createCertificateAuthority,
@@ -61,6 +62,39 @@ describe('certificates', () => {
     expect(certificate.checkHost('localhost')).toBe('localhost');
     expect(certificate.checkHost('example.com')).toBeUndefined();
     expect(new Date(certificate.validFrom).getTime()).toBeLessThan(NOW.getTime());
+  });
+
+  it('signs each certificate to the byte as node-forge itself signs it', () => {
+    const authority = createCertificateAuthority({
+      commonName: 'test CA',
+      validityDays: 3,
+      now: NOW,
+    });
+    const serving = issueServingCertificate(authority, {
+      commonName: 'svc',
+      dnsNames: ['svc', 'svc.ns.svc'],
+      ipAddresses: ['127.0.0.1'],
+      validityDays: 2,
+      now: NOW,
+    });
+    const selfSigned = createSelfSignedServingCertificate({
+      commonName: 'localhost',
+      dnsNames: ['localhost'],
+      validityDays: 1,
+      now: NOW,
+    });
+    /** The same certificate signed again by node-forge's JavaScript RSA with `signerKeyPem`. */
+    const signedByForge = (certPem: string, signerKeyPem: string): string => {
+      const certificate = forge.pki.certificateFromPem(certPem);
+      certificate.sign(forge.pki.privateKeyFromPem(signerKeyPem), forge.md.sha256.create());
+      return forge.pki.certificateToPem(certificate);
+    };
+
+    expect(authority.certPem).toBe(signedByForge(authority.certPem, authority.keyPem));
+    expect(serving.certPem).toBe(signedByForge(serving.certPem, authority.keyPem));
+    expect(selfSigned.certPem).toBe(signedByForge(selfSigned.certPem, selfSigned.keyPem));
+    // And a different key gives a different certificate: the comparison sees the signature.
+    expect(serving.certPem).not.toBe(signedByForge(serving.certPem, serving.keyPem));
   });
 
   // Random bytes led by two zero bytes once made a serial DER forbids, which OpenSSL refused.
