@@ -68,7 +68,7 @@ endef
 
 .PHONY: bench
 # ARGS="--only 1,3 --runs 3" narrows a run.
-bench: build system-deps ## benchmark (about 105 s; not part of test); prints a table and writes bench/results.json
+bench: build system-deps ## benchmark (about 110 s; not part of test); prints a table and writes bench/results.json
 	$(call run-bench-script,run.js $(ARGS))
 
 .PHONY: soak
