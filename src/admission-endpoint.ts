@@ -52,9 +52,13 @@ export function admissionEndpoint(options: AdmissionEndpointOptions): RequestLis
       fallback(request, response);
       return;
     }
-    readJsonBody(request, options.bodyLimitBytes, (body) => {
-      admit(handler, body, response, options);
-    });
+    try {
+      readJsonBody(request, options.bodyLimitBytes, (body) => {
+        admit(handler, body, response, options);
+      });
+    } catch (error: unknown) {
+      failed(error, response, options);
+    }
   };
 }
 
@@ -85,15 +89,6 @@ function admit(
   response: ServerResponse,
   options: AdmissionEndpointOptions,
 ): void {
-  const failed = (error: unknown): void => {
-    try {
-      options.onUnexpectedError(error);
-      if (!response.headersSent) send(response, 500, { error: 'internal error' });
-    } catch {
-      // Not even the 500 could be written: the caller sees the connection closed.
-      response.destroy();
-    }
-  };
   try {
     if (!body.ok) {
       send(response, body.status, { error: body.error });
@@ -105,12 +100,33 @@ function admit(
         .then((answer) => {
           write(response, answer.status, answerJson(answer));
         })
-        .catch(failed);
+        .catch((error: unknown) => {
+          failed(error, response, options);
+        });
     } else {
       write(response, handled.status, answerJson(handled));
     }
   } catch (error: unknown) {
-    failed(error);
+    failed(error, response, options);
+  }
+}
+
+/** Reported, and answered 500 if nothing was answered yet; nothing escapes from here either. */
+function failed(
+  error: unknown,
+  response: ServerResponse,
+  options: Pick<AdmissionEndpointOptions, 'onUnexpectedError'>,
+): void {
+  try {
+    options.onUnexpectedError(error);
+  } catch {
+    // The report failed too; the caller still gets its 500.
+  }
+  try {
+    if (!response.headersSent) send(response, 500, { error: 'internal error' });
+  } catch {
+    // Not even the 500 could be written: the caller sees the connection closed.
+    response.destroy();
   }
 }
 

@@ -13,7 +13,10 @@ export function jsonString(text: string): string {
   return NOTHING_TO_ESCAPE.test(text) ? `"${text}"` : JSON.stringify(text);
 }
 
-/** A string with its JSON text (`JSON.stringify(text)`), written together by what made it. */
+/**
+ * A string with its JSON text, written together by what made it. `json` must be exactly
+ * `JSON.stringify(text)`: it is written into patches as it is, unchecked.
+ */
 export interface TextWithJson {
   readonly text: string;
   readonly json: string;

@@ -33,6 +33,8 @@ export const REDACTED_PATHS = [
   'err.headers.authorization',
 ];
 
+// The last time a Date can hold, either side of the epoch (ECMA-262, TimeClip).
+const LAST_DATE_MILLIS = 8.64e15;
 let lastSecond = Number.NaN;
 // `,"time":"2026-12-02T06:05:03.`: the member up to the milliseconds of lastSecond.
 let secondPrefix = '';
@@ -44,6 +46,10 @@ let secondPrefix = '';
  * admission.
  */
 export function isoTimeMember(millis: number): string {
+  if (!Number.isInteger(millis) || Math.abs(millis) > LAST_DATE_MILLIS) {
+    // Date.now() is never either; toISOString rounds a fraction, and throws out of range.
+    return `,"time":"${new Date(millis).toISOString()}"`;
+  }
   const second = Math.floor(millis / 1000);
   if (second !== lastSecond) {
     const formatted = new Date(second * 1000).toISOString();

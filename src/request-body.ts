@@ -55,7 +55,7 @@ export function readJsonBody(
   }
   const encoding = (headers['content-encoding'] ?? 'identity').toLowerCase();
   readBytes(request, encoding, limitBytes, (bytes) => {
-    done(Buffer.isBuffer(bytes) ? parseJson(decoder(bytes)) : bytes);
+    done(Buffer.isBuffer(bytes) ? decodeAndParse(decoder, bytes) : bytes);
   });
 }
 
@@ -213,6 +213,21 @@ function afterDumping(request: IncomingMessage, answer: BodyReading, done: Colle
 }
 
 const ignore = (): undefined => undefined;
+
+/**
+ * The body as text, parsed. Text longer than V8 can hold (about 512 MiB, possible only under a
+ * body limit raised past it, or from a small compressed body) cannot be made: a refusal too.
+ */
+function decodeAndParse(decoder: (bytes: Buffer) => string, bytes: Buffer): BodyReading {
+  let text: string;
+  try {
+    text = decoder(bytes);
+  } catch (error: unknown) {
+    const problem = error instanceof Error ? error.message : String(error);
+    return refusal(413, `AdmissionReview is too large to read as text: ${problem}`);
+  }
+  return parseJson(text);
+}
 
 /** An object or an array, as express.json's strict mode; an empty body is an empty object. */
 function parseJson(text: string): BodyReading {

@@ -26,6 +26,24 @@ describe('log members (generated)', () => {
 
   it.prop([
     fc.oneof(
+      fc.double({ min: -DATE_LIMIT - 2000, max: DATE_LIMIT + 2000 }),
+      fc.double({ min: -5000, max: 5000 }),
+      fc.constantFrom(NaN, Infinity, -Infinity, -0, 0.5, -0.5, DATE_LIMIT + 1, -DATE_LIMIT - 1),
+    ),
+  ])('writes a time that is no whole millisecond, or none at all, as toISOString does', (time) => {
+    let expected: string | Error;
+    try {
+      expected = `,"time":"${new Date(time).toISOString()}"`;
+    } catch (error: unknown) {
+      expected = error as Error;
+    }
+
+    if (typeof expected === 'string') expect(isoTimeMember(time)).toBe(expected);
+    else expect(() => isoTimeMember(time)).toThrow(expected.constructor as ErrorConstructor);
+  });
+
+  it.prop([
+    fc.oneof(
       fc.integer({ min: 0, max: 1_000_000 }),
       fc.integer({ min: 0, max: 1e12 + 1000 }),
       fc.integer({ min: 1e12 - 1000, max: 1e12 + 1000 }),

@@ -1,4 +1,5 @@
 import { deflateSync, gzipSync } from 'node:zlib';
+import { constants } from 'node:buffer';
 import {
   createWebhookApp,
   type AdmissionAnswer,
@@ -248,13 +249,14 @@ describe('server', () => {
     expect(unexpected).toEqual([handler.answer]);
   });
 
-  it('closes the connection, and goes on serving, when not even the failure can be reported', async () => {
+  it('answers 500, and goes on serving, when not even the failure can be reported', async () => {
     handler.atOnce = true;
     handler.answer = new Error('boom at once');
     reportingFails = true;
 
-    await expect(running.client.post('/mutate', {})).rejects.toThrow();
+    const answer = await running.client.post('/mutate', {});
 
+    expect(answer).toMatchObject({ status: 500, body: { error: 'internal error' } });
     reportingFails = false;
     handler.answer = { status: 200, body: { ok: true } };
     const next = await running.client.post('/mutate', {});
@@ -332,4 +334,39 @@ describe('server', () => {
       body: { uid: 'é' },
     });
   });
+});
+
+describe('server with a body limit past what V8 can hold as text', () => {
+  it('answers 413, without the handler, to a small body that inflates past it', async () => {
+    const handler = new RecordingHandler();
+    const unexpected: unknown[] = [];
+    const app = createWebhookApp({
+      handler,
+      validator: handler,
+      readiness: () => ({ ready: true, waitingFor: [] }),
+      bodyLimitBytes: 2 * constants.MAX_STRING_LENGTH,
+      onUnexpectedError: (error) => unexpected.push(error),
+    });
+    const running = await serveHttps(app);
+    try {
+      const inflated = Buffer.alloc(constants.MAX_STRING_LENGTH + 1000, 0x20);
+      const body = gzipSync(inflated, { level: 1 });
+
+      const answer = await running.client.postRaw('/mutate', body, {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      });
+
+      expect(answer).toMatchObject({
+        status: 413,
+        body: { error: expect.stringContaining('too large to read as text') as unknown },
+      });
+      expect(handler.bodies).toHaveLength(0);
+      expect(unexpected).toEqual([]);
+      // And it goes on serving.
+      expect(await running.client.post('/mutate', {})).toMatchObject({ status: 200 });
+    } finally {
+      await running.close();
+    }
+  }, 60_000);
 });

@@ -116,14 +116,15 @@ function annotationMap(annotations: Readonly<Record<string, string | TextWithJso
   texts: Record<string, string>;
   json: string;
 } {
-  const texts: Record<string, string> = {};
+  const texts: [string, string][] = [];
   let members = '';
   for (const [key, value] of Object.entries(annotations)) {
     const { text, json } = withJson(value);
-    texts[key] = text;
+    texts.push([key, text]);
     members += `,${jsonString(key)}:${json}`;
   }
-  return { texts, json: `{${members.slice(1)}}` };
+  // fromEntries makes each an own property, `__proto__` too, as `{ ...annotations }` did.
+  return { texts: Object.fromEntries(texts), json: `{${members.slice(1)}}` };
 }
 
 function withJson(value: string | TextWithJson): TextWithJson {

@@ -23,7 +23,7 @@ function pod(count: number, annotations: Record<string, string> | undefined | nu
 
 /** Annotation names, with what pointers and JSON escape, and names that are array indexes. */
 const annotationKey = fc.oneof(
-  fc.constantFrom('digest-pinner.io/original-images', 'a~b/c', '0', '17', '"quoted"'),
+  fc.constantFrom('digest-pinner.io/original-images', 'a~b/c', '0', '17', '"quoted"', '__proto__'),
   fc.string({ unit: 'binary', maxLength: 12 }),
 );
 
