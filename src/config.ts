@@ -19,7 +19,7 @@ import { ConfigError, errorMessage } from './errors.js';
 import {
   ADDRESS,
   boundedDuration,
-  BYTES,
+  BODY_BYTES,
   COUNT,
   DURATION,
   DIRECTORY,
@@ -413,7 +413,7 @@ const OPTION_LIST = [
     flag: 'body-limit',
     group: 'server',
     help: 'largest AdmissionReview accepted, in bytes',
-    value: withDefault(BYTES, '3145728'),
+    value: withDefault(BODY_BYTES, '3145728'),
     commands: SERVE,
   },
   {

@@ -4,9 +4,12 @@
  * option's value is one of these made single (with or without a default), repeatable, or a
  * switch, so its type is exactly that of the Config field it fills.
  */
+import { constants } from 'node:buffer';
 import { isIP } from 'node:net';
 import { ImagePattern } from './image-patterns.js';
 import { parsePlatform, type Platform } from './registry/platform.js';
+
+const { MAX_STRING_LENGTH } = constants;
 
 /** What a shell offers for a value: file names, a fixed list of words, or nothing. */
 export type Completion = 'file' | 'none' | readonly string[];
@@ -186,7 +189,19 @@ export const DURATION = valueType('DURATION', parseDuration);
 export const POSITIVE_DURATION = valueType('DURATION', parsePositiveDuration);
 export const PORT = valueType('PORT', parsePort);
 export const COUNT = valueType('N', parsePositiveInteger);
-export const BYTES = valueType('BYTES', parsePositiveInteger);
+/**
+ * A request body's size limit: no more than V8 can hold as one string, since the whole body is
+ * decoded to text before it is parsed.
+ */
+export const BODY_BYTES = valueType('BYTES', (raw) => {
+  const value = parsePositiveInteger(raw);
+  if (value > MAX_STRING_LENGTH) {
+    throw new Error(
+      `"${raw}" is more than ${MAX_STRING_LENGTH} bytes, the most a body can be and be read as text`,
+    );
+  }
+  return value;
+});
 export const ADDRESS = valueType('IP', parseAddress);
 /** A file that must exist when the option is given, and whose text `check` accepts. */
 export function file(check: (text: string) => void): ValueType<string> {

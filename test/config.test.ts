@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import { ConfigError } from '../src/errors.js';
 import { defaultConfig, envName, helpText, loadConfig, OPTIONS } from '../src/config.js';
 import { parseDuration } from '../src/option-value.js';
@@ -128,12 +129,21 @@ describe('config', () => {
     [['--port', '9090'], /must differ/],
     [['--insecure-registry', 'https://x.io'], /not HOST or HOST:PORT/],
     [['--cache-max-entries', '0'], /positive whole number/],
+    [['--body-limit', String(constants.MAX_STRING_LENGTH + 1)], /be read as text/],
     [['--cache-ttl', '0'], /must be more than 0/],
     [['--not-found-ttl', '0s'], /must be more than 0/],
     [['--secret-cache-ttl', '0ms'], /must be more than 0/],
     [['--no-such-flag'], /unknown flag: --no-such-flag/],
   ])('rejects %p', (argv, problem) => {
     expect(() => loadConfig('serve', argv, {})).toThrow(problem);
+  });
+
+  it('takes a --body-limit up to what V8 can hold as text', () => {
+    const most = String(constants.MAX_STRING_LENGTH);
+
+    expect(loadConfig('serve', ['--body-limit', most], {}).config.bodyLimitBytes).toBe(
+      constants.MAX_STRING_LENGTH,
+    );
   });
 
   it('reads an --error-ttl of 0 as "not remembered"', () => {
