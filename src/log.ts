@@ -118,7 +118,8 @@ export function directLines(logger: Logger, destination: DestinationStream): Dir
  * `,"key":value` as pino writes a field: nothing when the value is undefined, a number that is
  * not finite as null. `key` is a name written in the source, never data: it is not escaped.
  * Strings are written as JSON.stringify writes them, as pino has them from Node 25; before, pino
- * leaves a lone surrogate unescaped, which makes the line invalid UTF-8 — a difference only for such text.
+ * leaves a lone surrogate unescaped, which makes the line invalid UTF-8 — a difference only for
+ * such text.
  */
 export function logMember(
   key: string,

@@ -89,7 +89,8 @@ export class TalliedHistogram<Label extends string> extends Histogram<Label> {
   constructor(configuration: HistogramConfiguration<Label> & { readonly buckets: number[] }) {
     super(configuration);
     this.#bounds = [...configuration.buckets].sort((a, b) => a - b);
-    // prom-client's constructor sets its own observe on the instance, over any in a subclass.
+    // Observations go through record: the base class's own state is never read. prom-client's
+    // constructor sets its observe on the instance, over any method of a subclass.
     this.observe = refuseObservation;
   }
 
@@ -108,11 +109,6 @@ export class TalliedHistogram<Label extends string> extends Histogram<Label> {
     tally.buckets[bucket] = (tally.buckets[bucket] as number) + 1;
     tally.sum += value;
     tally.count += 1;
-  }
-
-  /** Observations go through record: the base class's own state is never read. */
-  override observe(): never {
-    return refuseObservation();
   }
 
   override startTimer(): never {

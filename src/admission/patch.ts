@@ -54,7 +54,7 @@ export function patchOf(input: PatchInput): Patch {
     if (typeof current !== 'string') throw new Error(`no string at /${path.join('/')} to replace`);
     const operation = { op: 'replace', path: pointer(path), value: image } as const;
     operations.push(operation);
-    json += `,{"op":"replace","path":${JSON.stringify(operation.path)},"value":${quotedReference(image)}}`;
+    json += `,{"op":"replace","path":${jsonString(operation.path)},"value":${quotedReference(image)}}`;
   }
   if (input.annotations !== undefined && Object.keys(input.annotations).length > 0) {
     for (const { operation, operationJson } of annotationOperations(
