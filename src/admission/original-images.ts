@@ -112,7 +112,13 @@ const INSERTION_SORT_MAX = 16;
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
 const MAX_ARRAY_INDEX = 2 ** 32 - 2;
 
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
 function isArrayIndex(key: string): boolean {
+  // Container names start with a letter: most keys are settled by their first character.
+  const first = key.charCodeAt(0);
+  if (!(first >= DIGIT_0 && first <= DIGIT_9)) return false;
   return ARRAY_INDEX.test(key) && Number(key) <= MAX_ARRAY_INDEX;
 }
 

@@ -48,24 +48,27 @@ export interface PatchInput {
 export function patchOf(input: PatchInput): Patch {
   const operations: PatchOperation[] = [];
   let json = '';
+  let separator = '';
   for (const { path, image } of input.images) {
     const current = valueAt(input.object, path);
     if (current === image) continue;
     if (typeof current !== 'string') throw new Error(`no string at /${path.join('/')} to replace`);
-    const operation = { op: 'replace', path: pointer(path), value: image } as const;
-    operations.push(operation);
-    json += `,{"op":"replace","path":${jsonString(operation.path)},"value":${quotedReference(image)}}`;
+    const { text, json: pointerJson } = pointer(path);
+    operations.push({ op: 'replace', path: text, value: image });
+    json += `${separator}{"op":"replace","path":${pointerJson},"value":${quotedReference(image)}}`;
+    separator = ',';
   }
-  if (input.annotations !== undefined && Object.keys(input.annotations).length > 0) {
+  if (input.annotations !== undefined) {
     for (const { operation, operationJson } of annotationOperations(
       input.object,
       input.annotations,
     )) {
       operations.push(operation);
-      json += `,${operationJson}`;
+      json += `${separator}${operationJson}`;
+      separator = ',';
     }
   }
-  return { operations, json: `[${json.slice(1)}]` };
+  return { operations, json: `[${json}]` };
 }
 
 interface WrittenOperation {
@@ -79,6 +82,7 @@ function annotationOperations(
   annotations: Readonly<Record<string, string | TextWithJson>>,
 ): WrittenOperation[] {
   const metadata = object.metadata;
+  if (!hasMembers(annotations)) return [];
   if (!isJsonObject(metadata)) {
     const { texts, json } = annotationMap(annotations);
     return [
@@ -104,8 +108,8 @@ function annotationOperations(
     if (existing[key] === text) continue;
     const path = pointer(['metadata', 'annotations', key]);
     written.push({
-      operation: { op: 'add', path, value: text },
-      operationJson: `{"op":"add","path":${jsonString(path)},"value":${json}}`,
+      operation: { op: 'add', path: path.text, value: text },
+      operationJson: `{"op":"add","path":${path.json},"value":${json}}`,
     });
   }
   return written;
@@ -116,27 +120,62 @@ function annotationMap(annotations: Readonly<Record<string, string | TextWithJso
   texts: Record<string, string>;
   json: string;
 } {
-  const texts: [string, string][] = [];
+  const texts: Record<string, string> = {};
   let members = '';
+  let separator = '';
   for (const [key, value] of Object.entries(annotations)) {
     const { text, json } = withJson(value);
-    texts.push([key, text]);
-    members += `,${jsonString(key)}:${json}`;
+    if (key === PROTO) {
+      // An own property, as `{ ...annotations }` makes it; assigned, it would set the prototype.
+      Object.defineProperty(texts, key, {
+        value: text,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      texts[key] = text;
+    }
+    members += `${separator}${jsonString(key)}:${json}`;
+    separator = ',';
   }
-  // fromEntries makes each an own property, `__proto__` too, as `{ ...annotations }` did.
-  return { texts: Object.fromEntries(texts), json: `{${members.slice(1)}}` };
+  return { texts, json: `{${members}}` };
+}
+
+const PROTO = '__proto__';
+
+function hasMembers(record: object): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true;
+  return false;
 }
 
 function withJson(value: string | TextWithJson): TextWithJson {
   return typeof value === 'string' ? { text: value, json: jsonString(value) } : value;
 }
 
-function pointer(path: readonly (string | number)[]): string {
+// A segment with none of what a pointer escapes (`~`, `/`) or JSON escapes (see jsonString).
+// eslint-disable-next-line no-control-regex
+const PLAIN_SEGMENT = /^[^~/"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/**
+ * The JSON Pointer of `path`, and its JSON text. The segments of the paths patched are mostly
+ * field names and indexes, with nothing to escape: each is checked on its own, short and flat,
+ * rather than the pointer as a whole once it is joined.
+ */
+function pointer(path: readonly (string | number)[]): TextWithJson {
   let text = '';
+  let plain = true;
   for (const segment of path) {
-    text += `/${typeof segment === 'number' ? segment : jsonPatch.escapePathComponent(segment)}`;
+    if (typeof segment === 'number') {
+      text += `/${segment}`;
+    } else if (PLAIN_SEGMENT.test(segment)) {
+      text += `/${segment}`;
+    } else {
+      text += `/${jsonPatch.escapePathComponent(segment)}`;
+      plain = false;
+    }
   }
-  return text;
+  return { text, json: plain ? `"${text}"` : JSON.stringify(text) };
 }
 
 function valueAt(root: JsonObject, path: readonly (string | number)[]): unknown {

@@ -55,10 +55,12 @@ export function requestLogMembers(request: AdmissionRequest): string {
 export function pinsLogMember(pins: readonly PinnedImage[] | undefined): string {
   if (pins === undefined || pins.length === 0) return '';
   let entries = '';
+  let separator = '';
   for (const { image, digest } of pins) {
-    entries += `,{"image":${quotedReference(image)},"digest":"${digest}"}`;
+    entries += `${separator}{"image":${quotedReference(image)},"digest":"${digest}"}`;
+    separator = ',';
   }
-  return `,"pins":[${entries.slice(1)}]`;
+  return `,"pins":[${entries}]`;
 }
 
 /** The object's name for logs: its name, or `generateName*` before the API server picks one. */

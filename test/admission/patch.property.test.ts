@@ -62,3 +62,47 @@ describe('patch (generated)', () => {
     },
   );
 });
+
+/** A path segment: an array index, or a key with what pointers and JSON escape, or anything. */
+const pathSegment = fc.oneof(
+  fc.nat(3),
+  fc.constantFrom('spec', 'a~b', 'a/b', '~1', '"', '\\', '\u2028', '__proto__', ''),
+  fc.string({ unit: 'binary', maxLength: 8 }),
+);
+
+/** An object holding `leaf` at `path`: arrays for index segments, objects for keys. */
+function holding(path: readonly (string | number)[], leaf: string): JsonObject {
+  let node: unknown = leaf;
+  for (const segment of [...path].reverse()) {
+    if (typeof segment === 'number') {
+      node = [...Array.from({ length: segment }, () => 'other'), node];
+    } else {
+      // Parsed, so that `__proto__` is an own key as in a body the API server sent.
+      node = JSON.parse(`{${JSON.stringify(segment)}:${JSON.stringify(node)}}`) as unknown;
+    }
+  }
+  return node as JsonObject;
+}
+
+/** RFC 6901, section 3: `~` as `~0` and `/` as `~1`, each segment after a slash. */
+function expectedPointer(path: readonly (string | number)[]): string {
+  return path
+    .map((segment) => `/${String(segment).replace(/~/g, '~0').replace(/\//g, '~1')}`)
+    .join('');
+}
+
+describe('patch pointers (generated)', () => {
+  it.prop([fc.array(pathSegment, { maxLength: 5 }), pinnedImage])(
+    'point at the image through any keys, written as JSON.stringify writes them',
+    (segments, image) => {
+      const path = [...segments, 'image'];
+
+      const patch = patchOf({ object: holding(path, 'old:1'), images: [{ path, image }] });
+
+      expect(patch.operations).toEqual([
+        { op: 'replace', path: expectedPointer(path), value: image },
+      ]);
+      expect(patch.json).toBe(JSON.stringify(patch.operations));
+    },
+  );
+});
