@@ -89,10 +89,14 @@ export class ServingTls implements TlsSource {
 }
 
 async function readMaterial(files: TlsFiles): Promise<TlsMaterial> {
-  const [certPem, keyPem] = await Promise.all([
+  const [cert, key] = await Promise.allSettled([
     readFile(files.certPath, 'utf8'),
     readFile(files.keyPath, 'utf8'),
   ]);
+  // The certificate's problem first when both fail, whichever read failed sooner.
+  if (cert.status === 'rejected') throw cert.reason;
+  if (key.status === 'rejected') throw key.reason;
+  const [certPem, keyPem] = [cert.value, key.value];
   // Throws when the key does not belong to the certificate or either is malformed.
   createSecureContext({ cert: certPem, key: keyPem });
   return { certPem, keyPem, caPem: undefined };
