@@ -66,7 +66,20 @@ describe('patch (generated)', () => {
 /** A path segment: an array index, or a key with what pointers and JSON escape, or anything. */
 const pathSegment = fc.oneof(
   fc.nat(3),
-  fc.constantFrom('spec', 'a~b', 'a/b', '~1', '"', '\\', '\u2028', '__proto__', ''),
+  fc.constantFrom(
+    'spec',
+    'a~b',
+    'a/b',
+    '~1',
+    '"',
+    '\\',
+    '\u2028',
+    '__proto__',
+    '',
+    '\u0000',
+    '\n',
+    '\ud800',
+  ),
   fc.string({ unit: 'binary', maxLength: 8 }),
 );
 
