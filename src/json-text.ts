@@ -9,8 +9,13 @@
 // eslint-disable-next-line no-control-regex
 const NOTHING_TO_ESCAPE = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
+/** Whether JSON.stringify writes `text` as it is, between quotes. */
+export function needsNoEscape(text: string): boolean {
+  return NOTHING_TO_ESCAPE.test(text);
+}
+
 export function jsonString(text: string): string {
-  return NOTHING_TO_ESCAPE.test(text) ? `"${text}"` : JSON.stringify(text);
+  return needsNoEscape(text) ? `"${text}"` : JSON.stringify(text);
 }
 
 /**

@@ -118,7 +118,7 @@ const DIGIT_9 = 0x39;
 function isArrayIndex(key: string): boolean {
   // Container names start with a letter: most keys are settled by their first character.
   const first = key.charCodeAt(0);
-  if (!(first >= DIGIT_0 && first <= DIGIT_9)) return false;
+  if (first < DIGIT_0 || first > DIGIT_9) return false;
   return ARRAY_INDEX.test(key) && Number(key) <= MAX_ARRAY_INDEX;
 }
 

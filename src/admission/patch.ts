@@ -7,7 +7,7 @@
  */
 import jsonPatch from 'fast-json-patch';
 import { isJsonObject, type JsonObject } from '../json-object.js';
-import { jsonString, type TextWithJson } from '../json-text.js';
+import { jsonString, needsNoEscape, type TextWithJson } from '../json-text.js';
 import { quotedReference } from '../reference.js';
 
 export interface PatchOperation {
@@ -81,10 +81,11 @@ function annotationOperations(
   object: JsonObject,
   annotations: Readonly<Record<string, string | TextWithJson>>,
 ): WrittenOperation[] {
+  const entries = Object.entries(annotations);
+  if (entries.length === 0) return [];
   const metadata = object.metadata;
-  if (!hasMembers(annotations)) return [];
   if (!isJsonObject(metadata)) {
-    const { texts, json } = annotationMap(annotations);
+    const { texts, json } = annotationMap(entries);
     return [
       {
         operation: { op: 'add', path: '/metadata', value: { annotations: texts } },
@@ -94,7 +95,7 @@ function annotationOperations(
   }
   const existing = metadata.annotations;
   if (!isJsonObject(existing)) {
-    const { texts, json } = annotationMap(annotations);
+    const { texts, json } = annotationMap(entries);
     return [
       {
         operation: { op: 'add', path: '/metadata/annotations', value: texts },
@@ -103,7 +104,7 @@ function annotationOperations(
     ];
   }
   const written: WrittenOperation[] = [];
-  for (const [key, value] of Object.entries(annotations)) {
+  for (const [key, value] of entries) {
     const { text, json } = withJson(value);
     if (existing[key] === text) continue;
     const path = pointer(['metadata', 'annotations', key]);
@@ -116,17 +117,18 @@ function annotationOperations(
 }
 
 /** The annotations as a map of their texts, and its JSON (keys in JSON.stringify's order). */
-function annotationMap(annotations: Readonly<Record<string, string | TextWithJson>>): {
+function annotationMap(entries: readonly [string, string | TextWithJson][]): {
   texts: Record<string, string>;
   json: string;
 } {
   const texts: Record<string, string> = {};
   let members = '';
   let separator = '';
-  for (const [key, value] of Object.entries(annotations)) {
+  for (const [key, value] of entries) {
     const { text, json } = withJson(value);
     if (key === PROTO) {
       // An own property, as `{ ...annotations }` makes it; assigned, it would set the prototype.
+      // Only then: defining each key costs a warm admission more than the rest of the map.
       Object.defineProperty(texts, key, {
         value: text,
         enumerable: true,
@@ -144,23 +146,14 @@ function annotationMap(annotations: Readonly<Record<string, string | TextWithJso
 
 const PROTO = '__proto__';
 
-function hasMembers(record: object): boolean {
-  for (const key in record) if (Object.hasOwn(record, key)) return true;
-  return false;
-}
-
 function withJson(value: string | TextWithJson): TextWithJson {
   return typeof value === 'string' ? { text: value, json: jsonString(value) } : value;
 }
 
-// A segment with none of what a pointer escapes (`~`, `/`) or JSON escapes (see jsonString).
-// eslint-disable-next-line no-control-regex
-const PLAIN_SEGMENT = /^[^~/"\\\u0000-\u001f\ud800-\udfff]*$/;
-
 /**
- * The JSON Pointer of `path`, and its JSON text. The segments of the paths patched are mostly
- * field names and indexes, with nothing to escape: each is checked on its own, short and flat,
- * rather than the pointer as a whole once it is joined.
+ * The JSON Pointer of `path`, and its JSON text. The pointer's own escapes (`~0`, `~1`) need none
+ * in JSON, so it is quoted as it is when no segment has anything JSON escapes: each segment is
+ * checked on its own, short and flat, rather than the pointer once it is joined.
  */
 function pointer(path: readonly (string | number)[]): TextWithJson {
   let text = '';
@@ -168,11 +161,9 @@ function pointer(path: readonly (string | number)[]): TextWithJson {
   for (const segment of path) {
     if (typeof segment === 'number') {
       text += `/${segment}`;
-    } else if (PLAIN_SEGMENT.test(segment)) {
-      text += `/${segment}`;
     } else {
       text += `/${jsonPatch.escapePathComponent(segment)}`;
-      plain = false;
+      plain &&= needsNoEscape(segment);
     }
   }
   return { text, json: plain ? `"${text}"` : JSON.stringify(text) };
