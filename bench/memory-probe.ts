@@ -7,9 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { parseImageReference } from '../src/reference.js';
+import { parseImageReference } from '../src/image/reference.js';
 import type { DigestClient } from '../src/registry/client.js';
-import { CachingResolver } from '../src/resolver.js';
+import { CachingResolver } from '../src/resolver/caching-resolver.js';
 
 export interface MemoryProbeResult {
   readonly entries: number;

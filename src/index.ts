@@ -10,7 +10,7 @@ export {
   DOCKER_HUB_DOMAIN,
   DEFAULT_TAG,
   type PinOptions,
-} from './reference.js';
+} from './image/reference.js';
 export {
   DigestPinnerError,
   InvalidImageReferenceError,
@@ -28,8 +28,12 @@ export {
   type RegistryObserver,
   type Platform,
 } from './registry/client.js';
-export { CachingResolver, type CachingResolverOptions, type CacheEntryView } from './resolver.js';
-export type { DigestResolver, Resolution, LookupResult } from './resolver-types.js';
+export {
+  CachingResolver,
+  type CachingResolverOptions,
+  type CacheEntryView,
+} from './resolver/caching-resolver.js';
+export type { DigestResolver, Resolution, LookupResult } from './resolver/digest-resolver.js';
 export type { RegistryCredential, Keyring } from './credentials/credential.js';
 export { loadDockerConfigFile, parseDockerConfigSecret } from './credentials/docker-config.js';
 export { MatchingKeyring } from './credentials/credential-matching.js';

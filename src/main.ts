@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { runCli } from './cli.js';
+import { runCli } from './cli/command-line.js';
 
 // Node writes warnings to stderr as text; the command decides where they go instead.
 process.removeAllListeners('warning');

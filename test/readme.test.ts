@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { defaultConfig, envName, OPTIONS } from '../src/config.js';
-import { Metrics } from '../src/metrics.js';
+import { defaultConfig, envName, OPTIONS } from '../src/config/config.js';
+import { Metrics } from '../src/observability/metrics.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const makefile = readFileSync(new URL('../Makefile', import.meta.url), 'utf8');

@@ -3,7 +3,7 @@
  * but one that ignores it (or hangs) must not hold the answer past the deadline, so every wait
  * is also raced against the signal here.
  */
-import { abortable, abortReason } from '../abort.js';
+import { abortable, abortReason } from '../lib/abort.js';
 
 /** Aborts after `timeoutMs`, or as soon as `callerSignal` does. */
 export function requestDeadline(timeoutMs: number, callerSignal?: AbortSignal): AbortSignal {

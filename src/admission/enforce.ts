@@ -6,10 +6,10 @@
  * policy.ts), and on UPDATE only at images the update changes: an object admitted before
  * enforcement began must stay updatable (a finalizer removed, a label set).
  */
-import type { EnforceMode } from '../config.js';
+import type { EnforceMode } from '../config/config.js';
 import { errorMessage, InvalidImageReferenceError } from '../errors.js';
-import { isSkippedImage, type ImagePattern } from '../image-patterns.js';
-import { parseImageReference } from '../reference.js';
+import { isSkippedImage, type ImagePattern } from '../image/image-patterns.js';
+import { parseImageReference } from '../image/reference.js';
 import { PLACEHOLDER_IMAGES } from './image-plan.js';
 import { containerImages, imageSites, type ImageSite } from './pod-specs.js';
 import { enforcementScope, type NamespacePolicy, type SkipLabel } from './policy.js';

@@ -3,8 +3,12 @@
  * reference, pin it to the digest it already had (sticky UPDATE), or resolve it.
  */
 import { InvalidImageReferenceError } from '../errors.js';
-import { isSkippedImage, type ImagePattern } from '../image-patterns.js';
-import { parseImageReference, tryParseImageReference, type ImageReference } from '../reference.js';
+import { isSkippedImage, type ImagePattern } from '../image/image-patterns.js';
+import {
+  parseImageReference,
+  tryParseImageReference,
+  type ImageReference,
+} from '../image/reference.js';
 import { describesImage } from './original-images.js';
 import type { ImageSite } from './pod-specs.js';
 import type { MutationPolicy } from './policy.js';

@@ -4,17 +4,17 @@
  * patch, warnings or a denial. Never throws for a valid review: an unexpected error becomes an
  * answer under the failure policy.
  */
-import { andThen, type Awaitable } from '../awaitable.js';
+import { andThen, type Awaitable } from '../lib/awaitable.js';
 import type {
   CredentialProvider,
   ImageCredentialSource,
   PodCredentialSubject,
 } from '../credentials/provider.js';
-import { pinnedReference, type ImageReference } from '../reference.js';
-import type { DigestResolver } from '../resolver-types.js';
+import { pinnedReference, type ImageReference } from '../image/reference.js';
+import type { DigestResolver } from '../resolver/digest-resolver.js';
 import { requestDeadline } from './deadline.js';
-import type { JsonObject } from '../json-object.js';
-import type { TextWithJson } from '../json-text.js';
+import type { JsonObject } from '../lib/json-object.js';
+import type { TextWithJson } from '../lib/json-text.js';
 import { planImage, type ImagePlan, type PlanContext } from './image-plan.js';
 import {
   mergeOriginalImages,

@@ -3,9 +3,9 @@
  * wrote before it was pinned. It lets a later UPDATE recognise an unchanged tag even when the
  * pinned image no longer shows it (`--no-tag`), and tells people what was asked for.
  */
-import { tryParseImageReference } from '../reference.js';
-import { annotationsOf, parseJsonObject, type JsonObject } from '../json-object.js';
-import { jsonString, writtenInJsonString, type TextWithJson } from '../json-text.js';
+import { tryParseImageReference } from '../image/reference.js';
+import { annotationsOf, parseJsonObject, type JsonObject } from '../lib/json-object.js';
+import { jsonString, writtenInJsonString, type TextWithJson } from '../lib/json-text.js';
 
 export const ORIGINAL_IMAGES_ANNOTATION = 'digest-pinner.io/original-images';
 

@@ -4,7 +4,7 @@
  * be pinned become warnings (`ignore`) or a denial naming them (`fail`).
  */
 import { errorMessage } from '../errors.js';
-import { PIN_ANNOTATION, PinAnnotationValues } from '../pin-annotation.js';
+import { PIN_ANNOTATION, PinAnnotationValues } from '../image/pin-annotation.js';
 import type { Patch } from './patch.js';
 import type { ResolutionFailureLabel } from './resolution.js';
 import type { MutationPolicy, SkipLabel } from './policy.js';

@@ -6,9 +6,9 @@
  * by diffing a clone: a clone of a large object costs more than the rest of an admission.
  */
 import jsonPatch from 'fast-json-patch';
-import { isJsonObject, type JsonObject } from '../json-object.js';
-import { jsonString, needsNoEscape, type TextWithJson } from '../json-text.js';
-import { quotedReference } from '../reference.js';
+import { isJsonObject, type JsonObject } from '../lib/json-object.js';
+import { jsonString, needsNoEscape, type TextWithJson } from '../lib/json-text.js';
+import { quotedReference } from '../image/reference.js';
 
 export interface PatchOperation {
   readonly op: 'add' | 'remove' | 'replace';

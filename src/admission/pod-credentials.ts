@@ -11,7 +11,7 @@ import type {
 } from '../credentials/provider.js';
 import { errorMessage } from '../errors.js';
 import { beforeAbort } from './deadline.js';
-import { arrayField, isJsonObject, stringField, type JsonObject } from '../json-object.js';
+import { arrayField, isJsonObject, stringField, type JsonObject } from '../lib/json-object.js';
 
 export function credentialSubject(namespace: string, spec: JsonObject): PodCredentialSubject {
   const imagePullSecretNames = arrayField(spec, 'imagePullSecrets')

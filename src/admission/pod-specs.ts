@@ -10,7 +10,7 @@ import {
   objectAt,
   stringField,
   type JsonObject,
-} from '../json-object.js';
+} from '../lib/json-object.js';
 import type { GroupVersionKind } from './review.js';
 
 const ContainerFields = ['initContainers', 'containers', 'ephemeralContainers'] as const;

@@ -3,15 +3,15 @@
  * opt-in, per-object opt-out, and objects whose pod template belongs to a controller above them.
  * Answers either why it skips or where the pod spec to work on is.
  */
-import type { ImagePattern } from '../image-patterns.js';
-import { PIN_ANNOTATION, PinAnnotationValues } from '../pin-annotation.js';
+import type { ImagePattern } from '../image/image-patterns.js';
+import { PIN_ANNOTATION, PinAnnotationValues } from '../image/pin-annotation.js';
 import {
   annotationsOf,
   arrayField,
   isJsonObject,
   stringField,
   type JsonObject,
-} from '../json-object.js';
+} from '../lib/json-object.js';
 import {
   isPod,
   locatePodSpec,

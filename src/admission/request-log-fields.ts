@@ -2,8 +2,8 @@
  * The fields that name the request at the start of each admission log line, the mutating
  * webhook's and the validating webhook's alike.
  */
-import { logMember } from '../log.js';
-import { quotedReference } from '../reference.js';
+import { logMember } from '../observability/log.js';
+import { quotedReference } from '../image/reference.js';
 import type { PinnedImage } from './outcome.js';
 import type { AdmissionRequest, Operation } from './review.js';
 

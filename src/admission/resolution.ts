@@ -9,11 +9,11 @@ import {
   type RegistryCredential,
 } from '../credentials/credential.js';
 import type { ImageCredentialSource } from '../credentials/provider.js';
-import { rememberAtMost } from '../memo.js';
-import { isDigest, type ImageReference } from '../reference.js';
+import { rememberAtMost } from '../lib/memo.js';
+import { isDigest, type ImageReference } from '../image/reference.js';
 import type { RegistryFailureLabel } from '../errors.js';
 import { RegistryError } from '../registry/errors.js';
-import type { DigestResolver } from '../resolver-types.js';
+import type { DigestResolver } from '../resolver/digest-resolver.js';
 import { beforeAbort, timedOut } from './deadline.js';
 
 /** A registry failure's label, or why no registry answered: past --max-images, aborted, a bug. */

@@ -8,7 +8,7 @@ import {
   type AdmissionResponse,
   type AdmissionResponseReview,
 } from './review.js';
-import { jsonString } from '../json-text.js';
+import { jsonString } from '../lib/json-text.js';
 import type { Patch, PatchOperation } from './patch.js';
 import { boundWarning, boundWarnings } from './warnings.js';
 

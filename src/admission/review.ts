@@ -3,7 +3,7 @@
  * an untrusted request body into a typed review or the problem that makes it not one. Only the request
  * fields digest-pinner uses are kept; everything else (userInfo, options) is dropped here.
  */
-import { isJsonObject, type JsonObject } from '../json-object.js';
+import { isJsonObject, type JsonObject } from '../lib/json-object.js';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 export const ADMISSION_REVIEW_KIND = 'AdmissionReview';

@@ -11,7 +11,7 @@ import {
   objectAt,
   stringField,
   type JsonObject,
-} from '../json-object.js';
+} from '../lib/json-object.js';
 import {
   callKubeApi,
   ignoreKubeApiCalls,

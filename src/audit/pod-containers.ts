@@ -10,10 +10,10 @@ import {
   objectAt,
   stringField,
   type JsonObject,
-} from '../json-object.js';
+} from '../lib/json-object.js';
 import { describesImage, readOriginalImages } from '../admission/original-images.js';
 import { imageSites, locatePodSpec, type ContainerField } from '../admission/pod-specs.js';
-import { tryParseImageReference, type ImageReference } from '../reference.js';
+import { tryParseImageReference, type ImageReference } from '../image/reference.js';
 import { runningImage } from './running-image.js';
 
 export const ContainerTypes = ['init', 'container', 'ephemeral'] as const;

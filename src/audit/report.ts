@@ -3,7 +3,7 @@
  * or one JSON object (`{"items": [...], "summary": {...}}`) for programs, and which `--fail-on`
  * findings were met, for the exit code.
  */
-import type { AuditFinding } from '../config.js';
+import type { AuditFinding } from '../config/config.js';
 import type { ContainerFinding } from './pod-containers.js';
 import type { Owner } from './owners.js';
 

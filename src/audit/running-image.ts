@@ -5,7 +5,7 @@
  * spec's — and `docker://sha256:…` or a bare `sha256:…`, an image ID (the config's digest),
  * which says nothing about the manifest and cannot be compared.
  */
-import { isDigest } from '../reference.js';
+import { isDigest } from '../image/reference.js';
 
 export type RunningImage =
   | { readonly kind: 'digest'; readonly digest: string }

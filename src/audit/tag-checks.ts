@@ -4,12 +4,12 @@
  * digest cache and with the pod's own pull credentials (its imagePullSecrets or its service
  * account's, read from the API), then the credential provider plugins', a few at a time.
  */
-import { objectAt, stringField, type JsonObject } from '../json-object.js';
+import { objectAt, stringField, type JsonObject } from '../lib/json-object.js';
 import { credentialSubject, podCredentials } from '../admission/pod-credentials.js';
-import { mapBounded } from '../bounded-map.js';
+import { mapBounded } from '../lib/bounded-concurrency.js';
 import type { CredentialProvider, ImageCredentialSource } from '../credentials/provider.js';
 import { errorMessage } from '../errors.js';
-import type { DigestResolver } from '../resolver-types.js';
+import type { DigestResolver } from '../resolver/digest-resolver.js';
 import type { TagCheck } from './pod-containers.js';
 
 export interface TagCheckResult {

@@ -4,9 +4,9 @@
  * `/v1/` or `/v2/`; hosts match per dot-separated component with globs; ports match exactly; a
  * key's path is a string prefix of the image's path; more specific keys come first.
  */
-import { DOCKER_HUB_DOMAIN, type ImageReference } from '../reference.js';
+import { DOCKER_HUB_DOMAIN, type ImageReference } from '../image/reference.js';
 import { credentialIdentity, type Keyring, type RegistryCredential } from './credential.js';
-import { rememberAtMost } from '../memo.js';
+import { rememberAtMost } from '../lib/memo.js';
 
 /** One docker config entry: the key exactly as written, and what it grants. */
 export interface KeyedCredential {

@@ -3,7 +3,7 @@
  * Credential values never appear in messages: `source` says where a credential came from.
  */
 import { createHash } from 'node:crypto';
-import type { ImageReference } from '../reference.js';
+import type { ImageReference } from '../image/reference.js';
 
 export interface RegistryCredential {
   readonly username?: string;

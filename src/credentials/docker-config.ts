@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
-import { isJsonObject, parseJsonObject } from '../json-object.js';
+import { isJsonObject, parseJsonObject } from '../lib/json-object.js';
 import type { Keyring, RegistryCredential } from './credential.js';
 import {
   MatchingKeyring,

@@ -5,8 +5,8 @@
  * so the file is read again once the last read is older than the TTL; lookups that find it
  * older share that one read.
  */
-import { systemClock, type Clock } from '../clock.js';
-import type { ImageReference } from '../reference.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import type { ImageReference } from '../image/reference.js';
 import { loadDockerConfigFile, type DockerConfigFile } from './docker-config.js';
 import type { ImageCredentials, ImageCredentialSource } from './provider.js';
 

@@ -2,7 +2,7 @@
  * The credentials one admission may use. In a cluster they come from the pod's and its service
  * account's imagePullSecrets; standalone, from a local docker config.
  */
-import type { ImageReference } from '../reference.js';
+import type { ImageReference } from '../image/reference.js';
 import type { Keyring, RegistryCredential } from './credential.js';
 
 /** The parts of a pod spec that decide which credentials a pod may use. */

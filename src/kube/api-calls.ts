@@ -4,7 +4,7 @@
  * own Status (an RBAC denial names the missing permission), never an object's contents.
  */
 import { KubernetesApiError, type KubernetesApiFailure } from '../errors.js';
-import { isJsonObject, parseJsonObject, type JsonObject } from '../json-object.js';
+import { isJsonObject, parseJsonObject, type JsonObject } from '../lib/json-object.js';
 
 export const KubeApiResources = [
   'secrets',

@@ -13,9 +13,9 @@ import {
   type V1Namespace,
   type V1NamespaceList,
 } from '@kubernetes/client-node';
-import { abortReason } from '../abort.js';
-import { Backoff, type BackoffPolicy } from '../backoff.js';
-import { PIN_ANNOTATION, PIN_LABEL, PinAnnotationValues } from '../pin-annotation.js';
+import { abortReason } from '../lib/abort.js';
+import { Backoff, type BackoffPolicy } from '../lib/backoff.js';
+import { PIN_ANNOTATION, PIN_LABEL, PinAnnotationValues } from '../image/pin-annotation.js';
 import {
   callKubeApi,
   ignoreKubeApiCalls,

@@ -5,7 +5,7 @@
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { KubernetesApiError } from '../errors.js';
-import { isJsonObject, type JsonObject } from '../json-object.js';
+import { isJsonObject, type JsonObject } from '../lib/json-object.js';
 import { callKubeApi, ignoreKubeApiCalls, type KubeApiObserver } from './api-calls.js';
 
 export type PodListApi = Pick<CoreV1Api, 'listNamespacedPod' | 'listPodForAllNamespaces'>;

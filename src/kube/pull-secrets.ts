@@ -7,7 +7,7 @@
  * flight per object, so that a warm admission costs no API call. A missing or unreadable object
  * is skipped and reported, as the kubelet skips it.
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '../lib/clock.js';
 import type { CoreV1Api, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import { MatchingKeyring } from '../credentials/credential-matching.js';
@@ -31,8 +31,8 @@ import {
   type KubeApiObserver,
   type KubeApiResource,
 } from './api-calls.js';
-import { abortable } from '../abort.js';
-import { rememberAtMost } from '../memo.js';
+import { abortable } from '../lib/abort.js';
+import { rememberAtMost } from '../lib/memo.js';
 
 const DEFAULT_PULL_SECRET_TTL_MS = 30_000;
 const DEFAULT_MAX_CACHED_OBJECTS = 4096;

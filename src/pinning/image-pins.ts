@@ -4,7 +4,7 @@
  * and `krm`; each distinct reference is asked for once.
  */
 import type { ImagePlan } from '../admission/image-plan.js';
-import type { LocalResolver, PinAnswer } from '../commands/local-resolver.js';
+import type { LocalResolver, PinAnswer } from '../cli/commands/local-resolver.js';
 import type { ManifestImage } from './manifest-images.js';
 
 export type ImageOutcome =

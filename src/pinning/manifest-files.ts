@@ -5,7 +5,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { readAllText } from '../environment.js';
+import { readAllText } from '../cli/environment.js';
 import { DigestPinnerError, ErrorCodes } from '../errors.js';
 
 export const STDIN_OPERAND = '-';

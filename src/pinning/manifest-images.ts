@@ -5,8 +5,8 @@
  * (admission/image-plan.ts) the webhook uses on a CREATE.
  */
 import { NEW_OBJECT, planImage, type ImagePlan } from '../admission/image-plan.js';
-import type { ImagePattern } from '../image-patterns.js';
-import { arrayField, isJsonObject, stringField, type JsonObject } from '../json-object.js';
+import type { ImagePattern } from '../image/image-patterns.js';
+import { arrayField, isJsonObject, stringField, type JsonObject } from '../lib/json-object.js';
 import { imageSites, locatePodSpec, type ImageSite } from '../admission/pod-specs.js';
 import { optOut } from '../admission/policy.js';
 import type { GroupVersionKind } from '../admission/review.js';

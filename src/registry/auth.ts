@@ -6,8 +6,8 @@
  * is remembered so that the next request authenticates pre-emptively, and tokens are cached, so
  * a warm resolution costs one request. authenticating-send.ts puts this around the transport.
  */
-import { parseJsonObject } from '../json-object.js';
-import type { Clock } from '../clock.js';
+import { parseJsonObject } from '../lib/json-object.js';
+import type { Clock } from '../lib/clock.js';
 import { LRUCache } from 'lru-cache';
 import type { Dispatcher } from 'undici';
 import { credentialIdentity, type RegistryCredential } from '../credentials/credential.js';

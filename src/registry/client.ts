@@ -5,12 +5,12 @@
  * manifest from an index. This module speaks only that protocol (and tags/list): auth is a layer
  * around the transport's send (authenticating-send.ts), retries one around each operation.
  */
-import { parseJsonObject, stringField } from '../json-object.js';
-import { systemClock, type Clock } from '../clock.js';
+import { parseJsonObject, stringField } from '../lib/json-object.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { RegistryCredential } from '../credentials/credential.js';
-import { isDigest, type ImageReference } from '../reference.js';
+import { isDigest, type ImageReference } from '../image/reference.js';
 import { createRegistryAgent } from './agent.js';
 import { describeCredential, RegistryAuthenticator } from './auth.js';
 import { authenticatingSend, type AuthenticatingSend } from './authenticating-send.js';
@@ -24,7 +24,7 @@ import {
 } from './errors.js';
 import { findPlatformEntry, parseIndexEntries } from './manifest-index.js';
 import { baseMediaType, isIndexMediaType, MANIFEST_ACCEPT } from './media-types.js';
-import type { DebugLog } from '../log.js';
+import type { DebugLog } from '../observability/log.js';
 import { formatPlatform, type Platform } from './platform.js';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from './retry.js';
 import type { EndpointSource, RegistryEndpoint } from './endpoint.js';

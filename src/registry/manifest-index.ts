@@ -2,8 +2,8 @@
  * Reading an image index / manifest list: registry JSON is untrusted, so it is validated here
  * and only the fields needed to pick a platform's manifest come out.
  */
-import { isJsonObject } from '../json-object.js';
-import { isDigest } from '../reference.js';
+import { isJsonObject } from '../lib/json-object.js';
+import { isDigest } from '../image/reference.js';
 import { platformMatches, type Platform } from './platform.js';
 
 export interface IndexEntry {

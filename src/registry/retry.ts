@@ -4,7 +4,7 @@
  * when its Retry-After fits both the policy and the caller's deadline, and otherwise surfaces as
  * RegistryRateLimitedError at once, so an admission never waits out a limit it cannot outlast.
  */
-import { backoffDelay, pause } from '../backoff.js';
+import { backoffDelay, pause } from '../lib/backoff.js';
 import { RegistryError, RegistryRateLimitedError, RegistryTimeoutError } from './errors.js';
 
 export interface RetryPolicy {

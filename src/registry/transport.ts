@@ -13,7 +13,7 @@ import {
 } from './errors.js';
 import { readCapped, type CappedBody } from './body.js';
 import { assertAllowedTarget, ForbiddenTargetError } from './target-guard.js';
-import type { DebugLog } from '../log.js';
+import type { DebugLog } from '../observability/log.js';
 
 export interface RegistryObserver {
   request(event: {

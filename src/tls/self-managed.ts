@@ -12,8 +12,8 @@
  * certificate stays.
  */
 import type { Logger } from 'pino';
-import { Backoff, pause } from '../backoff.js';
-import { systemClock, type Clock } from '../clock.js';
+import { Backoff, pause } from '../lib/backoff.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { DigestPinnerError, ErrorCodes, errorMessage } from '../errors.js';
 import type { CertificateSet } from './certificate-set.js';
 import { TlsEvents, type TlsMaterial, type TlsSource } from './tls-source.js';

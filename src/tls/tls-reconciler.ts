@@ -7,7 +7,7 @@
  * pass runs and what is served from it is self-managed.ts's business.
  */
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { KubernetesApiError } from '../errors.js';
 import type { KubeApiObserver } from '../kube/api-calls.js';
 import type { CertificateSet } from './certificate-set.js';

@@ -4,8 +4,8 @@ import {
   type EnforcementPolicy,
   type EnforcementResult,
 } from '../../src/admission/enforce.js';
-import type { EnforceMode } from '../../src/config.js';
-import { ImagePattern } from '../../src/image-patterns.js';
+import type { EnforceMode } from '../../src/config/config.js';
+import { ImagePattern } from '../../src/image/image-patterns.js';
 import {
   loadReview,
   podTemplateOf,

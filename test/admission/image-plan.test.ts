@@ -1,6 +1,6 @@
 import { planImage, type ImagePlan, type PlanContext } from '../../src/admission/image-plan.js';
 import type { ImageSite } from '../../src/admission/pod-specs.js';
-import { ImagePattern } from '../../src/image-patterns.js';
+import { ImagePattern } from '../../src/image/image-patterns.js';
 
 const OLD = `sha256:${'1'.repeat(64)}`;
 

@@ -18,19 +18,19 @@ import {
 } from '../../src/credentials/provider.js';
 import { loadCredentialProviders } from '../../src/credentials/plugins/provider-config.js';
 import { PluginCredentials } from '../../src/credentials/plugins/plugin-credentials.js';
-import { ImagePattern } from '../../src/image-patterns.js';
+import { ImagePattern } from '../../src/image/image-patterns.js';
 import {
   KubernetesCredentialProvider,
   type PullSecretReader,
 } from '../../src/kube/pull-secrets.js';
-import type { ImageReference } from '../../src/reference.js';
+import type { ImageReference } from '../../src/image/reference.js';
 import {
   ManifestUnknownError,
   RegistryUnauthorizedError,
   type RegistryError,
 } from '../../src/registry/errors.js';
-import type { DigestResolver, Resolution } from '../../src/resolver-types.js';
-import { CachingResolver } from '../../src/resolver.js';
+import type { DigestResolver, Resolution } from '../../src/resolver/digest-resolver.js';
+import { CachingResolver } from '../../src/resolver/caching-resolver.js';
 import { createPluginBinDir } from '../support/credential-plugin.js';
 import { dockerRegistrySecret } from '../support/docker-secrets.js';
 import {

@@ -1,6 +1,6 @@
 import { fc, it } from '@fast-check/jest';
 import { patchOf } from '../../src/admission/patch.js';
-import type { JsonObject } from '../../src/json-object.js';
+import type { JsonObject } from '../../src/lib/json-object.js';
 import { pinnedImage } from '../support/arbitraries.js';
 
 /**

@@ -1,5 +1,5 @@
 import jsonPatch from 'fast-json-patch';
-import type { JsonObject } from '../../src/json-object.js';
+import type { JsonObject } from '../../src/lib/json-object.js';
 import { patchOf, type PatchInput, type PatchOperation } from '../../src/admission/patch.js';
 import { loadParsedReview } from '../support/fixtures.js';
 

@@ -1,6 +1,6 @@
 import { fc, it } from '@fast-check/jest';
 import { pinsLogMember } from '../../src/admission/request-log-fields.js';
-import { logMember } from '../../src/log.js';
+import { logMember } from '../../src/observability/log.js';
 import { pinnedImage, sha256Digest } from '../support/arbitraries.js';
 
 describe('pins log member (generated)', () => {

@@ -1,5 +1,5 @@
 import { requestLogLine, requestLogMembers } from '../../src/admission/request-log-fields.js';
-import { createLogger, directLines } from '../../src/log.js';
+import { createLogger, directLines } from '../../src/observability/log.js';
 import type { AdmissionRequest } from '../../src/admission/review.js';
 import { loadParsedReview, ReviewFixtures } from '../support/fixtures.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { JsonObject } from '../../src/json-object.js';
+import type { JsonObject } from '../../src/lib/json-object.js';
 import { auditPod } from '../../src/audit/pod-containers.js';
 
 const digest = (character: string): string => `sha256:${character.repeat(64)}`;

@@ -6,7 +6,7 @@ import {
   normalizeCredentialKey,
   type KeyedCredential,
 } from '../../src/credentials/credential-matching.js';
-import { parseImageReference } from '../../src/reference.js';
+import { parseImageReference } from '../../src/image/reference.js';
 import { hostileString, repeated, stringOf } from '../support/arbitraries.js';
 import { LINEAR_GROWTH_LIMIT, timeGrowth } from '../support/linear-time.js';
 

@@ -6,7 +6,7 @@ import {
   normalizeCredentialKey,
   type KeyedCredential,
 } from '../../src/credentials/credential-matching.js';
-import { parseImageReference } from '../../src/reference.js';
+import { parseImageReference } from '../../src/image/reference.js';
 
 function entry(key: string, source: string, username = source): KeyedCredential {
   return { key, credential: { username, password: `${username}-password`, source } };

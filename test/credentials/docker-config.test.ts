@@ -9,7 +9,7 @@ import {
   parseDockerConfigSecret,
   type DockerConfigSecret,
 } from '../../src/credentials/docker-config.js';
-import { parseImageReference } from '../../src/reference.js';
+import { parseImageReference } from '../../src/image/reference.js';
 import {
   base64,
   dockerRegistrySecret,

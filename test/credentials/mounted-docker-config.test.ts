@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MountedDockerConfig } from '../../src/credentials/mounted-docker-config.js';
-import { parseImageReference } from '../../src/reference.js';
+import { parseImageReference } from '../../src/image/reference.js';
 
 const TTL_MS = 30_000;
 const IMAGE = parseImageReference('registry.example.com/team/app:1.0');

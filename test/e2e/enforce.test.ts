@@ -4,8 +4,8 @@
  * then the result to /validate.
  */
 import { applyPatch, type Operation } from 'fast-json-patch';
-import type { NamespaceSource } from '../../src/commands/common-parts.js';
-import type { RunningService } from '../../src/commands/serve.js';
+import type { NamespaceSource } from '../../src/cli/commands/common-parts.js';
+import type { RunningService } from '../../src/cli/commands/serve.js';
 import { loadReview, mapImages, type ReviewDocument } from '../support/fixtures.js';
 import type { HttpsTestClient } from '../support/https.js';
 import { pushImage } from '../support/image-push.js';

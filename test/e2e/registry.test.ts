@@ -4,7 +4,7 @@
  * ../support/token-server.ts, over http and TLS.
  */
 import type { RegistryCredential } from '../../src/credentials/credential.js';
-import { parseImageReference } from '../../src/reference.js';
+import { parseImageReference } from '../../src/image/reference.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import {
   ManifestUnknownError,
@@ -12,7 +12,7 @@ import {
   RegistryUnauthorizedError,
   RegistryUnavailableError,
 } from '../../src/registry/errors.js';
-import { CachingResolver, RESOLVER_DEFAULTS } from '../../src/resolver.js';
+import { CachingResolver, RESOLVER_DEFAULTS } from '../../src/resolver/caching-resolver.js';
 import { pushImage, pushIndex, sha256Digest } from '../support/image-push.js';
 import {
   startCountingProxy,

@@ -4,11 +4,11 @@
  * applied and the resulting object checked against the digests of the pushed manifests.
  */
 import { applyPatch, type Operation } from 'fast-json-patch';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import { MatchingKeyring } from '../../src/credentials/credential-matching.js';
 import { StaticCredentialProvider } from '../../src/credentials/provider.js';
-import { everyNamespace } from '../../src/commands/common-parts.js';
-import { startService, type RunningService } from '../../src/commands/serve.js';
+import { everyNamespace } from '../../src/cli/commands/common-parts.js';
+import { startService, type RunningService } from '../../src/cli/commands/serve.js';
 import { ServingTls } from '../../src/tls/serving-tls.js';
 import {
   imagesOf,

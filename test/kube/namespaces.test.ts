@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { KubeApiResource } from '../../src/kube/api-calls.js';
 import { createKubeClients, loadKubeConfig } from '../../src/kube/client.js';
 import { NamespaceWatcher } from '../../src/kube/namespaces.js';
-import { PIN_ANNOTATION, PIN_LABEL } from '../../src/pin-annotation.js';
+import { PIN_ANNOTATION, PIN_LABEL } from '../../src/image/pin-annotation.js';
 import { eventually } from '../support/eventually.js';
 import { KubeApiDouble } from '../support/kube-api.js';
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesApiError } from '../../src/errors.js';
-import { stringField, objectAt } from '../../src/json-object.js';
+import { stringField, objectAt } from '../../src/lib/json-object.js';
 import type { KubeClients } from '../../src/kube/client.js';
 import { podPages } from '../../src/kube/pod-pages.js';
 import { KubeApiDouble } from '../support/kube-api.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Keyring } from '../../src/credentials/credential.js';
-import type { Clock } from '../../src/clock.js';
+import type { Clock } from '../../src/lib/clock.js';
 import type { PodCredentialSubject } from '../../src/credentials/provider.js';
 import type { KubeApiObserver, KubeApiResource } from '../../src/kube/api-calls.js';
 import type { KubeClients } from '../../src/kube/client.js';
@@ -11,7 +11,7 @@ import {
   KubernetesCredentialProvider,
   type KubernetesCredentialProviderOptions,
 } from '../../src/kube/pull-secrets.js';
-import { parseImageReference } from '../../src/reference.js';
+import { parseImageReference } from '../../src/image/reference.js';
 import { secretWithData } from '../support/docker-secrets.js';
 import { KubeApiDouble, type KubeApiDoubleOptions } from '../support/kube-api.js';
 import { kubeClientsFor } from '../support/kube-clients.js';

@@ -1,5 +1,5 @@
 import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
-import { PIN_LABEL } from '../../src/pin-annotation.js';
+import { PIN_LABEL } from '../../src/image/pin-annotation.js';
 import {
   findObject,
   kustomizeBuild,

@@ -5,7 +5,7 @@
  * breaks the tests that hold the manifests to this catalog.
  */
 import { Registry } from 'prom-client';
-import { Metrics } from '../../src/metrics.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { analyzeQuery } from './promql.js';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';

@@ -3,7 +3,7 @@
  * args and the environment Kubernetes gives it (literal values and the downward API namespace).
  */
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
 
 export const INSTALL_NAMESPACE = 'digest-pinner-system';
 

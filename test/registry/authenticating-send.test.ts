@@ -3,7 +3,7 @@
  * behind its token server, and against the fault registry for what a real one does not do.
  */
 import type { Dispatcher } from 'undici';
-import { systemClock } from '../../src/clock.js';
+import { systemClock } from '../../src/lib/clock.js';
 import type { RegistryCredential } from '../../src/credentials/credential.js';
 import { createRegistryAgent } from '../../src/registry/agent.js';
 import { RegistryAuthenticator } from '../../src/registry/auth.js';

@@ -1,6 +1,6 @@
 import type { LookupFunction } from 'node:net';
 import type { RegistryCredential } from '../../src/credentials/credential.js';
-import { parseImageReference } from '../../src/reference.js';
+import { parseImageReference } from '../../src/image/reference.js';
 import { createRegistryAgent } from '../../src/registry/agent.js';
 import {
   RegistryClient,

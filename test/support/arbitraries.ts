@@ -5,7 +5,7 @@
  * test/fixtures with fields mutated), and valid image reference parts for round trips.
  */
 import { fc } from '@fast-check/jest';
-import { parseImageReference, pinnedReference } from '../../src/reference.js';
+import { parseImageReference, pinnedReference } from '../../src/image/reference.js';
 import { loadReview, mapImages, ReviewFixtures } from './fixtures.js';
 
 /** Keys that reach `Object.prototype` when untrusted objects are copied carelessly. */

@@ -3,13 +3,13 @@
  * system picks, with a fresh self-signed certificate, no credentials and (unless told otherwise)
  * every namespace opted in; and a client that trusts exactly that certificate.
  */
-import { everyNamespace, type NamespaceSource } from '../../src/commands/common-parts.js';
-import { startService, type RunningService } from '../../src/commands/serve.js';
-import { loadConfig } from '../../src/config.js';
+import { everyNamespace, type NamespaceSource } from '../../src/cli/commands/common-parts.js';
+import { startService, type RunningService } from '../../src/cli/commands/serve.js';
+import { loadConfig } from '../../src/config/config.js';
 import { emptyKeyring } from '../../src/credentials/credential.js';
 import { StaticCredentialProvider } from '../../src/credentials/provider.js';
 import { ServingTls } from '../../src/tls/serving-tls.js';
-import type { LogLevel } from '../../src/config.js';
+import type { LogLevel } from '../../src/config/config.js';
 import { HttpsTestClient } from './https.js';
 import { testLogging } from './logging.js';
 import { LOOPBACK_SERVE_FLAGS } from './serve-flags.js';

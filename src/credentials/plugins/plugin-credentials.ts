@@ -6,9 +6,9 @@
  * share one exec. A provider that fails gives no credentials and a problem line naming it.
  */
 import { LRUCache } from 'lru-cache';
-import { abortable } from '../../abort.js';
-import { systemClock, type Clock } from '../../clock.js';
-import type { ImageReference } from '../../reference.js';
+import { abortable } from '../../lib/abort.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
+import type { ImageReference } from '../../image/reference.js';
 import { credentialKeyMatches, MatchingKeyring } from '../credential-matching.js';
 import type { RegistryCredential } from '../credential.js';
 import type { ImageCredentials, ImageCredentialSource } from '../provider.js';

@@ -2,7 +2,7 @@
  * The CredentialProviderResponse a plugin prints: checked field by field, since a plugin is
  * software we did not write. Messages say what is wrong and never quote a credential.
  */
-import { isJsonObject, type JsonObject } from '../../json-object.js';
+import { isJsonObject, type JsonObject } from '../../lib/json-object.js';
 import { normalizeCredentialKey, type KeyedCredential } from '../credential-matching.js';
 import type { RegistryCredential } from '../credential.js';
 import { parseGoDuration } from './go-duration.js';

@@ -8,7 +8,7 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, errorMessage } from '../../errors.js';
-import { isJsonObject, type JsonObject } from '../../json-object.js';
+import { isJsonObject, type JsonObject } from '../../lib/json-object.js';
 import { normalizeCredentialKey } from '../credential-matching.js';
 import { parseGoDuration } from './go-duration.js';
 

@@ -6,7 +6,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { unreadableDirectoryProblem } from '../../config-files.js';
+import { unreadableDirectoryProblem } from '../../config/file-checks.js';
 import { SERVER_CAPABILITIES, type HostSettings } from './hosts-file.js';
 
 /** The server settings the folder's certificate files give, or the problems found in it. */

@@ -17,7 +17,7 @@ import {
   checkPrivateKey,
   keyMatchesCertificate,
   unreadableDirectoryProblem,
-} from '../../config-files.js';
+} from '../../config/file-checks.js';
 import { ConfigError, errorMessage } from '../../errors.js';
 import { createRegistryAgent } from '../agent.js';
 import type { EndpointSource, RegistryEndpoint } from '../endpoint.js';

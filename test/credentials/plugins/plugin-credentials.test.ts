@@ -3,7 +3,7 @@ import {
   PluginCredentials,
   type PluginExecEvent,
 } from '../../../src/credentials/plugins/plugin-credentials.js';
-import { parseImageReference } from '../../../src/reference.js';
+import { parseImageReference } from '../../../src/image/reference.js';
 import {
   createPluginBinDir,
   type PluginBinDir,

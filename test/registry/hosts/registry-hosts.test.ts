@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MatchingKeyring } from '../../../src/credentials/credential-matching.js';
 import { ConfigError } from '../../../src/errors.js';
-import { parseImageReference } from '../../../src/reference.js';
+import { parseImageReference } from '../../../src/image/reference.js';
 import { RegistryClient } from '../../../src/registry/client.js';
 import { parseHostsFile } from '../../../src/registry/hosts/hosts-file.js';
 import { RegistryHosts } from '../../../src/registry/hosts/registry-hosts.js';
