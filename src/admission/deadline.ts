@@ -5,9 +5,21 @@
  */
 import { abortable, abortReason } from '../lib/abort.js';
 
+/**
+ * A signal that aborts with a `TimeoutError` once `timeoutMs` have passed: the system's is
+ * `AbortSignal.timeout`; a test passes one whose time it moves itself.
+ */
+export type TimeoutSignals = (timeoutMs: number) => AbortSignal;
+
+export const systemTimeouts: TimeoutSignals = (timeoutMs) => AbortSignal.timeout(timeoutMs);
+
 /** Aborts after `timeoutMs`, or as soon as `callerSignal` does. */
-export function requestDeadline(timeoutMs: number, callerSignal?: AbortSignal): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
+export function requestDeadline(
+  timeoutMs: number,
+  callerSignal: AbortSignal | undefined,
+  timeouts: TimeoutSignals = systemTimeouts,
+): AbortSignal {
+  const timeout = timeouts(timeoutMs);
   return callerSignal === undefined ? timeout : AbortSignal.any([timeout, callerSignal]);
 }
 

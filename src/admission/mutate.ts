@@ -12,9 +12,8 @@ import type {
 } from '../credentials/provider.js';
 import { pinnedReference, type ImageReference } from '../image/reference.js';
 import type { DigestResolver } from '../resolver/digest-resolver.js';
-import { requestDeadline } from './deadline.js';
+import { requestDeadline, type TimeoutSignals } from './deadline.js';
 import type { JsonObject } from '../lib/json-object.js';
-import type { TextWithJson } from '../lib/json-text.js';
 import { planImage, type ImagePlan, type PlanContext } from './image-plan.js';
 import {
   mergeOriginalImages,
@@ -28,7 +27,7 @@ import {
   type MutationResult,
   type UnpinnedImage,
 } from './outcome.js';
-import { patchOf, type ImageReplacement, type Patch } from './patch.js';
+import { patchOf, type ImageReplacement, type PatchOperation } from './patch.js';
 import { credentialSubject, podCredentials } from './pod-credentials.js';
 import { containerImages, imageSites, type ImageSite, type PodSpecLocation } from './pod-specs.js';
 import {
@@ -51,6 +50,8 @@ export interface MutateDependencies {
   readonly imageCredentials?: ImageCredentialSource;
   readonly namespaces: NamespacePolicy;
   readonly policy: MutationPolicy;
+  /** Where the request's deadline comes from: `AbortSignal.timeout` by default. */
+  readonly timeouts?: TimeoutSignals;
 }
 
 export interface MutateOptions {
@@ -106,7 +107,7 @@ export function mutate(
 }
 
 const NO_IMAGES: ReadonlyMap<string, string> = new Map();
-const NO_PATCH: Patch = { operations: [], json: '[]' };
+const NO_PATCH: readonly PatchOperation[] = [];
 
 interface PlannedSite {
   readonly site: ImageSite;
@@ -233,7 +234,7 @@ async function resolveWaiting(
 ): Promise<PlannedResolution> {
   const { deps } = work;
   const callerSignal = typeof work.signal === 'function' ? work.signal() : work.signal;
-  const signal = requestDeadline(deps.policy.resolveTimeoutMs, callerSignal);
+  const signal = requestDeadline(deps.policy.resolveTimeoutMs, callerSignal, deps.timeouts);
   const { keyring, problems } = await podCredentials(deps.credentials, subject, signal);
   const outcomes = await resolveAll({
     resolver: deps.resolver,
@@ -284,7 +285,7 @@ function pinnedImage(
  * The image replacements, and the original-images annotation with them. The annotation is left
  * out on the `ephemeralcontainers` subresource, which persists ephemeral containers only.
  */
-function patchFor(pins: readonly Pin[], work: PinningWork): Patch {
+function patchFor(pins: readonly Pin[], work: PinningWork): readonly PatchOperation[] {
   if (pins.length === 0) return NO_PATCH;
   const annotations =
     work.request.subResource === undefined
@@ -293,7 +294,7 @@ function patchFor(pins: readonly Pin[], work: PinningWork): Patch {
   return patchOf({ object: work.object, images: pins, annotations });
 }
 
-function originalImages(pins: readonly Pin[], work: PinningWork): TextWithJson {
+function originalImages(pins: readonly Pin[], work: PinningWork): string {
   const recorded = readOriginalImages(work.object);
   return mergeOriginalImages({
     recorded,

@@ -5,11 +5,10 @@
  */
 import type { Logger } from 'pino';
 import { andThen, type Awaitable } from '../lib/awaitable.js';
-import { pinsLogMember, requestLogMembers } from './request-log-fields.js';
+import { requestLogLine } from './request-log-fields.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { mutate, type MutateDependencies, type MutationResult } from './mutate.js';
 import { parseAdmissionReview, type AdmissionRequest } from './review.js';
-import { hundredthsMember, logMember, type DirectLines } from '../observability/log.js';
 import type { AdmissionObservation } from '../observability/metrics.js';
 import type { AdmissionAnswer, AdmissionCaller, AdmissionHandler } from '../http/apps.js';
 
@@ -20,8 +19,6 @@ export interface AdmissionRecorder {
 export interface AdmissionReviewHandlerOptions {
   readonly mutation: MutateDependencies;
   readonly logger: Logger;
-  /** Where each admission's line goes: the logger's own destination (see log.ts). */
-  readonly lines: DirectLines;
   readonly recorder?: AdmissionRecorder;
   /** Its monotonic time measures each admission; the system's by default. */
   readonly clock?: Clock;
@@ -30,14 +27,12 @@ export interface AdmissionReviewHandlerOptions {
 export class AdmissionReviewHandler implements AdmissionHandler {
   readonly #mutation: MutateDependencies;
   readonly #logger: Logger;
-  readonly #lines: DirectLines;
   readonly #recorder: AdmissionRecorder | undefined;
   readonly #now: () => number;
 
   constructor(options: AdmissionReviewHandlerOptions) {
     this.#mutation = options.mutation;
     this.#logger = options.logger;
-    this.#lines = options.lines;
     this.#recorder = options.recorder;
     const clock = options.clock ?? systemClock;
     this.#now = () => clock.monotonic();
@@ -56,7 +51,7 @@ export class AdmissionReviewHandler implements AdmissionHandler {
     const signal = caller === undefined ? undefined : (): AbortSignal => caller.signal;
     return andThen(mutate(parsed.review, this.#mutation, { signal }), (result) => {
       this.#record(request, result, (this.#now() - started) / 1000);
-      return { status: 200, body: result.response, json: result.responseJson };
+      return { status: 200, body: result.response };
     });
   }
 
@@ -71,21 +66,22 @@ export class AdmissionReviewHandler implements AdmissionHandler {
       unpinnedLabels:
         result.unpinned.length === 0 ? NO_LABELS : result.unpinned.map((image) => image.label),
     });
-    const failed = result.outcome === 'error' || result.outcome === 'denied';
-    const level = failed ? 'warn' : 'info';
-    if (!this.#lines.isEnabled(level)) return;
     const { pins, unpinned } = result;
-    const members =
-      requestLogMembers(request) +
-      logMember('dryRun', request.dryRun || undefined) +
-      logMember('outcome', result.outcome) +
-      logMember('skipLabel', result.skipLabel) +
-      logMember('pinned', result.pinned) +
-      pinsLogMember(pins === undefined ? undefined : listed(pins)) +
-      logMember('unpinned', unpinned.length > 0 ? listed(unpinned) : undefined) +
-      logMember('unpinnedCount', unpinned.length > LOG_LIST_MAX ? unpinned.length : undefined) +
-      hundredthsMember('durationMs', Math.round(seconds * 1000 * 100));
-    this.#lines.write(level, members, 'admission');
+    const line = requestLogLine(request, {
+      dryRun: request.dryRun || undefined,
+      outcome: result.outcome,
+      skipLabel: result.skipLabel,
+      pinned: result.pinned,
+      pins: pins === undefined || pins.length === 0 ? undefined : listed(pins),
+      unpinned: unpinned.length > 0 ? listed(unpinned) : undefined,
+      unpinnedCount: unpinned.length > LOG_LIST_MAX ? unpinned.length : undefined,
+      durationMs: Math.round(seconds * 1000 * 100) / 100,
+    });
+    if (result.outcome === 'error' || result.outcome === 'denied') {
+      this.#logger.warn(line, 'admission');
+    } else {
+      this.#logger.info(line, 'admission');
+    }
   }
 }
 

@@ -5,7 +5,6 @@
  */
 import { tryParseImageReference } from '../image/reference.js';
 import { annotationsOf, parseJsonObject, type JsonObject } from '../lib/json-object.js';
-import { jsonString, writtenInJsonString, type TextWithJson } from '../lib/json-text.js';
 
 export const ORIGINAL_IMAGES_ANNOTATION = 'digest-pinner.io/original-images';
 
@@ -45,9 +44,7 @@ export interface PinnedOriginal {
 /**
  * The map to record after pinning, as JSON text: the recorded entries that still describe their
  * container's current image, overridden by the originals of the images pinned now. The same
- * content is always the same text: exactly `JSON.stringify` of an object whose keys were added
- * in sorted order, which puts the keys that are array indexes first, by number. Its own JSON, as
- * the patch writes the annotation, comes with it.
+ * content is always the same text: the names are sorted before they are written.
  */
 export function mergeOriginalImages(options: {
   readonly recorded: ReadonlyMap<string, string>;
@@ -55,76 +52,17 @@ export function mergeOriginalImages(options: {
   readonly currentImages: ReadonlyMap<string, string>;
   /** The images pinned now; of two with one name, the later stands. */
   readonly pinned: readonly PinnedOriginal[];
-}): TextWithJson {
-  const entries: PinnedOriginal[] = [];
+}): string {
+  const originals = new Map<string, string>();
   for (const [containerName, original] of options.recorded) {
     const image = options.currentImages.get(containerName);
     if (image !== undefined && describesImage(original, image)) {
-      entries.push({ containerName, original });
+      originals.set(containerName, original);
     }
   }
-  for (const pin of options.pinned) entries.push(pin);
-  sortInKeyOrder(entries);
-  let members = '';
-  let membersInJson = '';
-  for (let index = 0; index < entries.length; index++) {
-    const { containerName, original } = entries[index] as PinnedOriginal;
-    // Equal names keep the order they came in: the last of them overrides the others.
-    if (entries[index + 1]?.containerName === containerName) continue;
-    const name = jsonString(containerName);
-    const value = jsonString(original);
-    if (members !== '') {
-      members += ',';
-      membersInJson += ',';
-    }
-    members += `${name}:${value}`;
-    membersInJson += `${writtenInJsonString(containerName, name)}:${writtenInJsonString(original, value)}`;
-  }
-  return { text: `{${members}}`, json: `"{${membersInJson}}"` };
-}
-
-/**
- * Stable, in the order JSON.stringify gives an object's keys: array indexes first, by number,
- * then the others sorted by UTF-16 code units. A pod has a handful of containers, which an
- * insertion sort puts in order without Array.prototype.sort's allocations; an object with many
- * (a tenant may send thousands) goes to Array.prototype.sort, stable and n log n.
- */
-function sortInKeyOrder(entries: PinnedOriginal[]): void {
-  if (entries.length > INSERTION_SORT_MAX) {
-    entries.sort((a, b) => keyOrder(a.containerName, b.containerName));
-    return;
-  }
-  for (let index = 1; index < entries.length; index++) {
-    const entry = entries[index] as PinnedOriginal;
-    let to = index;
-    for (; to > 0; to--) {
-      const before = entries[to - 1] as PinnedOriginal;
-      if (keyOrder(before.containerName, entry.containerName) <= 0) break;
-      entries[to] = before;
-    }
-    entries[to] = entry;
-  }
-}
-
-const INSERTION_SORT_MAX = 16;
-
-// ECMAScript's array index: a canonical integer below 2^32 - 1.
-const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
-const MAX_ARRAY_INDEX = 2 ** 32 - 2;
-
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
-
-function isArrayIndex(key: string): boolean {
-  // Container names start with a letter: most keys are settled by their first character.
-  const first = key.charCodeAt(0);
-  if (first < DIGIT_0 || first > DIGIT_9) return false;
-  return ARRAY_INDEX.test(key) && Number(key) <= MAX_ARRAY_INDEX;
-}
-
-function keyOrder(a: string, b: string): number {
-  const aIsIndex = isArrayIndex(a);
-  if (aIsIndex !== isArrayIndex(b)) return aIsIndex ? -1 : 1;
-  if (aIsIndex) return Number(a) - Number(b);
-  return a < b ? -1 : a > b ? 1 : 0;
+  for (const { containerName, original } of options.pinned) originals.set(containerName, original);
+  // Without a prototype, a container named `__proto__` is an entry like any other.
+  const sorted = Object.create(null) as Record<string, string>;
+  for (const name of [...originals.keys()].sort()) sorted[name] = originals.get(name) as string;
+  return JSON.stringify(sorted);
 }

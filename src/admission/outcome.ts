@@ -5,10 +5,10 @@
  */
 import { errorMessage } from '../errors.js';
 import { PIN_ANNOTATION, PinAnnotationValues } from '../image/pin-annotation.js';
-import type { Patch } from './patch.js';
+import type { PatchOperation } from './patch.js';
 import type { ResolutionFailureLabel } from './resolution.js';
 import type { MutationPolicy, SkipLabel } from './policy.js';
-import { allowUnchanged, deny, patchedReview } from './response.js';
+import { allowUnchanged, allowWithPatch, deny } from './response.js';
 import type { AdmissionResponseReview } from './review.js';
 import {
   boundWarning,
@@ -50,8 +50,6 @@ export function failureText(image: Omit<UnpinnedImage, 'image'>): string {
 
 export interface MutationResult {
   readonly response: AdmissionResponseReview;
-  /** `JSON.stringify(response)`, when it was made with the response at less cost. */
-  readonly responseJson?: string;
   readonly outcome: Outcome;
   /** Images rewritten to a digest. */
   readonly pinned: number;
@@ -107,7 +105,7 @@ export function unexpectedErrorResult(
 export interface PinningReport {
   readonly uid: string;
   readonly failurePolicy: MutationPolicy['failurePolicy'];
-  readonly patch: Patch;
+  readonly patch: readonly PatchOperation[];
   readonly pins: readonly PinnedImage[];
   readonly unpinned: readonly UnpinnedImage[];
   /** Problems finding pull credentials; told only when some image failed to resolve. */
@@ -127,9 +125,9 @@ export function pinningResult(report: PinningReport): MutationResult {
     };
   }
   const outcome: Outcome =
-    report.patch.operations.length > 0 ? 'patched' : unpinned.length > 0 ? 'error' : 'unchanged';
+    report.patch.length > 0 ? 'patched' : unpinned.length > 0 ? 'error' : 'unchanged';
   const warnings = pinningWarnings(report);
-  if (report.patch.operations.length === 0) {
+  if (report.patch.length === 0) {
     return {
       response: allowUnchanged(uid, warnings),
       outcome,
@@ -138,8 +136,13 @@ export function pinningResult(report: PinningReport): MutationResult {
       unpinned,
     };
   }
-  const { review, json } = patchedReview(uid, report.patch, warnings);
-  return { response: review, responseJson: json, outcome, pinned: pins.length, pins, unpinned };
+  return {
+    response: allowWithPatch(uid, report.patch, warnings),
+    outcome,
+    pinned: pins.length,
+    pins,
+    unpinned,
+  };
 }
 
 /** The report's warnings, then one per image not pinned; only those that can be shown are made. */

@@ -3,12 +3,10 @@
  * annotations added member by member, or as a whole map when the object has none. Every pointer
  * segment is escaped by fast-json-patch (`digest-pinner.io/original-images` becomes
  * `digest-pinner.io~1original-images`). Operations are built straight from the paths rather than
- * by diffing a clone: a clone of a large object costs more than the rest of an admission.
+ * by diffing a clone: the paths are known, and a large object need not be copied to find them.
  */
 import jsonPatch from 'fast-json-patch';
 import { isJsonObject, type JsonObject } from '../lib/json-object.js';
-import { jsonString, needsNoEscape, type TextWithJson } from '../lib/json-text.js';
-import { quotedReference } from '../image/reference.js';
 
 export interface PatchOperation {
   readonly op: 'add' | 'remove' | 'replace';
@@ -20,153 +18,67 @@ export interface PatchOperation {
 export interface ImageReplacement {
   /** Unescaped pointer segments from the object's root to an `image` string. */
   readonly path: readonly (string | number)[];
-  /** A reference's text, as pinnedReference wrote it: nothing in it needs escaping in JSON. */
   readonly image: string;
-}
-
-/** The operations, and their JSON text: exactly `JSON.stringify(operations)`. */
-export interface Patch {
-  readonly operations: readonly PatchOperation[];
-  readonly json: string;
 }
 
 export interface PatchInput {
   readonly object: JsonObject;
   readonly images: readonly ImageReplacement[];
-  /**
-   * Annotations to set on the object's own `metadata`: each value's text, or the text with its
-   * JSON when the caller wrote both (the patch then need not escape it).
-   */
-  readonly annotations?: Readonly<Record<string, string | TextWithJson>>;
+  /** Annotations to set on the object's own `metadata`. */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
-/**
- * One `replace` per changed image, plus the operations that set the annotations, with their JSON
- * written as they are built: the images, the bulk of it, are quoted without the scan for
- * characters to escape that JSON.stringify would make of each.
- */
-export function patchOf(input: PatchInput): Patch {
+/** One `replace` per changed image, plus the operations that set the annotations. */
+export function patchOf(input: PatchInput): PatchOperation[] {
   const operations: PatchOperation[] = [];
-  let json = '';
-  let separator = '';
   for (const { path, image } of input.images) {
     const current = valueAt(input.object, path);
     if (current === image) continue;
     if (typeof current !== 'string') throw new Error(`no string at /${path.join('/')} to replace`);
-    const { text, json: pointerJson } = pointer(path);
-    operations.push({ op: 'replace', path: text, value: image });
-    json += `${separator}{"op":"replace","path":${pointerJson},"value":${quotedReference(image)}}`;
-    separator = ',';
+    operations.push({ op: 'replace', path: pointer(path), value: image });
   }
   if (input.annotations !== undefined) {
-    for (const { operation, operationJson } of annotationOperations(
-      input.object,
-      input.annotations,
-    )) {
-      operations.push(operation);
-      json += `${separator}${operationJson}`;
-      separator = ',';
-    }
+    operations.push(...annotationOperations(input.object, input.annotations));
   }
-  return { operations, json: `[${json}]` };
-}
-
-interface WrittenOperation {
-  readonly operation: PatchOperation;
-  /** `JSON.stringify(operation)`. */
-  readonly operationJson: string;
+  return operations;
 }
 
 function annotationOperations(
   object: JsonObject,
-  annotations: Readonly<Record<string, string | TextWithJson>>,
-): WrittenOperation[] {
+  annotations: Readonly<Record<string, string>>,
+): PatchOperation[] {
   const entries = Object.entries(annotations);
   if (entries.length === 0) return [];
   const metadata = object.metadata;
   if (!isJsonObject(metadata)) {
-    const { texts, json } = annotationMap(entries);
-    return [
-      {
-        operation: { op: 'add', path: '/metadata', value: { annotations: texts } },
-        operationJson: `{"op":"add","path":"/metadata","value":{"annotations":${json}}}`,
-      },
-    ];
+    return [{ op: 'add', path: '/metadata', value: { annotations: annotationMap(entries) } }];
   }
   const existing = metadata.annotations;
   if (!isJsonObject(existing)) {
-    const { texts, json } = annotationMap(entries);
-    return [
-      {
-        operation: { op: 'add', path: '/metadata/annotations', value: texts },
-        operationJson: `{"op":"add","path":"/metadata/annotations","value":${json}}`,
-      },
-    ];
+    return [{ op: 'add', path: '/metadata/annotations', value: annotationMap(entries) }];
   }
-  const written: WrittenOperation[] = [];
-  for (const [key, value] of entries) {
-    const { text, json } = withJson(value);
-    if (existing[key] === text) continue;
-    const path = pointer(['metadata', 'annotations', key]);
-    written.push({
-      operation: { op: 'add', path: path.text, value: text },
-      operationJson: `{"op":"add","path":${path.json},"value":${json}}`,
-    });
-  }
-  return written;
+  return entries
+    .filter(([key, value]) => existing[key] !== value)
+    .map(([key, value]) => ({
+      op: 'add' as const,
+      path: pointer(['metadata', 'annotations', key]),
+      value,
+    }));
 }
 
-/** The annotations as a map of their texts, and its JSON (keys in JSON.stringify's order). */
-function annotationMap(entries: readonly [string, string | TextWithJson][]): {
-  texts: Record<string, string>;
-  json: string;
-} {
-  const texts: Record<string, string> = {};
-  let members = '';
-  let separator = '';
-  for (const [key, value] of entries) {
-    const { text, json } = withJson(value);
-    if (key === PROTO) {
-      // An own property, as `{ ...annotations }` makes it; assigned, it would set the prototype.
-      // Only then: defining each key costs a warm admission more than the rest of the map.
-      Object.defineProperty(texts, key, {
-        value: text,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      texts[key] = text;
-    }
-    members += `${separator}${jsonString(key)}:${json}`;
-    separator = ',';
-  }
-  return { texts, json: `{${members}}` };
+/** The annotations as a map; without a prototype, so that `__proto__` is a key like any other. */
+function annotationMap(entries: readonly [string, string][]): Record<string, string> {
+  const map = Object.create(null) as Record<string, string>;
+  for (const [key, value] of entries) map[key] = value;
+  return map;
 }
 
-const PROTO = '__proto__';
-
-function withJson(value: string | TextWithJson): TextWithJson {
-  return typeof value === 'string' ? { text: value, json: jsonString(value) } : value;
-}
-
-/**
- * The JSON Pointer of `path`, and its JSON text. The pointer's own escapes (`~0`, `~1`) need none
- * in JSON, so it is quoted as it is when no segment has anything JSON escapes: each segment is
- * checked on its own, short and flat, rather than the pointer once it is joined.
- */
-function pointer(path: readonly (string | number)[]): TextWithJson {
-  let text = '';
-  let plain = true;
-  for (const segment of path) {
-    if (typeof segment === 'number') {
-      text += `/${segment}`;
-    } else {
-      text += `/${jsonPatch.escapePathComponent(segment)}`;
-      plain &&= needsNoEscape(segment);
-    }
-  }
-  return { text, json: plain ? `"${text}"` : JSON.stringify(text) };
+function pointer(path: readonly (string | number)[]): string {
+  return path
+    .map((segment) =>
+      typeof segment === 'number' ? `/${segment}` : `/${jsonPatch.escapePathComponent(segment)}`,
+    )
+    .join('');
 }
 
 function valueAt(root: JsonObject, path: readonly (string | number)[]): unknown {

@@ -8,8 +8,7 @@ import {
   type AdmissionResponse,
   type AdmissionResponseReview,
 } from './review.js';
-import { jsonString } from '../lib/json-text.js';
-import type { Patch, PatchOperation } from './patch.js';
+import type { PatchOperation } from './patch.js';
 import { boundWarning, boundWarnings } from './warnings.js';
 
 /**
@@ -34,39 +33,14 @@ export function allowWithPatch(
   patch: readonly PatchOperation[],
   warnings: readonly string[] = [],
 ): AdmissionResponseReview {
-  return patch.length === 0
-    ? allowUnchanged(uid, warnings)
-    : patchedReview(uid, { operations: patch, json: JSON.stringify(patch) }, warnings).review;
-}
-
-/** A review and the JSON text of it. */
-export interface SerializedReview {
-  readonly review: AdmissionResponseReview;
-  /** Exactly `JSON.stringify(review)`. */
-  readonly json: string;
-}
-
-/**
- * Allowed with a non-empty `patch`, and its JSON written from its parts: the base64 patch needs no
- * escaping, and JSON.stringify of the review would scan its kilobyte once more.
- */
-export function patchedReview(
-  uid: string,
-  patch: Patch,
-  warnings: readonly string[] = [],
-): SerializedReview {
-  const base64 = base64Of(patch.json);
-  const patched = { uid, allowed: true, patchType: PATCH_TYPE, patch: base64 };
-  const bounded = warningsField(warnings).warnings;
-  const response = bounded === undefined ? patched : { ...patched, warnings: bounded };
-  const warningsJson = bounded === undefined ? '' : `,"warnings":${JSON.stringify(bounded)}`;
-  return {
-    review: review(response),
-    json:
-      `{"apiVersion":"${ADMISSION_API_VERSION}","kind":"${ADMISSION_REVIEW_KIND}",` +
-      `"response":{"uid":${jsonString(uid)},"allowed":true,"patchType":"${PATCH_TYPE}",` +
-      `"patch":"${base64}"${warningsJson}}}`,
-  };
+  if (patch.length === 0) return allowUnchanged(uid, warnings);
+  return review({
+    uid,
+    allowed: true,
+    patchType: PATCH_TYPE,
+    patch: Buffer.from(JSON.stringify(patch), 'utf8').toString('base64'),
+    ...warningsField(warnings),
+  });
 }
 
 export function deny(
@@ -91,18 +65,4 @@ function warningsField(warnings: readonly string[]): { warnings?: readonly strin
   if (warnings.length === 0) return {};
   const bounded = boundWarnings([...new Set(warnings.map(boundWarning))]);
   return bounded.length === 0 ? {} : { warnings: bounded };
-}
-
-/** Where base64Of encodes a patch's bytes, kept between calls; larger patches get their own. */
-const SCRATCH = Buffer.allocUnsafe(16 * 1024);
-
-/**
- * `text`'s UTF-8 bytes in base64, through one buffer kept for the purpose rather than a new one
- * per patch. Synchronous: no other call can use the buffer in between.
- */
-function base64Of(text: string): string {
-  // UTF-8 takes at most three bytes per UTF-16 code unit.
-  if (text.length * 3 > SCRATCH.length) return Buffer.from(text, 'utf8').toString('base64');
-  const length = SCRATCH.write(text, 'utf8');
-  return SCRATCH.toString('base64', 0, length);
 }

@@ -10,12 +10,7 @@ import { readJsonBody, type BodyReading } from './request-body.js';
 
 /** What the webhook answers to one request body. */
 export type AdmissionAnswer =
-  | {
-      readonly status: 200;
-      readonly body: unknown;
-      /** `JSON.stringify(body)`, when the handler made it already. */
-      readonly json?: string;
-    }
+  | { readonly status: 200; readonly body: unknown }
   | { readonly status: 400 | 413 | 500; readonly body: { readonly error: string } };
 
 /** The caller of one admission request, as the handler may need it. */
@@ -98,13 +93,13 @@ function admit(
     if (handled instanceof Promise) {
       handled
         .then((answer) => {
-          write(response, answer.status, answerJson(answer));
+          send(response, answer.status, answer.body);
         })
         .catch((error: unknown) => {
           failed(error, response, options);
         });
     } else {
-      write(response, handled.status, answerJson(handled));
+      send(response, handled.status, handled.body);
     }
   } catch (error: unknown) {
     failed(error, response, options);
@@ -158,23 +153,13 @@ class ResponseCaller implements AdmissionCaller {
   }
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
-  write(response, status, JSON.stringify(body));
-}
-
-/** The answer serialised once: by the handler, when it did so already. */
-function answerJson(answer: AdmissionAnswer): string {
-  return answer.status === 200 && answer.json !== undefined
-    ? answer.json
-    : JSON.stringify(answer.body);
-}
-
 /**
- * The JSON written with its length. A string, not a Buffer: node:http then writes the head and
+ * The body as JSON, with its length. A string, not a Buffer: node:http then writes the head and
  * the body as one string in one TLS write, where a Buffer body is a second chunk of a vectored
  * write.
  */
-function write(response: ServerResponse, status: number, payload: string): void {
+function send(response: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
   response.writeHead(status, {
     'content-type': JSON_CONTENT_TYPE,
     'content-length': Buffer.byteLength(payload, 'utf8'),

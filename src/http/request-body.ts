@@ -1,14 +1,12 @@
 /**
- * Reading an admission request's body straight off `node:http`: its content-encoding undone, held
- * to the body limit, decoded from its charset and parsed as JSON once. Every way a client's body
- * can be unreadable is an answer (400, 413 or 415 with the problem), the ones body-parser gave
- * before this module replaced it on the admission path; nothing here throws. It calls back rather
- * than returning a promise: a warm admission then makes no promise at all, from the request to
- * its answer.
+ * Reading an admission request's body straight off `node:http`: `application/json` in UTF-8, as
+ * the API server sends it, held to the body limit and parsed once. Any other content type,
+ * charset or content-encoding is refused with 415 and what was sent; every other way a body can
+ * be unreadable is a 400 or 413 with the problem; nothing here throws. It calls back rather than
+ * returning a promise: a warm admission then makes no promise at all, from the request to its
+ * answer.
  */
-import type { IncomingMessage } from 'node:http';
-import type { Readable, Transform } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 export type BodyReading =
   | { readonly ok: true; readonly value: unknown }
@@ -16,15 +14,7 @@ export type BodyReading =
 
 export const BODY_TOO_LARGE = 'AdmissionReview is larger than the body limit';
 
-const DECOMPRESSORS: ReadonlyMap<string, () => Transform> = new Map([
-  ['gzip', createGunzip],
-  ['deflate', createInflate],
-  ['br', createBrotliDecompress],
-]);
-
-const BYTE_ORDER_MARK = 0xfeff;
-// JSON's whitespace (RFC 8259 §2): space, tab, line feed, carriage return.
-const FIRST_NON_WHITESPACE = /[^ \t\n\r]/;
+const JSON_MEDIA_TYPE = 'application/json';
 
 const refusal = (status: 400 | 413 | 415, error: string): BodyReading => ({
   ok: false,
@@ -34,8 +24,8 @@ const refusal = (status: 400 | 413 | 415, error: string): BodyReading => ({
 
 /**
  * Calls `done` once with the parsed body: `undefined` when the request has none (neither a length
- * nor a chunked encoding), `{}` when it is empty, as express.json had it. `done` may be called
- * before this returns; it must not throw, as it runs inside the request's stream events.
+ * nor a chunked encoding), `{}` when it is empty. `done` may be called before this returns; it
+ * must not throw, as it runs inside the request's stream events.
  */
 export function readJsonBody(
   request: IncomingMessage,
@@ -47,97 +37,55 @@ export function readJsonBody(
     done({ ok: true, value: undefined });
     return;
   }
-  const charset = charsetOf(headers['content-type']);
-  const decoder = textDecoder(charset);
-  if (decoder === undefined) {
-    done(refusal(415, `unsupported charset "${charset.toUpperCase()}"`));
+  const unsupported = unsupportedRepresentation(headers);
+  if (unsupported !== undefined) {
+    afterDumping(request, refusal(415, unsupported), done);
     return;
   }
-  const encoding = (headers['content-encoding'] ?? 'identity').toLowerCase();
-  readBytes(request, encoding, limitBytes, (bytes) => {
-    done(Buffer.isBuffer(bytes) ? decodeAndParse(decoder, bytes) : bytes);
-  });
+  const declared =
+    headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
+  if (declared !== undefined && declared > limitBytes) {
+    afterDumping(request, refusal(413, BODY_TOO_LARGE), done);
+    return;
+  }
+  collect(request, limitBytes, declared, done);
 }
 
 function isNumber(header: string | undefined): boolean {
   return header !== undefined && !Number.isNaN(Number(header));
 }
 
-/** The `charset` parameter of a content type, lower case; JSON's default is UTF-8. */
-function charsetOf(contentType: string | undefined): string {
-  // `application/json`, as the API server sends it: no parameters at all.
-  if (contentType === undefined || !contentType.includes(';')) return 'utf-8';
-  for (const parameter of contentType.split(';').slice(1)) {
-    const equals = parameter.indexOf('=');
-    if (parameter.slice(0, equals).trim().toLowerCase() !== 'charset') continue;
-    return parameter
-      .slice(equals + 1)
-      .trim()
-      .replace(/^"(.*)"$/, '$1')
-      .toLowerCase();
+/** Why the body is not one this reads, or undefined when it is `application/json` in UTF-8. */
+function unsupportedRepresentation(headers: IncomingHttpHeaders): string | undefined {
+  const encoding = headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    return `unsupported content-encoding "${encoding}": send the AdmissionReview uncompressed`;
   }
-  return 'utf-8';
-}
-
-function decodeUtf8(bytes: Buffer): string {
-  const text = bytes.toString('utf8');
-  return text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text;
-}
-
-/** JSON is one of the UTF encodings (RFC 8259 §8.1); a leading byte order mark is dropped. */
-function textDecoder(charset: string): ((bytes: Buffer) => string) | undefined {
-  if (!charset.startsWith('utf-')) return undefined;
-  if (charset === 'utf-8') return decodeUtf8;
-  try {
-    const decoder = new TextDecoder(charset);
-    return (bytes) => decoder.decode(bytes);
-  } catch {
-    return undefined;
+  const contentType = headers['content-type'];
+  if (contentType === undefined) {
+    return `no content-type: send the AdmissionReview as ${JSON_MEDIA_TYPE}`;
   }
-}
-
-type Collected = (bytes: Buffer | BodyReading) => void;
-
-/** The body's bytes, decompressed, or the refusal; the request is read to its end either way. */
-function readBytes(
-  request: IncomingMessage,
-  encoding: string,
-  limitBytes: number,
-  done: Collected,
-): void {
-  if (encoding === 'identity') {
-    const length = request.headers['content-length'];
-    const declared = length === undefined ? undefined : Number(length);
-    if (declared !== undefined && declared > limitBytes) {
-      afterDumping(request, refusal(413, BODY_TOO_LARGE), done);
-      return;
+  const [mediaType = '', ...parameters] = contentType.split(';');
+  if (mediaType.trim().toLowerCase() !== JSON_MEDIA_TYPE) {
+    return `unsupported content-type "${contentType}": send the AdmissionReview as ${JSON_MEDIA_TYPE}`;
+  }
+  for (const parameter of parameters) {
+    const [name = '', value = ''] = parameter.split('=', 2);
+    if (name.trim().toLowerCase() !== 'charset') continue;
+    const charset = value.trim().replace(/^"(.*)"$/, '$1');
+    if (charset.toLowerCase() !== 'utf-8') {
+      return `unsupported charset "${charset}": send the AdmissionReview in UTF-8`;
     }
-    collect({ request, decompressor: undefined, limitBytes, declared, encoding }, done);
-    return;
   }
-  const decompressor = DECOMPRESSORS.get(encoding);
-  if (decompressor === undefined) {
-    done(refusal(415, `unsupported content encoding "${encoding}"`));
-    return;
-  }
-  const stream = decompressor();
-  request.pipe(stream);
-  collect({ request, decompressor: stream, limitBytes, declared: undefined, encoding }, done);
+  return undefined;
 }
 
-interface Collection {
-  readonly request: IncomingMessage;
-  /** What undoes the content-encoding, piped from the request; none for `identity`. */
-  readonly decompressor: Transform | undefined;
-  readonly limitBytes: number;
-  /** The content-length, checked against what arrived when nothing decoded it. */
-  readonly declared: number | undefined;
-  readonly encoding: string;
-}
-
-function collect(collection: Collection, done: Collected): void {
-  const { request, decompressor, limitBytes } = collection;
-  const stream: Readable = decompressor ?? request;
+function collect(
+  request: IncomingMessage,
+  limitBytes: number,
+  declared: number | undefined,
+  done: (reading: BodyReading) => void,
+): void {
   const chunks: Buffer[] = [];
   let received = 0;
   const onData = (chunk: Buffer): void => {
@@ -146,56 +94,39 @@ function collect(collection: Collection, done: Collected): void {
     else chunks.push(chunk);
   };
   const onEnd = (): void => {
-    if (collection.declared !== undefined && received !== collection.declared) {
-      stop(refusal(400, 'request size did not match content length'));
+    detach();
+    if (declared !== undefined && received !== declared) {
+      done(refusal(400, 'request size did not match content length'));
       return;
     }
-    detach();
-    done(
-      chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, received),
-    );
+    done(parseJson(Buffer.concat(chunks, received).toString('utf8')));
   };
-  const onError = (error: Error): void => {
-    stop(streamRefusal(error, decompressor === undefined ? undefined : collection.encoding));
-  };
-  const onRequestError = (): void => {
+  const onError = (): void => {
     stop(refusal(400, 'request aborted'));
   };
   const detach = (): void => {
-    stream.off('data', onData);
-    stream.off('end', onEnd);
-    stream.off('error', onError);
-    request.off('error', onRequestError);
+    request.off('data', onData);
+    request.off('end', onEnd);
+    request.off('error', onError);
   };
   const stop = (answer: BodyReading): void => {
     detach();
-    if (decompressor !== undefined) {
-      request.unpipe(decompressor);
-      decompressor.on('error', ignore);
-      decompressor.destroy();
-    }
     afterDumping(request, answer, done);
   };
-  // `on`, not `once`: detach removes them all anyway, and `once` wraps each in a closure.
-  stream.on('data', onData);
-  stream.on('end', onEnd);
-  stream.on('error', onError);
-  if (decompressor !== undefined) request.on('error', onRequestError);
-}
-
-/** zlib's errors carry a code (`Z_DATA_ERROR`); the request's own are the connection's. */
-function streamRefusal(error: Error, encoding: string | undefined): BodyReading {
-  if (encoding === undefined) return refusal(400, 'request aborted');
-  const code = (error as { code?: unknown }).code;
-  const suffix = typeof code === 'string' ? ` (${code})` : '';
-  return refusal(400, `body is not valid content-encoding ${encoding}: ${error.message}${suffix}`);
+  request.on('data', onData);
+  request.on('end', onEnd);
+  request.on('error', onError);
 }
 
 /**
  * The answer once the rest of the request has been read and thrown away: a client still sending
  * when the answer comes would see its connection reset instead of the problem.
  */
-function afterDumping(request: IncomingMessage, answer: BodyReading, done: Collected): void {
+function afterDumping(
+  request: IncomingMessage,
+  answer: BodyReading,
+  done: (reading: BodyReading) => void,
+): void {
   if (request.readableEnded || request.destroyed) {
     done(answer);
     return;
@@ -212,37 +143,19 @@ function afterDumping(request: IncomingMessage, answer: BodyReading, done: Colle
   request.resume();
 }
 
-const ignore = (): undefined => undefined;
-
-/**
- * The body as text, parsed. Text longer than V8 can hold (about 512 MiB, possible only under a
- * body limit raised past it, or from a small compressed body) cannot be made: a refusal too.
- */
-function decodeAndParse(decoder: (bytes: Buffer) => string, bytes: Buffer): BodyReading {
-  let text: string;
-  try {
-    text = decoder(bytes);
-  } catch (error: unknown) {
-    const problem = error instanceof Error ? error.message : String(error);
-    return refusal(413, `AdmissionReview is too large to read as text: ${problem}`);
-  }
-  return parseJson(text);
-}
-
-/** An object or an array, as express.json's strict mode; an empty body is an empty object. */
+/** An object or an array; an empty body is an empty object (which is no AdmissionReview). */
 function parseJson(text: string): BodyReading {
   if (text.length === 0) return { ok: true, value: {} };
-  const first = text[0] === '{' ? '{' : FIRST_NON_WHITESPACE.exec(text)?.[0];
-  if (first !== '{' && first !== '[') {
-    return refusal(
-      400,
-      `body is not valid JSON: it must be an object or an array, not ${first ?? 'blank'}`,
-    );
-  }
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    value = JSON.parse(text);
   } catch (error: unknown) {
     const problem = error instanceof Error ? error.message : String(error);
     return refusal(400, `body is not valid JSON: ${problem}`);
   }
+  if (typeof value !== 'object' || value === null) {
+    const found = value === null ? 'null' : typeof value;
+    return refusal(400, `body is not valid JSON: it must be an object or an array, not ${found}`);
+  }
+  return { ok: true, value };
 }

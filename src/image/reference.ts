@@ -105,15 +105,6 @@ export function pinnedReference(
   return `${reference.spelledName}${tag}@${digest}`;
 }
 
-/**
- * The JSON string of a reference's text: the text a reference was parsed from, or the one
- * pinnedReference wrote. The grammar admits no character JSON escapes (no quote, backslash,
- * control character or surrogate), so it is quoted as it is, without the scan JSON.stringify makes.
- */
-export function quotedReference(text: string): string {
-  return `"${text}"`;
-}
-
 export function isDigest(text: string): boolean {
   const colon = text.indexOf(':');
   if (colon < 0) return false;

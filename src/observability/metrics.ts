@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Operations } from '../admission/review.js';
-import { TalliedCounter, TalliedHistogram } from './tallied-metrics.js';
+import { TalliedCounter } from './tallied-counter.js';
 
 const METRIC_PREFIX = 'digest_pinner_';
 
@@ -67,7 +67,7 @@ export interface EnforcementObservation {
 export class Metrics {
   readonly registry: Registry;
   readonly #admissions: TalliedCounter<'kind' | 'operation' | 'outcome' | 'dry_run'>;
-  readonly #admissionDuration: TalliedHistogram<'kind' | 'operation'>;
+  readonly #admissionDuration: Histogram<'kind' | 'operation'>;
   readonly #imagesPinned: TalliedCounter<never>;
   readonly #imagesUnpinned: Counter<'reason'>;
   readonly #enforcementDecisions: Counter<'kind' | 'operation' | 'decision'>;
@@ -97,7 +97,7 @@ export class Metrics {
       labelNames: ['kind', 'operation', 'outcome', 'dry_run'],
       registers,
     });
-    this.#admissionDuration = new TalliedHistogram({
+    this.#admissionDuration = new Histogram({
       name: `${METRIC_PREFIX}admission_duration_seconds`,
       help: 'Time from receiving an AdmissionReview to answering it',
       labelNames: ['kind', 'operation'],
@@ -215,11 +215,7 @@ export class Metrics {
       outcome,
       dry_run: dryRun,
     }));
-    this.#admissionDuration.record(
-      `${kind} ${operation}`,
-      () => ({ kind, operation }),
-      observation.seconds,
-    );
+    this.#admissionDuration.observe({ kind, operation }, observation.seconds);
     // GitOps tools dry-run every apply before (or instead of) making it: counting those images
     // would count each pin several times, and pins that were never stored.
     if (observation.dryRun) return;

@@ -154,7 +154,7 @@ function serialNumberHex(bytes: Buffer): string {
 /**
  * What `certificate.sign(key, forge.md.sha256.create())` does, with the signature made by
  * OpenSSL: RSA PKCS #1 v1.5 is deterministic, so the certificate is the same to the byte, but
- * forge's JavaScript RSA took about 100 ms in a fresh process, a tenth of the time to be ready.
+ * forge's JavaScript RSA was a visible part of the time a fresh process takes to be ready.
  * Unlike forge's, it leaves no digest on the object (`md`): nothing verifies with it, only its PEM
  * is kept.
  */

@@ -29,6 +29,7 @@ import {
   RegistryUnauthorizedError,
   type RegistryError,
 } from '../../src/registry/errors.js';
+import type { TimeoutSignals } from '../../src/admission/deadline.js';
 import type { DigestResolver, Resolution } from '../../src/resolver/digest-resolver.js';
 import { CachingResolver } from '../../src/resolver/caching-resolver.js';
 import { createPluginBinDir } from '../support/credential-plugin.js';
@@ -142,6 +143,7 @@ interface Harness {
   imageCredentials?: ImageCredentialSource;
   policy?: Partial<MutationPolicy>;
   optedIn?: (namespace: string) => boolean;
+  timeouts?: TimeoutSignals;
 }
 
 interface Run {
@@ -164,6 +166,7 @@ async function run(document: ReviewDocument, harness: Harness = {}): Promise<Run
       : { imageCredentials: harness.imageCredentials }),
     namespaces: { isOptedIn: harness.optedIn ?? (() => true) },
     policy: { ...POLICY, ...harness.policy },
+    ...(harness.timeouts === undefined ? {} : { timeouts: harness.timeouts }),
   };
   const result = await mutate(toReview(document), deps);
   return {
@@ -697,66 +700,119 @@ describe('mutate', () => {
   });
 
   describe('deadline', () => {
-    it('answers by the deadline with a warning when the resolver never does', async () => {
-      const resolver = new FakeResolver({ 'docker.io/library/nginx:1.27': 'hang' });
-      const started = performance.now();
+    /** Deadlines that pass only when the test says so, each with the timeout it was asked for. */
+    function manualTimeouts(): {
+      timeouts: TimeoutSignals;
+      asked: number[];
+      pass(): void;
+    } {
+      const asked: number[] = [];
+      const controllers: AbortController[] = [];
+      return {
+        asked,
+        timeouts: (timeoutMs) => {
+          asked.push(timeoutMs);
+          const controller = new AbortController();
+          controllers.push(controller);
+          return controller.signal;
+        },
+        pass: () => {
+          for (const controller of controllers) {
+            controller.abort(new DOMException('the deadline passed', 'TimeoutError'));
+          }
+        },
+      };
+    }
 
-      const { result, warnings } = await run(loadReview('deployment-create'), {
-        resolver,
+    /** Whether `promise` has settled once the work that can run without time passing has run. */
+    async function settledYet(promise: Promise<unknown>): Promise<boolean> {
+      let settled = false;
+      void promise.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+      return settled;
+    }
+
+    it('answers when the deadline passes, with a warning, while the resolver never does', async () => {
+      const deadline = manualTimeouts();
+      const running = run(loadReview('deployment-create'), {
+        resolver: new FakeResolver({ 'docker.io/library/nginx:1.27': 'hang' }),
         policy: { resolveTimeoutMs: 100 },
+        timeouts: deadline.timeouts,
       });
 
-      expect(performance.now() - started).toBeLessThan(1000);
+      expect(await settledYet(running)).toBe(false);
+      deadline.pass();
+      const { result, warnings } = await running;
+
+      expect(deadline.asked).toEqual([100]);
       expect(result.outcome).toBe('patched');
       expect(result.pinned).toBe(2);
       expect(warnings).toEqual(['image "nginx:1.27" not pinned: timeout']);
     });
 
-    it('denies by the deadline under fail when the resolver never answers', async () => {
-      const resolver = new FakeResolver({ 'docker.io/library/nginx:1.27': 'hang' });
-
-      const { result } = await run(loadReview('deployment-create'), {
-        resolver,
+    it('denies when the deadline passes under fail while the resolver never answers', async () => {
+      const deadline = manualTimeouts();
+      const running = run(loadReview('deployment-create'), {
+        resolver: new FakeResolver({ 'docker.io/library/nginx:1.27': 'hang' }),
         policy: { resolveTimeoutMs: 50, failurePolicy: 'fail' },
+        timeouts: deadline.timeouts,
       });
+
+      expect(await settledYet(running)).toBe(false);
+      deadline.pass();
+      const { result } = await running;
 
       expect(result.outcome).toBe('denied');
       expect(result.response.response.status?.message).toContain('"nginx:1.27" (timeout)');
     });
 
-    it('answers by the deadline when the credential provider never does', async () => {
-      const started = performance.now();
-
-      const { result, warnings } = await run(loadReview('pod-create'), {
+    it('answers when the deadline passes while the credential provider never does', async () => {
+      const deadline = manualTimeouts();
+      const running = run(loadReview('pod-create'), {
         credentials: new FakeCredentials([], true),
         policy: { resolveTimeoutMs: 100 },
+        timeouts: deadline.timeouts,
       });
 
-      expect(performance.now() - started).toBeLessThan(1000);
+      expect(await settledYet(running)).toBe(false);
+      deadline.pass();
+      const { result, warnings } = await running;
+
       expect(result.outcome).toBe('error');
       expect(warnings).toHaveLength(3);
       expect(warnings[0]).toMatch(/not pinned: timeout; pull secrets unavailable: out of time$/);
     });
 
-    it('stops waiting as soon as the caller aborts', async () => {
-      const resolver = new FakeResolver({ 'docker.io/library/nginx:1.27': 'hang' });
+    it('answers with the system deadline too, without a deadline given', async () => {
+      const { result } = await run(loadReview('deployment-create'), {
+        resolver: new FakeResolver({ 'docker.io/library/nginx:1.27': 'hang' }),
+        policy: { resolveTimeoutMs: 20 },
+      });
+
+      expect(result.unpinned).toEqual([{ image: 'nginx:1.27', label: 'timeout' }]);
+    });
+
+    it('stops waiting as soon as the caller aborts, before any deadline', async () => {
+      const deadline = manualTimeouts();
       const controller = new AbortController();
       const deps: MutateDependencies = {
-        resolver,
+        resolver: new FakeResolver({ 'docker.io/library/nginx:1.27': 'hang' }),
         credentials: new FakeCredentials(),
         namespaces: { isOptedIn: () => true },
         policy: { ...POLICY, resolveTimeoutMs: 30_000 },
+        timeouts: deadline.timeouts,
       };
-      const started = performance.now();
-      setTimeout(() => {
-        controller.abort();
-      }, 20);
 
-      const result = await mutate(toReview(loadReview('deployment-create')), deps, {
-        signal: controller.signal,
-      });
+      const running = Promise.resolve(
+        mutate(toReview(loadReview('deployment-create')), deps, { signal: controller.signal }),
+      );
+      expect(await settledYet(running)).toBe(false);
+      controller.abort();
+      const result = await running;
 
-      expect(performance.now() - started).toBeLessThan(1000);
       expect(result.unpinned).toEqual([{ image: 'nginx:1.27', label: 'aborted' }]);
     });
   });

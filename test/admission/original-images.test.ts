@@ -63,7 +63,7 @@ describe('original-images', () => {
           original: 'nginx:1.27',
         }));
       const merge = (pinned: PinnedOriginal[]): string =>
-        mergeOriginalImages({ recorded: new Map(), currentImages: new Map(), pinned }).text;
+        mergeOriginalImages({ recorded: new Map(), currentImages: new Map(), pinned });
 
       expect(timeGrowth(reversed, merge, 2_500)).toBeLessThanOrEqual(LINEAR_GROWTH_LIMIT);
     });
@@ -76,7 +76,7 @@ describe('original-images', () => {
           ['app', 'ghcr.io/example/web:v1.4.2'],
           ['app', 'ghcr.io/example/web:v1.4.3'],
         ]),
-      }).text;
+      });
 
       expect(merged).toBe('{"app":"ghcr.io/example/web:v1.4.3"}');
     });
@@ -95,7 +95,7 @@ describe('original-images', () => {
           ['replaced', `nginx@${DIGEST}`],
         ]),
         pinned: pinnedOf([['app', 'ghcr.io/example/web:v1.4.2']]),
-      }).text;
+      });
 
       expect(JSON.parse(merged)).toEqual({
         app: 'ghcr.io/example/web:v1.4.2',
@@ -111,7 +111,7 @@ describe('original-images', () => {
           ['b', 'b:1'],
           ['a', 'a:1'],
         ]),
-      }).text;
+      });
       const b = mergeOriginalImages({
         recorded: new Map(),
         currentImages: new Map(),
@@ -119,7 +119,7 @@ describe('original-images', () => {
           ['a', 'a:1'],
           ['b', 'b:1'],
         ]),
-      }).text;
+      });
 
       expect(a).toBe(b);
       expect(a).toBe('{"a":"a:1","b":"b:1"}');
@@ -135,7 +135,7 @@ describe('original-images', () => {
           ['__proto__', 'proto:1'],
           ['2', 'two:1'],
         ]),
-      }).text;
+      });
 
       // JSON orders keys that are array indexes first, by number.
       expect(merged).toBe('{"2":"two:1","10":"ten:1","__proto__":"proto:1","b":"b:1"}');

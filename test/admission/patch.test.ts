@@ -23,9 +23,8 @@ function deploymentObject(): JsonObject {
 const APP = ['spec', 'template', 'spec', 'containers', 0, 'image'];
 const PROXY = ['spec', 'template', 'spec', 'containers', 1, 'image'];
 
-/** The operations alone; their JSON text is checked against them in patch.property.test.ts. */
 function buildPatch(input: PatchInput): readonly PatchOperation[] {
-  return patchOf(input).operations;
+  return patchOf(input);
 }
 
 describe('patch', () => {
@@ -127,6 +126,24 @@ describe('patch', () => {
         metadata: { annotations: { 'a~b/c': 'new', 'x/~1': 'y' } },
       });
     });
+
+    it.each([
+      ['has no annotations', {}],
+      ['has annotations', { metadata: { annotations: { other: 'x' } } }],
+    ])(
+      'sends an annotation named __proto__ as a key like any other when the object %s',
+      (_case, object) => {
+        const patch = buildPatch({ object, images: [], annotations: { ['__proto__']: 'p' } });
+
+        const sent = JSON.parse(JSON.stringify(patch)) as { path: string; value: unknown }[];
+        const added = sent.flatMap(({ path, value }) =>
+          path === '/metadata/annotations/__proto__'
+            ? [['__proto__', value]]
+            : Object.entries((value as { annotations?: object }).annotations ?? value ?? {}),
+        );
+        expect(added).toEqual([['__proto__', 'p']]);
+      },
+    );
 
     it('throws when an image path does not lead to a container', () => {
       expect(() =>

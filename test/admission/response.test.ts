@@ -42,7 +42,7 @@ describe('response', () => {
     expect(result).toEqual({ spec: { containers: [{ image: 'nginx:1.27@sha256:ab' }] } });
   });
 
-  it('encodes a patch of any size, and the small one after a large one, byte for byte', () => {
+  it('encodes patches of any size and characters, each byte for byte', () => {
     const large: PatchOperation[] = Array.from({ length: 200 }, (_, index) => ({
       op: 'add',
       path: `/metadata/annotations/note-${index}`,
@@ -56,7 +56,6 @@ describe('response', () => {
       allowWithPatch(UID, small),
     ];
 
-    expect(JSON.stringify(large).length * 3).toBeGreaterThan(16 * 1024);
     expect(reviews.map(decodedPatch)).toEqual([small, large, small]);
     expect(reviews[2]?.response.patch).toBe(reviews[0]?.response.patch);
   });

@@ -84,17 +84,13 @@ describe('server', () => {
     expect(answer.body).toEqual({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' });
   });
 
-  it('writes the JSON the handler made of its answer, with its length in bytes', async () => {
-    handler.answer = {
-      status: 200,
-      body: { name: 'as an object' },
-      json: '{"name":"Grüße, as the handler wrote it","emoji":"🐳"}',
-    };
+  it('writes the handler’s answer as JSON, with its length in bytes', async () => {
+    handler.answer = { status: 200, body: { name: 'Grüße', emoji: '🐳' } };
 
     const answer = await running.client.post('/mutate', {});
 
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ name: 'Grüße, as the handler wrote it', emoji: '🐳' });
+    expect(answer.body).toEqual({ name: 'Grüße', emoji: '🐳' });
   });
 
   it('aborts the handler’s signal when the caller closes the request before the answer, only then', async () => {
@@ -144,39 +140,45 @@ describe('server', () => {
     expect(answer.body).toEqual({ error: expect.stringContaining('body limit') as unknown });
   });
 
-  it('reads a gzip-encoded body', async () => {
-    const answer = await running.client.postRaw('/mutate', gzipSync('{"hello":"gzip"}'), {
-      'content-type': 'application/json',
-      'content-encoding': 'gzip',
-    });
-
-    expect(answer.status).toBe(200);
-    expect(handler.bodies).toEqual([{ hello: 'gzip' }]);
-  });
-
   const json = '{"hello":"world"}';
   it.each([
     [
-      'gzip that is not gzip',
-      'gzip',
-      Buffer.from(json),
-      400,
-      /content-encoding gzip.*Z_DATA_ERROR/,
+      'a gzip-encoded body',
+      { 'content-encoding': 'gzip' },
+      gzipSync(json),
+      /content-encoding "gzip"/,
     ],
-    ['truncated gzip', 'gzip', gzipSync(json).subarray(0, 12), 400, /content-encoding gzip/],
-    ['truncated deflate', 'deflate', deflateSync(json).subarray(0, 6), 400, /deflate/],
-    ['brotli that is not brotli', 'br', Buffer.from('\xff'.repeat(64)), 400, /br/],
-    ['an unsupported encoding', 'compress', Buffer.from(json), 415, /unsupported.*compress/],
+    ['a deflate-encoded body', { 'content-encoding': 'deflate' }, deflateSync(json), /deflate/],
+    ['a brotli-encoded body', { 'content-encoding': 'br' }, json, /content-encoding "br"/],
+    [
+      'a charset other than UTF-8',
+      { 'content-type': 'application/json; charset=latin1' },
+      json,
+      /charset "latin1".*UTF-8/,
+    ],
+    [
+      'a UTF-16 body',
+      { 'content-type': 'application/json; charset="UTF-16LE"' },
+      Buffer.from(json, 'utf16le'),
+      /charset "UTF-16LE"/,
+    ],
+    [
+      'another media type',
+      { 'content-type': 'text/plain' },
+      json,
+      /content-type "text\/plain".*application\/json/,
+    ],
+    ['no content type at all', { 'content-type': undefined }, json, /no content-type/],
   ])(
-    'answers %s with its 4xx status and the problem, never a 500',
-    async (_case, encoding, body, status, problem) => {
-      const answer = await running.client.postRaw('/mutate', body, {
-        'content-type': 'application/json',
-        'content-encoding': encoding,
-      });
+    'answers 415 with the reason, without the handler, to %s',
+    async (_case, headers, body, problem) => {
+      const sent = Object.entries({ 'content-type': 'application/json', ...headers }).filter(
+        (header): header is [string, string] => header[1] !== undefined,
+      );
+      const answer = await running.client.postRaw('/mutate', body, Object.fromEntries(sent));
 
       expect(answer).toMatchObject({
-        status,
+        status: 415,
         body: { error: expect.stringMatching(problem) as unknown },
       });
       expect(handler.bodies).toHaveLength(0);
@@ -184,29 +186,13 @@ describe('server', () => {
     },
   );
 
-  it('answers 413 when a compressed body inflates past the limit', async () => {
-    const bomb = gzipSync(JSON.stringify({ padding: ' '.repeat(64 * 1024) }));
-
-    const answer = await running.client.postRaw('/mutate', bomb, {
+  it('answers 415, not 413, to an unsupported body that is also over the limit', async () => {
+    const answer = await running.client.postRaw('/mutate', 'x'.repeat(64 * 1024), {
       'content-type': 'application/json',
       'content-encoding': 'gzip',
     });
 
-    expect(bomb.length).toBeLessThan(1024);
-    expect(answer.status).toBe(413);
-  });
-
-  it.each([
-    ['a charset JSON does not allow', 'application/json; charset=latin1', 415, /charset/],
-    ['a charset nobody knows', 'application/json; charset=utf-nothing', 415, /charset/],
-  ])('answers %s with its status and the problem', async (_case, contentType, status, problem) => {
-    const answer = await running.client.postRaw('/mutate', json, { 'content-type': contentType });
-
-    expect(answer).toMatchObject({
-      status,
-      body: { error: expect.stringMatching(problem) as unknown },
-    });
-    expect(unexpected).toEqual([]);
+    expect(answer.status).toBe(415);
   });
 
   it('passes the handler’s 400 answer through', async () => {
@@ -296,13 +282,10 @@ describe('server', () => {
 
   it.each([
     ['an empty body as an empty object', '', 'application/json', {}],
-    ['a UTF-8 body after its byte order mark', '\ufeff{"a":"é"}', 'application/json', { a: 'é' }],
-    [
-      'a UTF-16 body in its charset',
-      Buffer.from('{"a":"é"}', 'utf16le'),
-      'application/json; charset="UTF-16LE"',
-      { a: 'é' },
-    ],
+    ['a UTF-8 body', '{"a":"é"}', 'application/json', { a: 'é' }],
+    ['a body in charset utf-8', '{"a":"é"}', 'application/json; charset=UTF-8', { a: 'é' }],
+    ['a body in a quoted charset', '{"a":"é"}', 'application/json;charset="utf-8"', { a: 'é' }],
+    ['an array', '[1]', 'application/json', [1]],
   ])('reads %s', async (_case, payload, contentType, parsed) => {
     const answer = await running.client.postRaw('/mutate', payload, {
       'content-type': contentType,

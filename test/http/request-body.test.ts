@@ -1,13 +1,15 @@
-import { constants } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { readJsonBody, type BodyReading } from '../../src/http/request-body.js';
 
-/** A request whose body is `chunks`, with a content length to match. */
-function requestOf(chunks: readonly Buffer[]): IncomingMessage {
+/** A request whose body is `chunks`, with the given headers (by default a matching length). */
+function requestOf(
+  chunks: readonly Buffer[],
+  headers: Readonly<Record<string, string>> = {},
+): IncomingMessage {
   const length = chunks.reduce((total, chunk) => total + chunk.length, 0);
   return Object.assign(Readable.from(chunks), {
-    headers: { 'content-type': 'application/json', 'content-length': String(length) },
+    headers: { 'content-type': 'application/json', 'content-length': String(length), ...headers },
   }) as unknown as IncomingMessage;
 }
 
@@ -25,24 +27,43 @@ function read(request: IncomingMessage, limitBytes: number): Promise<BodyReading
 }
 
 describe('readJsonBody', () => {
-  it('calls back once with the parsed body', async () => {
-    const readings = await read(requestOf([Buffer.from('{"a":'), Buffer.from('1}')]), 1024);
+  it('calls back once with the parsed body, whatever its chunks', async () => {
+    const readings = await read(requestOf([Buffer.from('{"a":"é'), Buffer.from('"}')]), 1024);
 
-    expect(readings).toEqual([{ ok: true, value: { a: 1 } }]);
+    expect(readings).toEqual([{ ok: true, value: { a: 'é' } }]);
   });
 
-  it('refuses with 413, not a throw, a body longer than V8 can hold as text', async () => {
-    // Not filled: only its length matters, and it is never read as text.
-    const huge = Buffer.allocUnsafe(constants.MAX_STRING_LENGTH + 1);
+  it('keeps a character split between chunks whole', async () => {
+    const bytes = Buffer.from('{"a":"é"}');
+    const split = bytes.indexOf(0xa9);
 
-    const readings = await read(requestOf([huge]), 2 * constants.MAX_STRING_LENGTH);
+    const readings = await read(requestOf([bytes.subarray(0, split), bytes.subarray(split)]), 1024);
+
+    expect(readings).toEqual([{ ok: true, value: { a: 'é' } }]);
+  });
+
+  it('refuses a chunked body once it passes the limit, with 413', async () => {
+    const request = requestOf(
+      [Buffer.from('['), Buffer.from('1,'.repeat(600)), Buffer.from('1]')],
+      {
+        'content-length': '',
+        'transfer-encoding': 'chunked',
+      },
+    );
+    delete request.headers['content-length'];
+
+    const readings = await read(request, 1024);
 
     expect(readings).toEqual([
-      {
-        ok: false,
-        status: 413,
-        error: expect.stringContaining('too large to read as text') as unknown,
-      },
+      { ok: false, status: 413, error: 'AdmissionReview is larger than the body limit' },
+    ]);
+  });
+
+  it('refuses a body whose length is not the one it declared, with 400', async () => {
+    const readings = await read(requestOf([Buffer.from('{}')], { 'content-length': '5' }), 1024);
+
+    expect(readings).toEqual([
+      { ok: false, status: 400, error: 'request size did not match content length' },
     ]);
   });
 });

@@ -4,7 +4,6 @@ import {
   DOCKER_HUB_DOMAIN,
   parseImageReference,
   pinnedReference,
-  quotedReference,
 } from '../../src/image/reference.js';
 import {
   hostileString,
@@ -157,30 +156,6 @@ describe('reference (properties)', () => {
       expect(pinned.spelledName).toBe(reference.spelledName);
       expect(normalized.toString()).toBe(reference.toString());
       expect(normalized.taggedName).toBe(reference.taggedName);
-      expect(quotedReference(pinnedText)).toBe(JSON.stringify(pinnedText));
-    },
-  );
-
-  /** A valid reference with characters JSON must escape put in somewhere. */
-  const spoiled = fc
-    .tuple(
-      referenceParts.map(spell),
-      fc.nat(),
-      fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\ud800', '\udfff', '\u2028', 'é'),
-    )
-    .map(([text, at, inserted]) => {
-      const index = at % (text.length + 1);
-      return `${text.slice(0, index)}${inserted}${text.slice(index)}`;
-    });
-
-  it.prop([fc.oneof(fc.string({ unit: 'binary' }), referenceParts.map(spell), spoiled)], {
-    numRuns: 2000,
-  })(
-    'quotes any text that parses as JSON.stringify does: the grammar admits nothing to escape',
-    (text) => {
-      if (parseOrError(text) instanceof InvalidImageReferenceError) return;
-
-      expect(quotedReference(text)).toBe(JSON.stringify(text));
     },
   );
 

@@ -22,7 +22,7 @@ import { EnforcementHandler } from '../../admission/validating-webhook.js';
 import { ConfigError } from '../../errors.js';
 import { startHttpServers } from '../../http/servers.js';
 import { locateKubeConfig, type KubeConfigLocation } from '../../kube/kubeconfig-location.js';
-import { createLogger, directLines, type DirectLines } from '../../observability/log.js';
+import { createLogger } from '../../observability/log.js';
 import {
   asyncLogDestination,
   streamLogDestination,
@@ -92,7 +92,6 @@ export async function assembleService(
       ...parts,
       imageCredentials,
       logger,
-      lines: directLines(logger, logDestination),
       tls,
       metrics,
       registryCaCertificates,
@@ -281,8 +280,6 @@ async function fallbackCredentials(
 /** What the service needs from its surroundings, decided by assembleService or a test. */
 export interface ServiceParts extends CommonParts {
   readonly logger: Logger;
-  /** Each admission's line, to the logger's destination: directLines(logger, its destination). */
-  readonly lines: DirectLines;
   /** Node-level credentials tried after the pod's: plugins, a cluster-wide docker config. */
   readonly imageCredentials?: ImageCredentialSource;
   readonly tls: TlsSource;
@@ -348,7 +345,6 @@ export async function startService(config: Config, parts: ServiceParts): Promise
       policy: mutationPolicy(config, parts.ownNamespace),
     },
     logger,
-    lines: parts.lines,
     recorder: metrics,
   });
 
