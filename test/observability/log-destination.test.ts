@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +17,8 @@ describe('log-destination', () => {
     fd = openSync(file, 'a');
   });
 
+  // The destination owns the file once made: its close closes it.
   afterEach(async () => {
-    closeSync(fd);
     await rm(directory, { recursive: true, force: true });
   });
 
@@ -39,7 +39,7 @@ describe('log-destination', () => {
     destination.flushSync();
 
     expect(messages()).toEqual([...written, 'last']);
-    destination.close();
+    await destination.close();
   });
 
   it('writes a lone line soon without being asked', async () => {
@@ -50,15 +50,15 @@ describe('log-destination', () => {
 
     await eventually(() => messages().length === 1, 'the line written');
     expect(messages()).toEqual(['alone']);
-    destination.close();
+    await destination.close();
   });
 
-  it('writes what it holds when closed', () => {
+  it('writes what it holds when closed, in order after a write under way', async () => {
     const destination = asyncLogDestination(fd);
     const logger = createLogger('info', destination);
     for (let index = 0; index < 100; index++) logger.info(`held ${index}`);
 
-    destination.close();
+    await destination.close();
 
     expect(messages()).toEqual(Array.from({ length: 100 }, (_, index) => `held ${index}`));
   });

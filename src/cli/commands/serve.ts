@@ -46,7 +46,7 @@ export async function runServe(config: Config, environment: Environment): Promis
   if (!environment.shutdown.aborted) await once(environment.shutdown, 'abort');
   logger.info('shutdown requested: draining');
   await service.close();
-  logDestination.close();
+  await logDestination.close();
   return 0;
 }
 
