@@ -20,6 +20,7 @@ export const ErrorCodes = {
   dockerConfigInvalid: 'DOCKER_CONFIG_INVALID',
   kubernetesApi: 'KUBERNETES_API_ERROR',
   tlsBootstrap: 'TLS_BOOTSTRAP_FAILED',
+  credentialPluginFailed: 'CREDENTIAL_PLUGIN_FAILED',
 } as const;
 
 /**

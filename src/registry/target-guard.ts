@@ -10,6 +10,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { DigestPinnerError, RegistryFailures } from '../errors.js';
 
 const LINK_LOCAL = new BlockList();
 LINK_LOCAL.addSubnet('169.254.0.0', 16, 'ipv4');
@@ -19,15 +20,12 @@ const DOCKER_HUB_REGISTRY = 'docker.io';
 const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
 
 /** Raised below the registry layer; the client turns it into RegistryTargetForbiddenError. */
-export class ForbiddenTargetError extends Error {
-  readonly code = 'ERR_FORBIDDEN_TARGET';
-
+export class ForbiddenTargetError extends DigestPinnerError {
   constructor(
     readonly host: string,
     readonly problem: string,
   ) {
-    super(`refusing to connect to ${host}: ${problem}`);
-    this.name = 'ForbiddenTargetError';
+    super(RegistryFailures['forbidden-target'].code, `refusing to connect to ${host}: ${problem}`);
   }
 }
 

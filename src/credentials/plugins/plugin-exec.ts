@@ -6,6 +6,7 @@
  * metric label) and a message for people. Nothing a plugin prints is ever put in that message.
  */
 import { spawn } from 'node:child_process';
+import { DigestPinnerError, ErrorCodes } from '../../errors.js';
 import type { CredentialProviderSpec } from './provider-config.js';
 
 /** How an exec ended; reused as a metric label. */
@@ -17,14 +18,13 @@ export const STDOUT_LIMIT_BYTES = 1024 * 1024;
 /** Kept for the log's diagnosis: the first part of what the plugin said on stderr. */
 const STDERR_KEPT_BYTES = 2048;
 
-export class PluginExecError extends Error {
+export class PluginExecError extends DigestPinnerError {
   readonly outcome: Exclude<ExecOutcome, 'success'>;
   /** The start of the plugin's stderr, for the log only (never for warnings). */
   readonly stderr: string;
 
   constructor(outcome: Exclude<ExecOutcome, 'success'>, message: string, stderr = '') {
-    super(message);
-    this.name = 'PluginExecError';
+    super(ErrorCodes.credentialPluginFailed, message);
     this.outcome = outcome;
     this.stderr = stderr;
   }
