@@ -1,11 +1,12 @@
 /**
  * `make bench`: starts the registries and proxies, the webhook and the no-op baseline, measures
- * the six figures, prints the table and writes it as JSON to bench/results.json. Every load is
- * bounded in count and time; a watchdog ends the whole run if anything hangs.
+ * the six figures, prints the table and writes it as JSON to bench/results.json; a run of all six
+ * also puts its table into bench/README.md. Every load is bounded in count and time; a watchdog
+ * ends the whole run if anything hangs.
  *
  *   node dist-bench/bench/run.js [--runs N] [--only 1,2,3,4,5,6]
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BenchContext } from './bench-context.js';
@@ -19,11 +20,15 @@ import { measureStartToReady, StartToReadySpecs } from './figures/start-to-ready
 import { measureWarmThroughput, WarmThroughputSpecs } from './figures/warm-throughput.js';
 import { killAllServers, type ServerProcess } from './server-process.js';
 import { startNoopWebhook, startPinner } from './servers.js';
+import { measuredCommit, withLatestRun } from './latest-run.js';
 import { machineFacts } from './machine.js';
 import { renderTable } from './table.js';
 import { startTestBed, type TestBed } from './test-bed.js';
 
 const RESULTS_FILE = fileURLToPath(new URL('../../bench/results.json', import.meta.url));
+const README_FILE = fileURLToPath(new URL('../../bench/README.md', import.meta.url));
+const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
+const ALL_FIGURES = '1,2,3,4,5,6';
 const DEFAULT_RUNS = 5;
 const WATCHDOG_MS = 6 * 60_000;
 const EMERGENCY_CLEANUP_MS = 5000;
@@ -117,7 +122,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({ options: { runs: { type: 'string' }, only: { type: 'string' } } });
   const runs = Number(values.runs ?? DEFAULT_RUNS);
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs: 1 to 20');
-  const selected: Selection = new Set((values.only ?? '1,2,3,4,5,6').split(','));
+  const selected: Selection = new Set((values.only ?? ALL_FIGURES).split(','));
 
   const startedAt = new Date();
   const cpu = await pinLoadGenerator();
@@ -133,14 +138,19 @@ async function main(): Promise<number> {
     await bed.close();
   }
   const seconds = (Date.now() - startedAt.getTime()) / 1000;
-  process.stdout.write(
-    `\n${renderTable(machine, figures)}\n\nwhole run: ${seconds.toFixed(0)} s\n`,
-  );
+  const table = renderTable(machine, figures);
+  process.stdout.write(`\n${table}\n\nwhole run: ${seconds.toFixed(0)} s\n`);
   await writeFile(
     RESULTS_FILE,
     `${JSON.stringify({ startedAt: startedAt.toISOString(), seconds, machine, figures }, null, 2)}\n`,
   );
   process.stdout.write(`written to ${RESULTS_FILE}\n`);
+  if (values.only === undefined) {
+    const commit = await measuredCommit(REPOSITORY);
+    const page = await readFile(README_FILE, 'utf8');
+    await writeFile(README_FILE, withLatestRun(page, { table, startedAt, seconds, commit }));
+    process.stdout.write(`table written to ${README_FILE}\n`);
+  }
   return figures.some((figure) => figure.verdict === 'ERROR') ? 1 : 0;
 }
 
