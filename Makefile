@@ -57,6 +57,10 @@ check: lint format-check test ## everything CI runs
 run: build ## run the webhook locally: no cluster, self-signed TLS, ~/.docker/config.json
 	node dist/main.js serve --address 127.0.0.1 $(ARGS)
 
+.PHONY: demo
+demo: build system-deps ## pin an image with no internet: a local registry, one pushed image, one review
+	@bash scripts/demo.sh
+
 # bench and soak are compiled to dist-bench/ (src, test/support and bench, with the review
 # fixtures they read), run, then removed: nothing of it is meant to stay.
 define run-bench-script
