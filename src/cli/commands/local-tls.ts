@@ -1,8 +1,9 @@
 /**
  * TLS without a cluster: the certificate files given, reloaded on change, or a certificate made
- * at start whose CA is written, once the webhook listens, where the user can find it.
+ * at start whose CA is written, once the webhook listens, where the user can find it, and removed
+ * when it stops (the CA of a stopped run trusts nothing that still runs).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
@@ -11,11 +12,19 @@ import { errorMessage } from '../../errors.js';
 import { ServingTls } from '../../tls/serving-tls.js';
 import type { TlsSource } from '../../tls/tls-source.js';
 
+/** Undoes what `onListening` left on the machine, once the webhook has stopped. */
+export type Unpublish = () => Promise<void>;
+
+const nothingToUnpublish: Unpublish = () => Promise.resolve();
+
 /** The serving TLS, and what to do once the webhook listens on its port. */
 export interface ServingTlsSetup {
   readonly tls: TlsSource;
-  readonly onListening: (webhookPort: number) => Promise<void>;
+  readonly onListening: (webhookPort: number) => Promise<Unpublish>;
 }
+
+/** For TLS that leaves nothing on the machine. */
+export const publishNothing = (): Promise<Unpublish> => Promise.resolve(nothingToUnpublish);
 
 export async function localTls(
   config: Config,
@@ -25,7 +34,7 @@ export async function localTls(
   if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
     const tls = await ServingTls.fromFiles({ certPath: config.tlsCert, keyPath: config.tlsKey });
     logger.info({ cert: config.tlsCert }, 'serving certificate from files, reloaded on change');
-    return { tls, onListening: () => Promise.resolve() };
+    return { tls, onListening: publishNothing };
   }
   const tls = ServingTls.selfSigned({
     dnsNames: ['localhost', config.serviceName],
@@ -38,25 +47,29 @@ export async function localTls(
 /**
  * Writes the CA of a certificate made at start where the user can find it, once the webhook
  * listens: `TMPDIR/digest-pinner/ca-PORT.pem`, named for the port so that two runs on one
- * machine never overwrite each other's (and a run that could not bind its port writes none).
+ * machine never overwrite each other's (and a run that could not bind its port writes none). A
+ * run that ended without stopping (killed) leaves its file, which the next run on that port
+ * replaces.
  */
 async function publishLocalCa(
   tls: TlsSource,
   webhookPort: number,
   environment: Environment,
   logger: Logger,
-): Promise<void> {
+): Promise<Unpublish> {
   const caPem = tls.current.caPem;
-  if (caPem === undefined) return;
+  if (caPem === undefined) return nothingToUnpublish;
   try {
     const caFile = await writeCa(caPem, environment.tempDir, webhookPort);
     logger.info({ caFile, webhookPort }, 'trust this CA for the self-signed serving certificate');
+    return () => rm(caFile, { force: true });
   } catch (error: unknown) {
     // A read-only filesystem must not stop the webhook: the CA is public, so log it instead.
     logger.info(
       { caPem, webhookPort, problem: errorMessage(error) },
       'trust this CA for the self-signed serving certificate (could not write it to a file)',
     );
+    return nothingToUnpublish;
   }
 }
 

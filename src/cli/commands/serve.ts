@@ -19,7 +19,7 @@ import {
 } from '../../credentials/provider.js';
 import type { Environment } from '../environment.js';
 import { EnforcementHandler } from '../../admission/validating-webhook.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, errorMessage } from '../../errors.js';
 import { startHttpServers } from '../../http/servers.js';
 import { locateKubeConfig, type KubeConfigLocation } from '../../kube/kubeconfig-location.js';
 import { createLogger } from '../../observability/log.js';
@@ -39,13 +39,16 @@ import { everyNamespace, type CommonParts } from './common-parts.js';
 import { loadPluginCredentials } from './image-credentials.js';
 import { createRegistryClient, loadRegistryHosts } from './registry-access.js';
 import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
-import { localTls, type ServingTlsSetup } from './local-tls.js';
+import { localTls, publishNothing, type ServingTlsSetup, type Unpublish } from './local-tls.js';
 
 export async function runServe(config: Config, environment: Environment): Promise<number> {
-  const { service, logger, logDestination } = await assembleService(config, environment);
+  const { service, logger, logDestination, unpublish } = await assembleService(config, environment);
   if (!environment.shutdown.aborted) await once(environment.shutdown, 'abort');
   logger.info('shutdown requested: draining');
   await service.close();
+  await unpublish().catch((error: unknown) => {
+    logger.warn({ problem: errorMessage(error) }, 'could not remove the CA file of this run');
+  });
   await logDestination.close();
   return 0;
 }
@@ -54,7 +57,13 @@ export async function runServe(config: Config, environment: Environment): Promis
 export async function assembleService(
   config: Config,
   environment: Environment,
-): Promise<{ service: RunningService; logger: Logger; logDestination: LogDestination }> {
+): Promise<{
+  service: RunningService;
+  logger: Logger;
+  logDestination: LogDestination;
+  /** Removes what the run left on the machine for the user (the self-signed CA's file). */
+  unpublish: Unpublish;
+}> {
   const logDestination = logDestinationOf(environment);
   const logger = createLogger(config.logLevel, logDestination);
   logProcessEvents(environment, logger, logDestination);
@@ -99,8 +108,8 @@ export async function assembleService(
     });
     // The service's close closes all of the above, and its registry client.
     closeOnFailure = [() => service.close()];
-    await onListening(service.webhookPort);
-    return { service, logger, logDestination };
+    const unpublish = await onListening(service.webhookPort);
+    return { service, logger, logDestination, unpublish };
   } catch (error: unknown) {
     for (const close of closeOnFailure.reverse()) {
       // The start-up failure is the one to report, not a failure to close after it.
@@ -138,7 +147,7 @@ async function surroundings(
     cluster !== undefined && connection !== undefined && config.tlsSecret !== undefined
       ? {
           tls: await cluster.selfManagedTls(config, connection, context),
-          onListening: () => Promise.resolve(),
+          onListening: publishNothing,
         }
       : await localTls(config, environment, logger);
   made(() => {

@@ -1,11 +1,12 @@
 import { jest } from '@jest/globals';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assembleService } from '../../../src/cli/commands/serve.js';
+import { assembleService, runServe } from '../../../src/cli/commands/serve.js';
 import { loadConfig } from '../../../src/config/config.js';
 import type { Environment } from '../../../src/cli/environment.js';
 import { RegistryHosts } from '../../../src/registry/hosts/registry-hosts.js';
+import { eventually } from '../../support/eventually.js';
 import { LOOPBACK_SERVE_FLAGS } from '../../support/serve-flags.js';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
@@ -50,6 +51,24 @@ describe('serve', () => {
       .map((line) => JSON.parse(line) as { caFile?: string })
       .find((line) => line.caFile);
     expect(caLine?.caFile).toBe(join(directory, 'digest-pinner', `ca-${service.webhookPort}.pem`));
+  });
+
+  it('removes the CA file of its run when it stops on a shutdown request', async () => {
+    const logs: string[] = [];
+    const shutdown = new AbortController();
+    const { config } = loadConfig('serve', argv, {});
+    const caFileLogged = (): string | undefined =>
+      logs.map((line) => JSON.parse(line) as { caFile?: string }).find((line) => line.caFile)
+        ?.caFile;
+
+    const running = runServe(config, environment({ shutdown: shutdown.signal }, logs));
+    await eventually(() => caFileLogged() !== undefined, 'the CA file named in the log');
+    const caFile = caFileLogged()!;
+    await expect(access(caFile)).resolves.toBeUndefined();
+    shutdown.abort();
+
+    await expect(running).resolves.toBe(0);
+    await expect(access(caFile)).rejects.toThrow(/ENOENT/);
   });
 
   it('still starts on a read-only filesystem, logging the CA instead of writing it', async () => {
