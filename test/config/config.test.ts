@@ -1,6 +1,8 @@
 import { constants } from 'node:buffer';
 import { ConfigError } from '../../src/errors.js';
-import { defaultConfig, envName, helpText, loadConfig, OPTIONS } from '../../src/config/config.js';
+import { defaultConfig, envName, OPTIONS } from '../../src/config/options.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { helpText } from '../../src/config/help.js';
 import { parseDuration } from '../../src/config/option-value.js';
 
 describe('config', () => {
