@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { defaultConfig, envName, OPTIONS } from '../src/config/config.js';
+import { defaultConfig, envName, OPTIONS } from '../src/config/options.js';
 import { Metrics } from '../src/observability/metrics.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');

@@ -5,15 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { completionScript, Shells, type CompletedCommand } from './completion.js';
-import {
-  COMMAND_HELP,
-  Commands,
-  envName,
-  helpText,
-  loadConfig,
-  OPTIONS,
-  type Command,
-} from '../config/config.js';
+import { Commands, type Command } from '../config/config.js';
+import { envName, OPTIONS } from '../config/options.js';
+import { loadConfig } from '../config/load-config.js';
+import { COMMAND_HELP, helpText } from '../config/help.js';
 import type { Environment } from './environment.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { packageVersion } from '../version.js';

@@ -3,7 +3,7 @@
  * every command and flag there is: flags by command, the words of a flag that takes one of a
  * set, file names for file flags.
  */
-import type { AnyOption } from '../config/config.js';
+import type { AnyOption } from '../config/options.js';
 
 export const Shells = ['bash', 'zsh'] as const;
 export type Shell = (typeof Shells)[number];

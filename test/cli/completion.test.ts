@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { runCli } from '../../src/cli/command-line.js';
-import { OPTIONS } from '../../src/config/config.js';
+import { OPTIONS } from '../../src/config/options.js';
 import type { Environment } from '../../src/cli/environment.js';
 
 async function script(shell: string): Promise<string> {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { applyPatch, type Operation } from 'fast-json-patch';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { assembleService, type RunningService } from '../../src/cli/commands/serve.js';
 import { eventually } from '../support/eventually.js';
 import { HttpsTestClient } from '../support/https.js';

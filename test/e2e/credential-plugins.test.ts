@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { assembleService } from '../../src/cli/commands/serve.js';
 import { runResolve } from '../../src/cli/commands/resolve.js';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import type { Environment } from '../../src/cli/environment.js';
 import type { RunningService } from '../../src/cli/commands/serve.js';
 import { createPluginBinDir, type PluginBinDir } from '../support/credential-plugin.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { assembleService, type RunningService } from '../../src/cli/commands/serve.js';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { dockerRegistrySecret } from '../support/docker-secrets.js';
 import { imagesOf, podReview } from '../support/fixtures.js';
 import { HttpsTestClient } from '../support/https.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { runResolve } from '../../src/cli/commands/resolve.js';
 import { assembleService } from '../../src/cli/commands/serve.js';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import type { Environment } from '../../src/cli/environment.js';
 import { parseImageReference } from '../../src/image/reference.js';
 import { RegistryClient } from '../../src/registry/client.js';

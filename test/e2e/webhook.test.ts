@@ -4,7 +4,7 @@
  * applied and the resulting object checked against the digests of the pushed manifests.
  */
 import { applyPatch, type Operation } from 'fast-json-patch';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { MatchingKeyring } from '../../src/credentials/credential-matching.js';
 import { StaticCredentialProvider } from '../../src/credentials/provider.js';
 import { everyNamespace } from '../../src/cli/commands/common-parts.js';

@@ -34,7 +34,7 @@ const webhook = () => {
   return webhooks[0]!;
 };
 
-/** The server's configuration, parsed by src/config.ts from the Deployment's args and env. */
+/** The server's configuration as src/config/load-config.ts parses the Deployment's args and env. */
 function serverConfig(extraEnvironment: Record<string, string> = {}) {
   return serverConfigOf(container(), extraEnvironment);
 }

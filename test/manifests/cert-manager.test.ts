@@ -1,7 +1,7 @@
 import { Certificate, Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { findObject, kustomizeBuild, objectKey, type ManifestObject } from './kustomize.js';
 import { isAllowed, type ResourceRequest } from './rbac.js';
 

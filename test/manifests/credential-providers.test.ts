@@ -1,7 +1,7 @@
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap } from 'kubernetes-models/v1';
 import { posix } from 'node:path';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { parseCredentialProviderConfig } from '../../src/credentials/plugins/provider-config.js';
 import { findObject, kustomizeComposition, type ManifestObject } from './kustomize.js';
 

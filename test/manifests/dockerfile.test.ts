@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { defaultConfig } from '../../src/config/config.js';
+import { defaultConfig } from '../../src/config/options.js';
 import { argumentsOf, execForm, isIgnored, parseDockerfile, type Stage } from './dockerfile.js';
 import { findObject, kustomizeBuild } from './kustomize.js';
 

@@ -4,7 +4,7 @@ import {
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Service } from 'kubernetes-models/v1';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { findObject, kustomizeBuild, type ManifestObject } from './kustomize.js';
 import { selectorMatches } from './label-selector.js';
 import {

@@ -1,6 +1,6 @@
 import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import {
   findObject,
   kustomizeBuild,
@@ -21,7 +21,7 @@ beforeAll(() => {
 const webhookOf = (build: readonly ManifestObject[]) =>
   findObject(build, MutatingWebhookConfiguration, 'digest-pinner').webhooks![0]!;
 
-/** The server's configuration, as src/config.ts reads the Deployment's args and env. */
+/** The server's configuration, as src/config/load-config.ts reads the Deployment's args and env. */
 function serverConfig(build: readonly ManifestObject[]) {
   const container = findObject(build, Deployment, 'digest-pinner').spec!.template.spec!
     .containers[0]!;

@@ -1,9 +1,11 @@
 /**
- * The server's configuration as a built Deployment gives it: src/config.ts parses the container's
- * args and the environment Kubernetes gives it (literal values and the downward API namespace).
+ * The server's configuration as a built Deployment gives it: src/config/load-config.ts parses
+ * the container's args and the environment Kubernetes gives it (literal values and the downward
+ * API namespace).
  */
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { loadConfig, type Config } from '../../src/config/config.js';
+import type { Config } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 
 export const INSTALL_NAMESPACE = 'digest-pinner-system';
 

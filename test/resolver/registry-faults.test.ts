@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { applyPatch, type Operation } from 'fast-json-patch';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { MatchingKeyring } from '../../src/credentials/credential-matching.js';
 import { StaticCredentialProvider } from '../../src/credentials/provider.js';
 import { startService, type RunningService } from '../../src/cli/commands/serve.js';

@@ -5,7 +5,7 @@
  */
 import { everyNamespace, type NamespaceSource } from '../../src/cli/commands/common-parts.js';
 import { startService, type RunningService } from '../../src/cli/commands/serve.js';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { emptyKeyring } from '../../src/credentials/credential.js';
 import { StaticCredentialProvider } from '../../src/credentials/provider.js';
 import { ServingTls } from '../../src/tls/serving-tls.js';

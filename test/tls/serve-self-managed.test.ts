@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { parse } from 'yaml';
 import { runCli } from '../../src/cli/command-line.js';
 import { assembleService } from '../../src/cli/commands/serve.js';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import type { Environment } from '../../src/cli/environment.js';
 import { ConfigError } from '../../src/errors.js';
 import type { WebhookList } from '../../src/tls/webhook-ca-bundle.js';

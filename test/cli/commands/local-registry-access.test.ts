@@ -5,7 +5,8 @@
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { openLocalRegistryAccess } from '../../../src/cli/commands/local-resolver.js';
-import { loadConfig, type Command } from '../../../src/config/config.js';
+import type { Command } from '../../../src/config/config.js';
+import { loadConfig } from '../../../src/config/load-config.js';
 import type { Environment } from '../../../src/cli/environment.js';
 import { parseImageReference } from '../../../src/image/reference.js';
 import { startFaultRegistry, type FaultRegistry } from '../../support/fault-registry.js';

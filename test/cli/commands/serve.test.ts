@@ -3,7 +3,7 @@ import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assembleService, runServe } from '../../../src/cli/commands/serve.js';
-import { loadConfig } from '../../../src/config/config.js';
+import { loadConfig } from '../../../src/config/load-config.js';
 import type { Environment } from '../../../src/cli/environment.js';
 import { RegistryHosts } from '../../../src/registry/hosts/registry-hosts.js';
 import { eventually } from '../../support/eventually.js';

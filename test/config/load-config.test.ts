@@ -1,9 +1,8 @@
 import { constants } from 'node:buffer';
 import { ConfigError } from '../../src/errors.js';
-import { defaultConfig, envName, helpText, loadConfig, OPTIONS } from '../../src/config/config.js';
-import { parseDuration } from '../../src/config/option-value.js';
+import { loadConfig } from '../../src/config/load-config.js';
 
-describe('config', () => {
+describe('load-config', () => {
   it('uses the documented defaults when nothing is given', () => {
     const { config } = loadConfig('serve', [], {});
 
@@ -221,32 +220,6 @@ describe('config', () => {
 
   it('answers --help without validating anything else', () => {
     expect(loadConfig('serve', ['--help', '--port', 'x'], {}).help).toBe(true);
-  });
-
-  it('lists every serve option with its default and variable in the help', () => {
-    const help = helpText('serve');
-
-    for (const option of OPTIONS.filter((spec) => spec.commands.includes('serve'))) {
-      expect(help).toContain(`--${option.flag}`);
-      expect(help).toContain(envName(option.flag));
-    }
-    expect(help).toContain('(default 5m)');
-  });
-
-  it.each([
-    ['500ms', 500],
-    ['30s', 30_000],
-    ['30', 30_000],
-    ['1.5s', 1500],
-    ['5m', 300_000],
-    ['1h', 3_600_000],
-    ['0', 0],
-  ])('parses the duration %s as %d ms', (text, ms) => {
-    expect(parseDuration(text)).toBe(ms);
-  });
-
-  it('builds its defaults from the same table it documents', () => {
-    expect(defaultConfig().cacheTtlMs).toBe(parseDuration('5m'));
   });
 });
 
