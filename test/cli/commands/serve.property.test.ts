@@ -26,10 +26,10 @@ import { buildImageManifest } from '../../support/image-push.js';
 import { startStandaloneService } from '../../support/standalone-service.js';
 
 const RESOLVE_TIMEOUT_MS = 1000;
-/** An answer comes within the resolve deadline and a second (the README's promise). */
+/** An answer comes within the resolve deadline and a second (the promise of docs/design.md). */
 const ANSWER_DEADLINE_MS = RESOLVE_TIMEOUT_MS + 1000;
 const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
-/** Bodies sent per run; the README's Reliability section counts them. */
+/** Bodies sent per run; the Reliability section of docs/design.md counts them. */
 const GENERATED_REQUESTS = 300;
 
 /** One generated request: its bytes and headers, and the review it holds when it holds one. */
