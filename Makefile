@@ -47,8 +47,9 @@ format: install ## prettier, rewrite
 	npx prettier --write .
 
 .PHONY: test
-test: install system-deps build ## run every test (unit, component, end to end against real registries)
+test: install system-deps build ## run every test (unit, component, end to end against real registries, the image)
 	$(JEST) --ci
+	@bash scripts/image-test.sh
 
 .PHONY: check
 check: lint format-check test ## everything CI runs
@@ -82,8 +83,13 @@ soak: build system-deps ## steady warm and cold load for SOAK_SECONDS (600): req
 	$(call run-bench-script,soak.js --seconds $(SOAK_SECONDS) $(ARGS))
 
 .PHONY: image
-image: ## build the container image (needs a Docker engine)
-	docker build -t $(IMAGE) .
+image: ## build the container image: Docker where an engine runs, else buildah (no daemon)
+	@if docker info >/dev/null 2>&1; then docker build -t $(IMAGE) .; \
+	else buildah bud --isolation chroot -t $(IMAGE) .; fi
+
+.PHONY: image-test
+image-test: ## build the Dockerfile with buildah on a base made here, run it with podman (about 4 min)
+	@bash scripts/image-test.sh
 
 .PHONY: deploy
 deploy: ## install into the current kubectl context
