@@ -1,8 +1,8 @@
 /**
- * Where each kind keeps its pod spec, and the image fields inside it. The kind is read from
- * `request.kind` (the kind of the object actually sent, after matchPolicy conversion), not from
- * `request.resource`: a subresource request such as `deployments/scale` names the deployments
- * resource but carries a Scale, which has no pod spec.
+ * Where an object keeps its pod spec (found by its kind in workload-kinds.ts), and the image
+ * fields inside it. The kind is read from `request.kind` (the kind of the object actually sent,
+ * after matchPolicy conversion), not from `request.resource`: a subresource request such as
+ * `deployments/scale` names the deployments resource but carries a Scale, which has no pod spec.
  */
 import {
   arrayField,
@@ -12,29 +12,12 @@ import {
   type JsonObject,
 } from '../lib/json-object.js';
 import type { GroupVersionKind } from './review.js';
+import { DEFAULT_WORKLOAD_KINDS, type WorkloadKinds } from './workload-kinds.js';
 
 const ContainerFields = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 export type ContainerField = (typeof ContainerFields)[number];
 
 const EPHEMERAL_CONTAINERS_SUBRESOURCE = 'ephemeralcontainers';
-const WORKLOAD_TEMPLATE = ['spec', 'template'];
-
-/**
- * Path to the pod template (the object holding the pod's `metadata` and `spec`), by `group/kind`.
- * Versions are not part of the key: each of these kinds keeps its template at the same path in
- * every version it was ever served in.
- */
-const POD_TEMPLATE_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
-  ['/Pod', []],
-  ['/PodTemplate', ['template']],
-  ['/ReplicationController', WORKLOAD_TEMPLATE],
-  ['apps/Deployment', WORKLOAD_TEMPLATE],
-  ['apps/StatefulSet', WORKLOAD_TEMPLATE],
-  ['apps/DaemonSet', WORKLOAD_TEMPLATE],
-  ['apps/ReplicaSet', WORKLOAD_TEMPLATE],
-  ['batch/Job', WORKLOAD_TEMPLATE],
-  ['batch/CronJob', ['spec', 'jobTemplate', 'spec', 'template']],
-]);
 
 /** What decides where the pod spec is and which of its container lists may change. */
 export interface PodSpecTarget {
@@ -69,8 +52,9 @@ export interface ImageSite {
  */
 export function podSpecScope(
   target: PodSpecTarget,
+  kinds: WorkloadKinds = DEFAULT_WORKLOAD_KINDS,
 ): { templatePath: readonly string[]; fields: readonly ContainerField[] } | undefined {
-  const templatePath = POD_TEMPLATE_PATHS.get(`${target.kind.group}/${target.kind.kind}`);
+  const templatePath = kinds.templatePath(target.kind);
   if (templatePath === undefined) return undefined;
   if (target.subResource === undefined) return { templatePath, fields: ContainerFields };
   if (isPod(target) && target.subResource === EPHEMERAL_CONTAINERS_SUBRESOURCE) {
@@ -88,8 +72,9 @@ export function isPod(target: PodSpecTarget): boolean {
 export function locatePodSpec(
   object: JsonObject,
   target: PodSpecTarget,
+  kinds: WorkloadKinds = DEFAULT_WORKLOAD_KINDS,
 ): PodSpecLocation | undefined {
-  const scope = podSpecScope(target);
+  const scope = podSpecScope(target, kinds);
   if (scope === undefined) return undefined;
   const template = objectAt(object, scope.templatePath);
   const spec = template === undefined ? undefined : objectAt(template, ['spec']);

@@ -20,6 +20,7 @@ import {
   type PodSpecTarget,
 } from './pod-specs.js';
 import type { AdmissionRequest } from './review.js';
+import { DEFAULT_WORKLOAD_KINDS, type WorkloadKinds } from './workload-kinds.js';
 
 export interface NamespacePolicy {
   isOptedIn(namespace: string): boolean;
@@ -45,6 +46,8 @@ export interface MutationPolicy {
    * send a Pod with ten thousand, and each costs registry calls and memory under one deadline.
    */
   readonly maxImages?: number;
+  /** Where each kind keeps its pod template (`--pod-template`); the built-in and known ones by default. */
+  readonly workloadKinds?: WorkloadKinds;
 }
 
 export const DEFAULT_MAX_IMAGES = 100;
@@ -62,6 +65,7 @@ export const SkipLabels = [
   'object-opted-out',
   'template-opted-out',
   'controlled-by-deployment',
+  'controlled-by-rollout',
   'controlled-by-cronjob',
 ] as const;
 export type SkipLabel = (typeof SkipLabels)[number];
@@ -80,15 +84,17 @@ export type AdmissionScope =
  * A ReplicaSet or Job whose controller is a Deployment or CronJob gets its template from that
  * owner, which was admitted (and pinned) itself. Changing the template underneath the owner is
  * harmful: a Deployment controller that finds its ReplicaSet's template differing from its own
- * creates a new ReplicaSet on every sync.
+ * creates a new ReplicaSet on every sync; an Argo Rollout compares templates too, when its
+ * ReplicaSet's name no longer matches its template's hash.
  */
 const TEMPLATE_OWNERS: readonly { owned: string; owner: string; skip: SkipLabel }[] = [
   { owned: 'apps/ReplicaSet', owner: 'apps/Deployment', skip: 'controlled-by-deployment' },
+  { owned: 'apps/ReplicaSet', owner: 'argoproj.io/Rollout', skip: 'controlled-by-rollout' },
   { owned: 'batch/Job', owner: 'batch/CronJob', skip: 'controlled-by-cronjob' },
 ];
 
 export interface ScopeContext {
-  readonly policy: Pick<MutationPolicy, 'ownNamespace' | 'podsOnly'>;
+  readonly policy: Pick<MutationPolicy, 'ownNamespace' | 'podsOnly' | 'workloadKinds'>;
   readonly namespaces: NamespacePolicy;
 }
 
@@ -112,28 +118,30 @@ function scopeOf(
   rules: { readonly honourOptOut: boolean },
 ): AdmissionScope {
   const target: PodSpecTarget = { kind: request.kind, subResource: request.subResource };
+  const kinds = context.policy.workloadKinds ?? DEFAULT_WORKLOAD_KINDS;
   const skip =
-    requestDecision(request, target, context.policy.podsOnly) ??
+    requestDecision(request, { target, kinds }, context.policy.podsOnly) ??
     namespaceDecision(request.namespace, context);
   if (skip !== undefined) return { skip };
   const object = request.object;
-  const location = object === undefined ? undefined : locatePodSpec(object, target);
+  const location = object === undefined ? undefined : locatePodSpec(object, target, kinds);
   if (object === undefined || location === undefined) return { skip: 'no-pod-spec' };
   const optedOut = rules.honourOptOut ? optOut(object, location) : undefined;
   const objectSkip = optedOut ?? controlledTemplate(request, object);
   if (objectSkip !== undefined) return { skip: objectSkip };
   const oldObject = request.operation === 'UPDATE' ? request.oldObject : undefined;
-  const oldLocation = oldObject === undefined ? undefined : locatePodSpec(oldObject, target);
+  const oldLocation =
+    oldObject === undefined ? undefined : locatePodSpec(oldObject, target, kinds);
   return { object, location, oldLocation };
 }
 
 function requestDecision(
   request: AdmissionRequest,
-  target: PodSpecTarget,
+  { target, kinds }: { readonly target: PodSpecTarget; readonly kinds: WorkloadKinds },
   podsOnly: boolean,
 ): SkipLabel | undefined {
   if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return 'operation';
-  if (podSpecScope(target) === undefined) {
+  if (podSpecScope(target, kinds) === undefined) {
     return request.subResource === undefined ? 'kind' : 'subresource';
   }
   return podsOnly && !isPod(target) ? 'pods-only' : undefined;
@@ -160,10 +168,9 @@ export function optOut(object: JsonObject, location: PodSpecLocation): SkipLabel
 
 function controlledTemplate(request: AdmissionRequest, object: JsonObject): SkipLabel | undefined {
   const kind = `${request.kind.group}/${request.kind.kind}`;
-  const rule = TEMPLATE_OWNERS.find(({ owned }) => owned === kind);
-  if (rule === undefined) return undefined;
+  if (!TEMPLATE_OWNERS.some(({ owned }) => owned === kind)) return undefined;
   const controller = controllerOf(object);
-  return controller === rule.owner ? rule.skip : undefined;
+  return TEMPLATE_OWNERS.find(({ owned, owner }) => owned === kind && owner === controller)?.skip;
 }
 
 /** `group/kind` of the owner reference marked `controller: true`, if any. */

@@ -40,6 +40,8 @@ import {
 } from './option-value.js';
 import type { ImagePattern } from '../image/image-patterns.js';
 import type { Platform } from '../registry/platform.js';
+import type { PodTemplateRule } from '../admission/workload-kinds.js';
+import { POD_TEMPLATES } from './pod-template-value.js';
 
 export const ENV_PREFIX = 'DIGEST_PINNER_';
 
@@ -84,6 +86,7 @@ export interface Config {
   readonly podsOnly: boolean;
   readonly enforce: EnforceMode;
   readonly skipImages: readonly ImagePattern[];
+  readonly podTemplates: readonly PodTemplateRule[];
   readonly noTag: boolean;
   readonly kubeconfig: string | undefined;
   readonly allNamespaces: boolean;
@@ -366,6 +369,14 @@ const OPTION_LIST = [
     group: 'policy',
     help: 'images neither pinned nor enforced: exact, or * for any text (repeatable)',
     value: repeatable(IMAGE_PATTERN),
+    commands: ['serve', 'pin', 'krm'],
+  },
+  {
+    key: 'podTemplates',
+    flag: 'pod-template',
+    group: 'policy',
+    help: 'a custom kind and the path to its pod template, pinned besides the built-in and known kinds (repeatable; e.g. Rollout.argoproj.io=spec.template)',
+    value: POD_TEMPLATES,
     commands: ['serve', 'pin', 'krm'],
   },
   {
