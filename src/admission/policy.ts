@@ -65,7 +65,6 @@ export const SkipLabels = [
   'object-opted-out',
   'template-opted-out',
   'controlled-by-deployment',
-  'controlled-by-rollout',
   'controlled-by-cronjob',
 ] as const;
 export type SkipLabel = (typeof SkipLabels)[number];
@@ -84,12 +83,10 @@ export type AdmissionScope =
  * A ReplicaSet or Job whose controller is a Deployment or CronJob gets its template from that
  * owner, which was admitted (and pinned) itself. Changing the template underneath the owner is
  * harmful: a Deployment controller that finds its ReplicaSet's template differing from its own
- * creates a new ReplicaSet on every sync; an Argo Rollout compares templates too, when its
- * ReplicaSet's name no longer matches its template's hash.
+ * creates a new ReplicaSet on every sync.
  */
 const TEMPLATE_OWNERS: readonly { owned: string; owner: string; skip: SkipLabel }[] = [
   { owned: 'apps/ReplicaSet', owner: 'apps/Deployment', skip: 'controlled-by-deployment' },
-  { owned: 'apps/ReplicaSet', owner: 'argoproj.io/Rollout', skip: 'controlled-by-rollout' },
   { owned: 'batch/Job', owner: 'batch/CronJob', skip: 'controlled-by-cronjob' },
 ];
 
@@ -130,8 +127,7 @@ function scopeOf(
   const objectSkip = optedOut ?? controlledTemplate(request, object);
   if (objectSkip !== undefined) return { skip: objectSkip };
   const oldObject = request.operation === 'UPDATE' ? request.oldObject : undefined;
-  const oldLocation =
-    oldObject === undefined ? undefined : locatePodSpec(oldObject, target, kinds);
+  const oldLocation = oldObject === undefined ? undefined : locatePodSpec(oldObject, target, kinds);
   return { object, location, oldLocation };
 }
 
@@ -168,9 +164,10 @@ export function optOut(object: JsonObject, location: PodSpecLocation): SkipLabel
 
 function controlledTemplate(request: AdmissionRequest, object: JsonObject): SkipLabel | undefined {
   const kind = `${request.kind.group}/${request.kind.kind}`;
-  if (!TEMPLATE_OWNERS.some(({ owned }) => owned === kind)) return undefined;
+  const rule = TEMPLATE_OWNERS.find(({ owned }) => owned === kind);
+  if (rule === undefined) return undefined;
   const controller = controllerOf(object);
-  return TEMPLATE_OWNERS.find(({ owned, owner }) => owned === kind && owner === controller)?.skip;
+  return controller === rule.owner ? rule.skip : undefined;
 }
 
 /** `group/kind` of the owner reference marked `controller: true`, if any. */

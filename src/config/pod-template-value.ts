@@ -10,6 +10,7 @@ import {
   workloadKinds,
   type PodTemplateRule,
 } from '../admission/workload-kinds.js';
+import { errorMessage } from '../errors.js';
 import { repeatable, type OptionValue, type ValueType } from './option-value.js';
 
 const EXAMPLE = 'e.g. Rollout.argoproj.io=spec.template';
@@ -54,7 +55,10 @@ function checkKind(kind: string, raw: string): void {
 
 function checkGroup(group: string, raw: string): void {
   const labels = group.split('.');
-  if (group.length > GROUP_MAX_LENGTH || !labels.every((label) => GROUP_LABEL_PATTERN.test(label))) {
+  if (
+    group.length > GROUP_MAX_LENGTH ||
+    !labels.every((label) => GROUP_LABEL_PATTERN.test(label))
+  ) {
     throw new Error(
       `"${raw}": "${group}" is not an API group (lower-case DNS name, e.g. argoproj.io)`,
     );
@@ -95,9 +99,22 @@ const POD_TEMPLATE_RULE: ValueType<PodTemplateRule> = {
   completion: 'none',
 };
 
-const rules = repeatable(POD_TEMPLATE_RULE);
+/** Every bad value named, not only the first. */
+function readRules(raws: readonly string[]): readonly PodTemplateRule[] {
+  const rules: PodTemplateRule[] = [];
+  const problems: string[] = [];
+  for (const raw of raws) {
+    try {
+      rules.push(parsePodTemplateRule(raw));
+    } catch (error: unknown) {
+      problems.push(errorMessage(error));
+    }
+  }
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  return withoutConflicts(rules);
+}
 
 export const POD_TEMPLATES: OptionValue<readonly PodTemplateRule[]> = {
-  ...rules,
-  read: (raws) => withoutConflicts(rules.read(raws)),
+  ...repeatable(POD_TEMPLATE_RULE),
+  read: readRules,
 };
