@@ -39,6 +39,7 @@ export interface ImageSite {
   /** JSON Pointer segments, unescaped, from the object's root to the `image` string. */
   readonly path: readonly (string | number)[];
   readonly field: ContainerField;
+  /** `''` for a container without a name, which only files are read with (UnnamedContainers). */
   readonly containerName: string;
   readonly image: string;
   readonly templatePath: readonly string[];
@@ -82,10 +83,21 @@ export function locatePodSpec(
   return { templatePath: scope.templatePath, template, spec, fields: scope.fields };
 }
 
-/** Every named container with a non-empty image, in the lists admission may change. */
-export function imageSites(location: PodSpecLocation): ImageSite[] {
+/**
+ * Which containers without a name have their image read. Admission skips them: an unnamed
+ * container of a built-in kind fails validation, and a custom kind's own defaulting webhook names
+ * it (Knative's `user-container`), after which reinvocation brings the object back. A file is
+ * read as written, and Knative's manifests seldom name their one container.
+ */
+export type UnnamedContainers = 'skip' | 'include';
+
+/** Every container with a non-empty image (named, unless told), in the lists admission may change. */
+export function imageSites(
+  location: PodSpecLocation,
+  unnamed: UnnamedContainers = 'skip',
+): ImageSite[] {
   const sites: ImageSite[] = [];
-  for (const field of location.fields) addFieldSites(location, field, sites);
+  for (const field of location.fields) addFieldSites(location, { field, unnamed }, sites);
   return sites;
 }
 
@@ -93,19 +105,23 @@ export function imageSites(location: PodSpecLocation): ImageSite[] {
 export function containerImages(location: PodSpecLocation): ReadonlyMap<string, string> {
   const images = new Map<string, string>();
   const sites: ImageSite[] = [];
-  for (const field of ContainerFields) addFieldSites(location, field, sites);
+  for (const field of ContainerFields) addFieldSites(location, { field, unnamed: 'skip' }, sites);
   for (const site of sites) images.set(site.containerName, site.image);
   return images;
 }
 
-function addFieldSites(location: PodSpecLocation, field: ContainerField, sites: ImageSite[]): void {
+function addFieldSites(
+  location: PodSpecLocation,
+  { field, unnamed }: { readonly field: ContainerField; readonly unnamed: UnnamedContainers },
+  sites: ImageSite[],
+): void {
   const containers = arrayField(location.spec, field);
   for (let index = 0; index < containers.length; index++) {
     const container = containers[index];
     if (!isJsonObject(container)) continue;
-    const name = stringField(container, 'name');
+    const name = stringField(container, 'name') ?? (unnamed === 'include' ? '' : undefined);
     const image = stringField(container, 'image');
-    // Without a name the object fails validation anyway; without an image there is nothing to pin.
+    // Without an image there is nothing to pin.
     if (name === undefined || image === undefined || image.length === 0) continue;
     sites.push({
       path: [...location.templatePath, 'spec', field, index, 'image'],

@@ -83,7 +83,7 @@ function addObject(
   const location = locatePodSpec(object, { kind, subResource: undefined }, kinds);
   if (location === undefined || optOut(object, location) !== undefined) return;
   const context = { ...NEW_OBJECT, skipImages: reading.skipImages ?? [] };
-  for (const site of imageSites(location)) {
+  for (const site of imageSites(location, 'include')) {
     contents.images.push({
       site: { ...site, path: [...prefix, ...site.path] },
       plan: planImage(site, context),
