@@ -23,9 +23,14 @@ const FIELD_PATTERN = /^[A-Za-z0-9_-]{1,253}$/;
 /** `.` alone: the object is its own pod template, its `spec` a pod spec, as a Pod's is. */
 const OBJECT_ITSELF = '.';
 
+/** Quoted as JSON: a control character in a value must not reach the terminal raw. */
+function quoted(text: string): string {
+  return JSON.stringify(text);
+}
+
 export function parsePodTemplateRule(raw: string): PodTemplateRule {
   const equals = raw.indexOf('=');
-  if (equals < 0) throw new Error(`"${raw}" is not KIND[.GROUP]=PATH (${EXAMPLE})`);
+  if (equals < 0) throw new Error(`${quoted(raw)} is not KIND[.GROUP]=PATH (${EXAMPLE})`);
   const kindAndGroup = raw.slice(0, equals).trim();
   const dot = kindAndGroup.indexOf('.');
   const kind = dot < 0 ? kindAndGroup : kindAndGroup.slice(0, dot);
@@ -35,20 +40,20 @@ export function parsePodTemplateRule(raw: string): PodTemplateRule {
   if (group !== undefined && isBuiltInKind(group, kind)) {
     const builtIn = workloadKinds().templatePath({ group, kind }) ?? [];
     throw new Error(
-      `"${raw}": ${kind}.${group} is built in (${describePodTemplateRule({ group, kind, templatePath: builtIn })})`,
+      `${quoted(raw)}: ${kind}.${group} is built in (${describePodTemplateRule({ group, kind, templatePath: builtIn })})`,
     );
   }
   return { group, kind, templatePath: parsePath(raw.slice(equals + 1).trim(), raw) };
 }
 
 function checkKind(kind: string, raw: string): void {
-  if (kind.length === 0) throw new Error(`"${raw}" names no kind (${EXAMPLE})`);
+  if (kind.length === 0) throw new Error(`${quoted(raw)} names no kind (${EXAMPLE})`);
   if (!KIND_PATTERN.test(kind)) {
-    throw new Error(`"${raw}": "${kind}" is not a kind (letters and digits, up to 63)`);
+    throw new Error(`${quoted(raw)}: ${quoted(kind)} is not a kind (letters and digits, up to 63)`);
   }
   if (/^[a-z]/.test(kind)) {
     throw new Error(
-      `"${raw}": "${kind}" is lower-case; a kind is written as manifests write it (Rollout, not rollouts)`,
+      `${quoted(raw)}: ${quoted(kind)} is lower-case; a kind is written as manifests write it (Rollout, not rollouts)`,
     );
   }
 }
@@ -60,7 +65,7 @@ function checkGroup(group: string, raw: string): void {
     !labels.every((label) => GROUP_LABEL_PATTERN.test(label))
   ) {
     throw new Error(
-      `"${raw}": "${group}" is not an API group (lower-case DNS name, e.g. argoproj.io)`,
+      `${quoted(raw)}: ${quoted(group)} is not an API group (lower-case DNS name, e.g. argoproj.io)`,
     );
   }
 }
@@ -68,11 +73,15 @@ function checkGroup(group: string, raw: string): void {
 function parsePath(path: string, raw: string): readonly string[] {
   if (path === OBJECT_ITSELF) return [];
   const fields = path.split('.');
-  const bad = fields.find((field) => !FIELD_PATTERN.test(field) || field in Object.prototype);
-  if (path.length === 0 || bad !== undefined) {
+  if (path.length === 0 || !fields.every((field) => FIELD_PATTERN.test(field))) {
     throw new Error(
-      `"${raw}": "${path}" is not a PATH of field names separated by dots (or . for the object itself), e.g. spec.template`,
+      `${quoted(raw)}: ${quoted(path)} is not a PATH of field names separated by dots (or . for the object itself), e.g. spec.template`,
     );
+  }
+  // Read through plain objects, `__proto__` or `constructor` would lead out of the manifest.
+  const reserved = fields.find((field) => field in Object.prototype);
+  if (reserved !== undefined) {
+    throw new Error(`${quoted(raw)}: ${quoted(reserved)} is not a field a manifest can have`);
   }
   return fields;
 }
