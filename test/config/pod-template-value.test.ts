@@ -2,7 +2,10 @@ import { loadConfig } from '../../src/config/config.js';
 import { parsePodTemplateRule, POD_TEMPLATES } from '../../src/config/pod-template-value.js';
 import { ConfigError } from '../../src/errors.js';
 
-function configProblems(argv: readonly string[], env: Record<string, string> = {}): string[] {
+function configProblems(
+  argv: readonly string[],
+  env: Record<string, string> = {},
+): readonly string[] {
   try {
     loadConfig('pin', argv, env);
   } catch (error: unknown) {
