@@ -17,7 +17,10 @@ export interface PodTemplateRule {
 
 export interface WorkloadKinds {
   /** The path to the pod template of `kind`, or undefined for a kind with none. */
-  templatePath(kind: { readonly group: string; readonly kind: string }): readonly string[] | undefined;
+  templatePath(kind: {
+    readonly group: string;
+    readonly kind: string;
+  }): readonly string[] | undefined;
 }
 
 const WORKLOAD_TEMPLATE = ['spec', 'template'];
@@ -86,6 +89,7 @@ export const DEFAULT_WORKLOAD_KINDS: WorkloadKinds = workloadKinds();
 
 /** `Rollout.argoproj.io=spec.template`, as `--pod-template` takes it. */
 export function describePodTemplateRule(rule: PodTemplateRule): string {
-  const kind = rule.group === undefined || rule.group === '' ? rule.kind : `${rule.kind}.${rule.group}`;
+  const kind =
+    rule.group === undefined || rule.group === '' ? rule.kind : `${rule.kind}.${rule.group}`;
   return `${kind}=${rule.templatePath.length === 0 ? '.' : rule.templatePath.join('.')}`;
 }

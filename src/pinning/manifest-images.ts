@@ -110,6 +110,6 @@ function kindOf(object: JsonObject): GroupVersionKind | undefined {
 export function unknownWorkloadMessage({ object, kind }: UnknownWorkload): string {
   const kindName = kind.group === '' ? kind.kind : `${kind.kind}.${kind.group}`;
   const name = stringField(isJsonObject(object.metadata) ? object.metadata : undefined, 'name');
-  const named = name === undefined ? kindName : `${kindName} "${name}"`;
+  const named = name === undefined ? kindName : `${kindName} ${JSON.stringify(name)}`;
   return `${named}: not a known workload kind; images not pinned (name its pod template with --pod-template ${kindName}=PATH)`;
 }

@@ -4,7 +4,8 @@
  * on standard input and writes it back with every image of its items pinned, by the same image
  * sites and resolver as `pin`. `functionConfig.data` carries options (flags on the command line
  * win over it); each image that cannot be pinned becomes an error in `results`, and then the exit
- * code is 1. Items are edited through the YAML syntax tree, so their comments and annotations
+ * code is 1; an item of an unknown kind that holds containers becomes an info result. Items are
+ * edited through the YAML syntax tree, so their comments and annotations
  * (`internal.config.kubernetes.io/*` included) are kept.
  */
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
