@@ -16,6 +16,7 @@ import { enforcementScope, type NamespacePolicy, type SkipLabel } from './policy
 import { allowUnchanged, deny } from './response.js';
 import type { AdmissionResponseReview, AdmissionReview } from './review.js';
 import { boundWarning, imageWarning, truncateEnd } from './warnings.js';
+import type { WorkloadKinds } from './workload-kinds.js';
 
 export interface EnforcementPolicy {
   readonly mode: EnforceMode;
@@ -25,6 +26,8 @@ export interface EnforcementPolicy {
   readonly podsOnly: boolean;
   /** `--skip-image`: images exempt. */
   readonly skipImages: readonly ImagePattern[];
+  /** Where each kind keeps its pod template (`--pod-template`); the built-in and known ones by default. */
+  readonly workloadKinds?: WorkloadKinds;
 }
 
 export interface EnforceDependencies {

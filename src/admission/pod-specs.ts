@@ -1,8 +1,8 @@
 /**
- * Where each kind keeps its pod spec, and the image fields inside it. The kind is read from
- * `request.kind` (the kind of the object actually sent, after matchPolicy conversion), not from
- * `request.resource`: a subresource request such as `deployments/scale` names the deployments
- * resource but carries a Scale, which has no pod spec.
+ * Where an object keeps its pod spec (found by its kind in workload-kinds.ts), and the image
+ * fields inside it. The kind is read from `request.kind` (the kind of the object actually sent,
+ * after matchPolicy conversion), not from `request.resource`: a subresource request such as
+ * `deployments/scale` names the deployments resource but carries a Scale, which has no pod spec.
  */
 import {
   arrayField,
@@ -12,29 +12,12 @@ import {
   type JsonObject,
 } from '../lib/json-object.js';
 import type { GroupVersionKind } from './review.js';
+import { DEFAULT_WORKLOAD_KINDS, type WorkloadKinds } from './workload-kinds.js';
 
 const ContainerFields = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 export type ContainerField = (typeof ContainerFields)[number];
 
 const EPHEMERAL_CONTAINERS_SUBRESOURCE = 'ephemeralcontainers';
-const WORKLOAD_TEMPLATE = ['spec', 'template'];
-
-/**
- * Path to the pod template (the object holding the pod's `metadata` and `spec`), by `group/kind`.
- * Versions are not part of the key: each of these kinds keeps its template at the same path in
- * every version it was ever served in.
- */
-const POD_TEMPLATE_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
-  ['/Pod', []],
-  ['/PodTemplate', ['template']],
-  ['/ReplicationController', WORKLOAD_TEMPLATE],
-  ['apps/Deployment', WORKLOAD_TEMPLATE],
-  ['apps/StatefulSet', WORKLOAD_TEMPLATE],
-  ['apps/DaemonSet', WORKLOAD_TEMPLATE],
-  ['apps/ReplicaSet', WORKLOAD_TEMPLATE],
-  ['batch/Job', WORKLOAD_TEMPLATE],
-  ['batch/CronJob', ['spec', 'jobTemplate', 'spec', 'template']],
-]);
 
 /** What decides where the pod spec is and which of its container lists may change. */
 export interface PodSpecTarget {
@@ -56,6 +39,7 @@ export interface ImageSite {
   /** JSON Pointer segments, unescaped, from the object's root to the `image` string. */
   readonly path: readonly (string | number)[];
   readonly field: ContainerField;
+  /** `''` for a container without a name, which only files are read with (UnnamedContainers). */
   readonly containerName: string;
   readonly image: string;
   readonly templatePath: readonly string[];
@@ -69,8 +53,9 @@ export interface ImageSite {
  */
 export function podSpecScope(
   target: PodSpecTarget,
+  kinds: WorkloadKinds = DEFAULT_WORKLOAD_KINDS,
 ): { templatePath: readonly string[]; fields: readonly ContainerField[] } | undefined {
-  const templatePath = POD_TEMPLATE_PATHS.get(`${target.kind.group}/${target.kind.kind}`);
+  const templatePath = kinds.templatePath(target.kind);
   if (templatePath === undefined) return undefined;
   if (target.subResource === undefined) return { templatePath, fields: ContainerFields };
   if (isPod(target) && target.subResource === EPHEMERAL_CONTAINERS_SUBRESOURCE) {
@@ -88,8 +73,9 @@ export function isPod(target: PodSpecTarget): boolean {
 export function locatePodSpec(
   object: JsonObject,
   target: PodSpecTarget,
+  kinds: WorkloadKinds = DEFAULT_WORKLOAD_KINDS,
 ): PodSpecLocation | undefined {
-  const scope = podSpecScope(target);
+  const scope = podSpecScope(target, kinds);
   if (scope === undefined) return undefined;
   const template = objectAt(object, scope.templatePath);
   const spec = template === undefined ? undefined : objectAt(template, ['spec']);
@@ -97,10 +83,21 @@ export function locatePodSpec(
   return { templatePath: scope.templatePath, template, spec, fields: scope.fields };
 }
 
-/** Every named container with a non-empty image, in the lists admission may change. */
-export function imageSites(location: PodSpecLocation): ImageSite[] {
+/**
+ * Which containers without a name have their image read. Admission skips them: an unnamed
+ * container of a built-in kind fails validation, and a custom kind's own defaulting webhook names
+ * it (Knative's `user-container`), after which reinvocation brings the object back. A file is
+ * read as written, and Knative's manifests seldom name their one container.
+ */
+export type UnnamedContainers = 'skip' | 'include';
+
+/** Every container with a non-empty image (named, unless told), in the lists admission may change. */
+export function imageSites(
+  location: PodSpecLocation,
+  unnamed: UnnamedContainers = 'skip',
+): ImageSite[] {
   const sites: ImageSite[] = [];
-  for (const field of location.fields) addFieldSites(location, field, sites);
+  for (const field of location.fields) addFieldSites(location, { field, unnamed }, sites);
   return sites;
 }
 
@@ -108,19 +105,23 @@ export function imageSites(location: PodSpecLocation): ImageSite[] {
 export function containerImages(location: PodSpecLocation): ReadonlyMap<string, string> {
   const images = new Map<string, string>();
   const sites: ImageSite[] = [];
-  for (const field of ContainerFields) addFieldSites(location, field, sites);
+  for (const field of ContainerFields) addFieldSites(location, { field, unnamed: 'skip' }, sites);
   for (const site of sites) images.set(site.containerName, site.image);
   return images;
 }
 
-function addFieldSites(location: PodSpecLocation, field: ContainerField, sites: ImageSite[]): void {
+function addFieldSites(
+  location: PodSpecLocation,
+  { field, unnamed }: { readonly field: ContainerField; readonly unnamed: UnnamedContainers },
+  sites: ImageSite[],
+): void {
   const containers = arrayField(location.spec, field);
   for (let index = 0; index < containers.length; index++) {
     const container = containers[index];
     if (!isJsonObject(container)) continue;
-    const name = stringField(container, 'name');
+    const name = stringField(container, 'name') ?? (unnamed === 'include' ? '' : undefined);
     const image = stringField(container, 'image');
-    // Without a name the object fails validation anyway; without an image there is nothing to pin.
+    // Without an image there is nothing to pin.
     if (name === undefined || image === undefined || image.length === 0) continue;
     sites.push({
       path: [...location.templatePath, 'spec', field, index, 'image'],

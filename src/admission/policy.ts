@@ -20,6 +20,7 @@ import {
   type PodSpecTarget,
 } from './pod-specs.js';
 import type { AdmissionRequest } from './review.js';
+import { DEFAULT_WORKLOAD_KINDS, type WorkloadKinds } from './workload-kinds.js';
 
 export interface NamespacePolicy {
   isOptedIn(namespace: string): boolean;
@@ -45,6 +46,8 @@ export interface MutationPolicy {
    * send a Pod with ten thousand, and each costs registry calls and memory under one deadline.
    */
   readonly maxImages?: number;
+  /** Where each kind keeps its pod template (`--pod-template`); the built-in and known ones by default. */
+  readonly workloadKinds?: WorkloadKinds;
 }
 
 export const DEFAULT_MAX_IMAGES = 100;
@@ -88,7 +91,7 @@ const TEMPLATE_OWNERS: readonly { owned: string; owner: string; skip: SkipLabel 
 ];
 
 export interface ScopeContext {
-  readonly policy: Pick<MutationPolicy, 'ownNamespace' | 'podsOnly'>;
+  readonly policy: Pick<MutationPolicy, 'ownNamespace' | 'podsOnly' | 'workloadKinds'>;
   readonly namespaces: NamespacePolicy;
 }
 
@@ -112,28 +115,29 @@ function scopeOf(
   rules: { readonly honourOptOut: boolean },
 ): AdmissionScope {
   const target: PodSpecTarget = { kind: request.kind, subResource: request.subResource };
+  const kinds = context.policy.workloadKinds ?? DEFAULT_WORKLOAD_KINDS;
   const skip =
-    requestDecision(request, target, context.policy.podsOnly) ??
+    requestDecision(request, { target, kinds }, context.policy.podsOnly) ??
     namespaceDecision(request.namespace, context);
   if (skip !== undefined) return { skip };
   const object = request.object;
-  const location = object === undefined ? undefined : locatePodSpec(object, target);
+  const location = object === undefined ? undefined : locatePodSpec(object, target, kinds);
   if (object === undefined || location === undefined) return { skip: 'no-pod-spec' };
   const optedOut = rules.honourOptOut ? optOut(object, location) : undefined;
   const objectSkip = optedOut ?? controlledTemplate(request, object);
   if (objectSkip !== undefined) return { skip: objectSkip };
   const oldObject = request.operation === 'UPDATE' ? request.oldObject : undefined;
-  const oldLocation = oldObject === undefined ? undefined : locatePodSpec(oldObject, target);
+  const oldLocation = oldObject === undefined ? undefined : locatePodSpec(oldObject, target, kinds);
   return { object, location, oldLocation };
 }
 
 function requestDecision(
   request: AdmissionRequest,
-  target: PodSpecTarget,
+  { target, kinds }: { readonly target: PodSpecTarget; readonly kinds: WorkloadKinds },
   podsOnly: boolean,
 ): SkipLabel | undefined {
   if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return 'operation';
-  if (podSpecScope(target) === undefined) {
+  if (podSpecScope(target, kinds) === undefined) {
     return request.subResource === undefined ? 'kind' : 'subresource';
   }
   return podsOnly && !isPod(target) ? 'pods-only' : undefined;

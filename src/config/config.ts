@@ -4,6 +4,7 @@
  * options.ts; loading it, load-config.ts.
  */
 import type { ImagePattern } from '../image/image-patterns.js';
+import type { PodTemplateRule } from '../admission/workload-kinds.js';
 import type { Platform } from '../registry/platform.js';
 
 export const FailurePolicies = ['ignore', 'fail'] as const;
@@ -47,6 +48,7 @@ export interface Config {
   readonly podsOnly: boolean;
   readonly enforce: EnforceMode;
   readonly skipImages: readonly ImagePattern[];
+  readonly podTemplates: readonly PodTemplateRule[];
   readonly noTag: boolean;
   readonly kubeconfig: string | undefined;
   readonly allNamespaces: boolean;

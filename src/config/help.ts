@@ -82,7 +82,7 @@ export const COMMAND_HELP: Readonly<Record<Command, CommandHelp>> = {
     summary: 'pin the images of Kubernetes manifests in place (FILE|DIR|-...)',
     usage: 'digest-pinner pin [options] FILE|DIR|-...',
     description:
-      "Pin every image in Kubernetes manifests (YAML or JSON; directories walked for .yaml, .yml\nand .json files; '-' is stdin), changing nothing in the files but the image values. Exit 1\nwhen an image is not pinned (--check) or could not be, 2 on a usage or YAML syntax error.",
+      "Pin every image in Kubernetes manifests (YAML or JSON; directories walked for .yaml, .yml\nand .json files; '-' is stdin), changing nothing in the files but the image values. Exit 1\nwhen an image is not pinned (--check) or could not be, 2 on a usage or YAML syntax error\nor when no Kubernetes manifest is found among the paths.",
     examples: [
       ['Print a manifest with its images pinned', 'digest-pinner pin deploy/web.yaml'],
       ['Pin every manifest below deploy/ in place', 'digest-pinner pin --write deploy/'],
@@ -93,7 +93,7 @@ export const COMMAND_HELP: Readonly<Record<Command, CommandHelp>> = {
     summary: 'a KRM function: pin the images of a ResourceList on stdin',
     usage: 'digest-pinner krm [options] < RESOURCE_LIST',
     description:
-      'A KRM function (kustomize exec transformers, kpt fn eval --exec): read a ResourceList on\nstdin and write it back with every image pinned. functionConfig data may set\ninsecureRegistries, registryCas, dockerConfig, noTag, platform and resolveTimeout; flags win\nover it. Images that cannot be pinned become error results, and the exit code is then 1.',
+      'A KRM function (kustomize exec transformers, kpt fn eval --exec): read a ResourceList on\nstdin and write it back with every image pinned. functionConfig data may set\ninsecureRegistries, registryCas, dockerConfig, noTag, platform, resolveTimeout, skipImages\nand podTemplates; flags win over it. Images that cannot be pinned become error results,\nand the exit code is then 1.',
     examples: [
       [
         'With kpt, on a directory of manifests',

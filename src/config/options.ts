@@ -44,6 +44,7 @@ import {
   withDefault,
   type OptionValue,
 } from './option-value.js';
+import { POD_TEMPLATES } from './pod-template-value.js';
 
 export const ENV_PREFIX = 'DIGEST_PINNER_';
 
@@ -304,6 +305,14 @@ const OPTION_LIST = [
     group: 'policy',
     help: 'images neither pinned nor enforced: exact, or * for any text (repeatable)',
     value: repeatable(IMAGE_PATTERN),
+    commands: ['serve', 'pin', 'krm'],
+  },
+  {
+    key: 'podTemplates',
+    flag: 'pod-template',
+    group: 'policy',
+    help: 'a custom kind and the path to its pod template, pinned besides the built-in and known kinds (repeatable; e.g. Rollout.argoproj.io=spec.template)',
+    value: POD_TEMPLATES,
     commands: ['serve', 'pin', 'krm'],
   },
   {

@@ -15,6 +15,8 @@ export interface ManifestFile {
   /** The path as the user would write it, or `-`. */
   readonly path: string;
   readonly text: string;
+  /** Named by an operand (or standard input), not found in a directory. */
+  readonly named: boolean;
 }
 
 /** A named file or directory that cannot be read. */
@@ -31,21 +33,27 @@ export async function readManifestFiles(
   const files: ManifestFile[] = [];
   for (const operand of operands) {
     if (operand === STDIN_OPERAND) {
-      files.push({ path: STDIN_OPERAND, text: await readAllText(stdin) });
+      files.push({ path: STDIN_OPERAND, text: await readAllText(stdin), named: true });
       continue;
     }
-    for (const path of await expand(operand)) {
-      files.push({ path, text: await read(path) });
-    }
+    const { paths, named } = await expand(operand);
+    for (const path of paths) files.push({ path, text: await read(path), named });
   }
   return files;
 }
 
-async function expand(operand: string): Promise<string[]> {
+async function expand(operand: string): Promise<{ paths: string[]; named: boolean }> {
   const info = await stat(operand).catch((error: unknown) => {
     throw new ManifestFileError(`cannot read ${operand}: ${describe(error)}`, { cause: error });
   });
-  return info.isDirectory() ? walk(operand) : [operand];
+  return info.isDirectory()
+    ? { paths: await walk(operand), named: false }
+    : { paths: [operand], named: true };
+}
+
+/** Named `.yaml`, `.yml` or `.json`: what a directory walk reads. */
+export function hasManifestExtension(path: string): boolean {
+  return MANIFEST_EXTENSIONS.has(extname(path).toLowerCase());
 }
 
 async function walk(directory: string): Promise<string[]> {
@@ -55,7 +63,7 @@ async function walk(directory: string): Promise<string[]> {
     if (entry.name.startsWith('.')) continue;
     const path = join(directory, entry.name);
     if (entry.isDirectory()) paths.push(...(await walk(path)));
-    else if (entry.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
+    else if (entry.isFile() && hasManifestExtension(entry.name)) {
       paths.push(path);
     }
   }

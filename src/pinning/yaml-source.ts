@@ -17,9 +17,14 @@ import {
 } from 'yaml';
 
 export interface SyntaxProblem {
+  /** 1-based. */
   readonly line: number;
+  /** 1-based, in characters of `lineText`. */
   readonly column: number;
-  readonly message: string;
+  /** The parser's reason, without a position. */
+  readonly reason: string;
+  /** The line the problem is on, without its line ending. */
+  readonly lineText: string;
 }
 
 export interface YamlSource {
@@ -39,23 +44,37 @@ export function parseYamlSource(
   text: string,
 ): { readonly source: YamlSource } | { readonly problems: readonly SyntaxProblem[] } {
   const lineCounter = new LineCounter();
-  // Merge keys (`<<: *base`), as Kubernetes' YAML 1.1 decoder reads them.
-  const documents = parseAllDocuments(text, { lineCounter, merge: true });
+  // Merge keys (`<<: *base`), as Kubernetes' YAML 1.1 decoder reads them. Errors plain: their
+  // pretty form repeats the position and ends in a context this module writes itself.
+  const documents = parseAllDocuments(text, { lineCounter, merge: true, prettyErrors: false });
   const list = Array.isArray(documents) ? documents : [];
-  const problems = list.flatMap((document) =>
-    document.errors.map((error) => {
-      const position = error.linePos?.[0] ?? lineCounter.linePos(error.pos[0]);
-      return {
-        line: position.line,
-        column: position.col,
-        message: error.message.split('\n')[0] ?? error.code,
-      };
-    }),
-  );
+  const problems = list.flatMap((document) => syntaxProblems(document, text, lineCounter));
   if (problems.length > 0) return { problems };
   return {
     source: { text, documents: list, lineOf: (offset) => lineCounter.linePos(offset).line },
   };
+}
+
+/**
+ * The errors of a document parsed from `text` with `lineCounter` and `prettyErrors: false`,
+ * each with its line and column.
+ */
+export function syntaxProblems(
+  document: Document.Parsed,
+  text: string,
+  lineCounter: LineCounter,
+): SyntaxProblem[] {
+  return document.errors.map((error) => {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    const start = lineCounter.lineStarts[line - 1] ?? 0;
+    const end = lineCounter.lineStarts[line] ?? text.length;
+    return {
+      line,
+      column: col,
+      reason: error.message,
+      lineText: text.slice(start, end).replace(/\r?\n$/, ''),
+    };
+  });
 }
 
 /**

@@ -47,6 +47,7 @@ import {
   type ReviewDocument,
 } from '../support/fixtures.js';
 import { DEFAULT_TEST_POLICY } from '../support/mutation-policy.js';
+import { workloadKinds } from '../../src/admission/workload-kinds.js';
 
 const KEY = 'digest-pinner.io/original-images';
 
@@ -1420,5 +1421,55 @@ describe('mutate', () => {
       expect(resolver.cachedCalls).toEqual([]);
       expect(resolver.calls).toHaveLength(3);
     });
+  });
+});
+
+describe('mutate, custom workload kinds', () => {
+  /** The Deployment fixture sent as another kind, its template where the Deployment's is. */
+  function asKind(group: string, version: string, kind: string): ReviewDocument {
+    const document = loadReview('deployment-create');
+    document.request.kind = { group, version, kind };
+    document.request.resource = { group, version, resource: `${kind.toLowerCase()}s` };
+    document.request.object!.apiVersion = `${group}/${version}`;
+    document.request.object!.kind = kind;
+    return document;
+  }
+
+  function templateImages(object: KubeDocument, path: readonly string[]): unknown {
+    let current: unknown = object;
+    for (const key of path) current = (current as Record<string, unknown>)[key];
+    const spec = (current as { spec: { containers: { image: string }[] } }).spec;
+    return spec.containers.map(({ image }) => image);
+  }
+
+  it.each([
+    ['argoproj.io', 'v1alpha1', 'Rollout'],
+    ['serving.knative.dev', 'v1', 'Service'],
+    ['apps.kruise.io', 'v1beta1', 'StatefulSet'],
+  ])('pins a %s %s %s at its pod template without configuration', async (group, version, kind) => {
+    const { result, after } = await run(asKind(group, version, kind));
+
+    expect(result.outcome).toBe('patched');
+    expect(templateImages(after, ['spec', 'template'])).toEqual([
+      `ghcr.io/example/web:v1.4.2@${digestOf('ghcr.io/example/web:v1.4.2')}`,
+      `nginx:1.27@${digestOf('docker.io/library/nginx:1.27')}`,
+    ]);
+  });
+
+  it('skips a kind it does not know, and pins it where workloadKinds says its template is', async () => {
+    const document = asKind('example.com', 'v1', 'Widget');
+    const kinds = workloadKinds([
+      { group: 'example.com', kind: 'Widget', templatePath: ['spec', 'template'] },
+    ]);
+
+    const unknown = await run(document);
+    const known = await run(document, { policy: { workloadKinds: kinds } });
+
+    expect(unknown.result).toMatchObject({ outcome: 'skipped', skipLabel: 'kind' });
+    expect(known.result.outcome).toBe('patched');
+    expect(templateImages(known.after, ['spec', 'template'])).toEqual([
+      `ghcr.io/example/web:v1.4.2@${digestOf('ghcr.io/example/web:v1.4.2')}`,
+      `nginx:1.27@${digestOf('docker.io/library/nginx:1.27')}`,
+    ]);
   });
 });

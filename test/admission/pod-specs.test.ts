@@ -78,7 +78,7 @@ describe('pod-specs', () => {
       ]);
     });
 
-    it('skips containers without a name or an image', () => {
+    it('skips containers without a name or an image; a file is read with the unnamed too', () => {
       const document = loadReview('pod-create');
       const spec = podTemplateOf(document.request.object!).spec;
       spec.containers = [
@@ -89,11 +89,15 @@ describe('pod-specs', () => {
       ];
       const review = toReview(document);
 
-      const sites = imageSites(locatePodSpec(review.request.object!, target(review))!);
+      const location = locatePodSpec(review.request.object!, target(review))!;
+      const named = imageSites(location).filter((site) => site.field === 'containers');
+      const all = imageSites(location, 'include').filter((site) => site.field === 'containers');
 
-      expect(
-        sites.filter((site) => site.field === 'containers').map((site) => site.containerName),
-      ).toEqual(['ok']);
+      expect(named.map((site) => site.containerName)).toEqual(['ok']);
+      expect(all.map((site) => [site.containerName, site.path.at(-2)])).toEqual([
+        ['', 2],
+        ['ok', 3],
+      ]);
     });
   });
 

@@ -223,6 +223,76 @@ describe('krm', () => {
     ]);
   });
 
+  it('pins custom kinds, names an unknown one in an info result, and pins it once podTemplates says where', async () => {
+    const input = (functionConfig: string) => `apiVersion: config.kubernetes.io/v1
+kind: ResourceList
+items:
+- apiVersion: argoproj.io/v1alpha1
+  kind: Rollout
+  metadata: {name: checkout}
+  spec: {template: {spec: {containers: [{name: app, image: "${app}"}]}}}
+- apiVersion: serving.knative.dev/v1
+  kind: Service
+  metadata: {name: hello}
+  spec: {template: {spec: {containers: [{image: "${app}"}]}}}
+- apiVersion: stable.example.com/v1
+  kind: CronTab
+  metadata:
+    name: nightly
+    annotations: {config.kubernetes.io/path: jobs/nightly.yaml, config.kubernetes.io/index: '0'}
+  spec: {runs: {pod: {spec: {containers: [{name: report, image: "${job}"}]}}}}
+${functionConfig}`;
+    const configured = `functionConfig:
+  apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: digest-pinner}
+  data:
+    podTemplates: CronTab.stable.example.com=spec.runs.pod
+`;
+    const crontabImage = (output: Output) =>
+      (output.items[2]!.spec as { runs: { pod: { spec: { containers: { image: string }[] } } } })
+        .runs.pod.spec.containers[0]!.image;
+
+    const unknown = await runBuiltCli(['krm', '--insecure-registry', registry.host], {
+      input: input(''),
+    });
+    const told = await runBuiltCli(['krm', '--insecure-registry', registry.host], {
+      input: input(configured),
+    });
+
+    expect(unknown.code).toBe(0);
+    const output = parse(unknown.stdout) as Output;
+    expect(imageOf(output.items[0])).toBe(`${app}@${appDigest}`);
+    expect(imageOf(output.items[1])).toBe(`${app}@${appDigest}`);
+    expect(crontabImage(output)).toBe(job);
+    expect(output.results).toEqual([
+      {
+        message:
+          'CronTab.stable.example.com "nightly": not a known workload kind; images not pinned (name its pod template with --pod-template CronTab.stable.example.com=PATH)',
+        severity: 'info',
+        resourceRef: { apiVersion: 'stable.example.com/v1', kind: 'CronTab', name: 'nightly' },
+        file: { path: 'jobs/nightly.yaml', index: 0 },
+      },
+    ]);
+    expect(told.code).toBe(0);
+    const toldOutput = parse(told.stdout) as Output;
+    expect(crontabImage(toldOutput)).toBe(`${job}@${jobDigest}`);
+    expect(toldOutput.results).toBeUndefined();
+  });
+
+  it('says where its input is not YAML, once, with the line and a caret', async () => {
+    const result = await runBuiltCli(['krm'], {
+      input: 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n\titems: []\n',
+    });
+
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'digest-pinner krm: input is not YAML: -:3:1: Tabs are not allowed as indentation\n  \titems: []\n  ^\n',
+    });
+  });
+
   it('answers JSON with JSON', async () => {
     const input = JSON.stringify(parse(resourceList({ app, job })));
 

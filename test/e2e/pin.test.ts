@@ -126,7 +126,6 @@ describe('pin', () => {
     ['apps/debug-crlf.yaml', 2],
     ['helm-output.yaml', 2],
     ['list.json', 2],
-    ['ci-workflow.yml', 0],
     ['pinned.yaml', 0],
   ])('changes exactly the image lines of %s (%d)', async (name, count) => {
     const result = await runBuiltCli(['pin', ...flags, join(work, name)]);
@@ -134,6 +133,19 @@ describe('pin', () => {
     expect(result.code).toBe(0);
     expect(changedImageLines(await fixture(name), result.stdout)).toHaveLength(count);
     expect(await readFile(join(work, name), 'utf8')).toBe(await fixture(name));
+  });
+
+  it('says a CI workflow named on its own holds no manifest, exits 2 and leaves it', async () => {
+    const path = join(work, 'ci-workflow.yml');
+
+    const result = await runBuiltCli(['pin', ...flags, path]);
+
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      new RegExp(`^digest-pinner pin: no Kubernetes manifests in ${path} `),
+    );
+    expect(await readFile(path, 'utf8')).toBe(await fixture('ci-workflow.yml'));
   });
 
   it('keeps CRLF line endings', async () => {

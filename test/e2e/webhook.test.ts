@@ -83,6 +83,23 @@ async function startWebhook(
   return { service, client };
 }
 
+/** A CREATE of a custom kind the webhook does not know: its pod template at `spec.runs.pod`. */
+function crontabReview(image: string): ReviewDocument {
+  const review = loadReview('pod-create');
+  review.request.kind = { group: 'stable.example.com', version: 'v1', kind: 'CronTab' };
+  review.request.resource = { group: 'stable.example.com', version: 'v1', resource: 'crontabs' };
+  review.request.object = {
+    apiVersion: 'stable.example.com/v1',
+    kind: 'CronTab',
+    metadata: { name: 'nightly', namespace: 'team-a' },
+    spec: {
+      schedule: '0 3 * * *',
+      runs: { pod: { spec: { containers: [{ name: 'job', image }] } } },
+    },
+  };
+  return review;
+}
+
 describe('webhook end to end', () => {
   let open: TestRegistry;
   let privateRegistry: TestRegistry;
@@ -185,6 +202,47 @@ describe('webhook end to end', () => {
 
     for (const name of names)
       expect(imagesOf(object)[name]).toBe(`${open.host}/team/app:1.0@${digests.app}`);
+  });
+
+  it.each(['rollout-create', 'knative-service-create'] as const)(
+    'pins the pod template of the %s review, a custom kind known without configuration',
+    async (fixture) => {
+      const review = loadReview(fixture);
+      const names = Object.keys(imagesOf(review.request.object));
+      const image = `${open.host}/team/app:1.0`;
+
+      const { answer, object } = await admit(
+        pointAt(review, Object.fromEntries(names.map((name) => [name, image]))),
+      );
+
+      expect(answer.response.allowed).toBe(true);
+      expect(names.length).toBeGreaterThan(0);
+      expect(imagesOf(object)).toEqual(
+        Object.fromEntries(names.map((name) => [name, `${image}@${digests.app}`])),
+      );
+    },
+  );
+
+  it('pins a custom kind once --pod-template names it, and leaves it alone before', async () => {
+    const review = crontabReview(`${open.host}/team/app:1.0`);
+    const custom = await startWebhook([
+      '--insecure-registry',
+      open.host,
+      '--pod-template',
+      'CronTab.stable.example.com=spec.runs.pod',
+    ]);
+    try {
+      const before = await admit(review);
+      const after = await admitThrough(custom.client, review);
+
+      expect(before.answer.response.patch).toBeUndefined();
+      expect(imagesOf(after.object)).toEqual({
+        job: `${open.host}/team/app:1.0@${digests.app}`,
+      });
+    } finally {
+      await custom.client.close();
+      await custom.service.close();
+    }
   });
 
   it('pins a new ephemeral container and leaves the running pod alone', async () => {

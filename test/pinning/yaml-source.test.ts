@@ -1,12 +1,12 @@
-import { manifestImages } from '../../src/pinning/manifest-images.js';
+import { manifestContents } from '../../src/pinning/manifest-images.js';
 import { applyScalarEdits, parseYamlSource, scalarAt } from '../../src/pinning/yaml-source.js';
 
 /** Every image of `text` replaced by `image@sha256:…`, through the source text. */
 function pinAll(text: string): string {
   const parsed = parseYamlSource(text);
-  if (!('source' in parsed)) throw new Error(parsed.problems[0]!.message);
+  if (!('source' in parsed)) throw new Error(parsed.problems[0]!.reason);
   const edits = parsed.source.documents.flatMap((document) =>
-    manifestImages(document.toJS()).flatMap(({ site }) => {
+    manifestContents(document.toJS()).images.flatMap(({ site }) => {
       const found = scalarAt(document, site.path);
       return found === undefined ? [] : [{ scalar: found.scalar, value: `${site.image}@sha256:1` }];
     }),
@@ -63,9 +63,11 @@ describe('yaml-source', () => {
     expect(alias.scalar.value).toBe('app:1');
   });
 
-  it('reports each syntax error with its line and column', () => {
-    const parsed = parseYamlSource('a: 1\nb: [\n');
+  it('reports each syntax error with its line, column, line text and the reason alone', () => {
+    const parsed = parseYamlSource('a: 1\r\nb:\r\n\tc: 2\r\n');
 
-    expect('problems' in parsed && parsed.problems[0]).toMatchObject({ line: 3, column: 1 });
+    expect('problems' in parsed && parsed.problems).toEqual([
+      { line: 3, column: 1, reason: 'Tabs are not allowed as indentation', lineText: '\tc: 2' },
+    ]);
   });
 });

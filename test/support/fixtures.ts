@@ -4,7 +4,9 @@
  * --dry-run=server` (and Flux's drift check) sends for an unchanged manifest: a dry-run UPDATE
  * (PatchOptions with `dryRun: [All]`) whose object is the stored Deployment with the applied
  * fields merged in — the images back at their tags, since the applier owns those fields — and
- * whose oldObject holds the digests pinned at the first apply.
+ * whose oldObject holds the digests pinned at the first apply. `rollout-create` is an Argo Rollout
+ * as Argo CD applies it; `knative-service-create` a Knative Service after Knative's own defaulting
+ * webhook named its container and set its defaults.
  * Every load returns a fresh deep clone, so a test may change what it gets. `mapImages` and
  * `withImages` substitute image references, e.g. to point every container at a test registry.
  */
@@ -26,6 +28,8 @@ export const ReviewFixtures = [
   'cronjob-create',
   'replicationcontroller-create',
   'podtemplate-create',
+  'rollout-create',
+  'knative-service-create',
   'pod-ephemeralcontainers-update',
   'pod-delete',
 ] as const;
@@ -54,6 +58,8 @@ export const PodTemplateFixtures: readonly {
     templatePath: ['spec', 'template'],
   },
   { fixture: 'podtemplate-create', kind: 'PodTemplate', templatePath: ['template'] },
+  { fixture: 'rollout-create', kind: 'Rollout', templatePath: ['spec', 'template'] },
+  { fixture: 'knative-service-create', kind: 'Service', templatePath: ['spec', 'template'] },
 ];
 
 export const ContainerLists = ['initContainers', 'containers', 'ephemeralContainers'] as const;

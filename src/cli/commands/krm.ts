@@ -4,21 +4,29 @@
  * on standard input and writes it back with every image of its items pinned, by the same image
  * sites and resolver as `pin`. `functionConfig.data` carries options (flags on the command line
  * win over it); each image that cannot be pinned becomes an error in `results`, and then the exit
- * code is 1. Items are edited through the YAML syntax tree, so their comments and annotations
+ * code is 1; an item of an unknown kind that holds containers becomes an info result. Items are
+ * edited through the YAML syntax tree, so their comments and annotations
  * (`internal.config.kubernetes.io/*` included) are kept.
  */
-import { isMap, isSeq, parseDocument, type Document } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { isJsonObject, objectAt, stringField, type JsonObject } from '../../lib/json-object.js';
 import type { Config } from '../../config/config.js';
 import { readAllText, type Environment } from '../environment.js';
 import { ConfigError, errorMessage } from '../../errors.js';
 import { pinManifestImages } from '../../pinning/image-pins.js';
-import { manifestImages, type ManifestImage } from '../../pinning/manifest-images.js';
-import { scalarAt } from '../../pinning/yaml-source.js';
+import {
+  manifestContents,
+  unknownWorkloadMessage,
+  type ManifestImage,
+} from '../../pinning/manifest-images.js';
+import { syntaxProblemText } from '../../pinning/syntax-problem-text.js';
+import { scalarAt, syntaxProblems } from '../../pinning/yaml-source.js';
+import { workloadKinds } from '../../admission/workload-kinds.js';
 import { openLocalResolver } from './local-resolver.js';
 
 export const RESOURCE_LIST_API_VERSION = 'config.kubernetes.io/v1';
 export const KrmExitCodes = { ok: 0, failed: 1 } as const;
+const STDIN = '-';
 
 /** functionConfig `data` keys, and the options they set. */
 export const FunctionConfigKeys: Readonly<Record<string, string>> = {
@@ -29,6 +37,7 @@ export const FunctionConfigKeys: Readonly<Record<string, string>> = {
   platform: 'platform',
   resolveTimeout: 'resolve-timeout',
   skipImages: 'skip-image',
+  podTemplates: 'pod-template',
 };
 
 const PATH_ANNOTATIONS = ['internal.config.kubernetes.io/path', 'config.kubernetes.io/path'];
@@ -72,10 +81,11 @@ export async function runKrm(
 function readResourceList(
   text: string,
 ): { document: Document.Parsed; json: boolean } | { problem: string } {
-  const document = parseDocument(text, { merge: true });
-  const error = document.errors[0];
-  if (error !== undefined) {
-    return { problem: `input is not YAML: ${error.message.split('\n')[0] ?? error.code}` };
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { merge: true, lineCounter, prettyErrors: false });
+  const problem = syntaxProblems(document, text, lineCounter)[0];
+  if (problem !== undefined) {
+    return { problem: `input is not YAML: ${syntaxProblemText(STDIN, problem).trimEnd()}` };
   }
   const value: unknown = document.toJS();
   const apiVersion = isJsonObject(value) ? stringField(value, 'apiVersion') : undefined;
@@ -133,27 +143,14 @@ async function pinItems(
   config: Config,
   environment: Environment,
 ): Promise<KrmResult[]> {
-  const items = document.get('items', true);
-  const found: ItemImage[] = [];
-  if (isSeq(items)) {
-    items.items.forEach((node, index) => {
-      const item: unknown = isMap(node) ? node.toJS(document) : undefined;
-      if (!isJsonObject(item)) return;
-      for (const image of manifestImages(item, config.skipImages)) {
-        found.push({
-          item,
-          image: { ...image, site: { ...image.site, path: ['items', index, ...image.site.path] } },
-        });
-      }
-    });
-  }
+  const { found, notes } = itemContents(document, config);
   const resolver = await openLocalResolver(config, environment);
   try {
     const outcomes = await pinManifestImages(
       found.map(({ image }) => image),
       resolver,
     );
-    return found.flatMap(({ image, item }, index): KrmResult[] => {
+    const failures = found.flatMap(({ image, item }, index): KrmResult[] => {
       const outcome = outcomes[index];
       if (outcome?.status === 'pinned') {
         const found = scalarAt(document, image.site.path);
@@ -163,27 +160,68 @@ async function pinItems(
       if (outcome?.status !== 'failed') return [];
       return [failure(`image "${image.site.image}" ${outcome.problem}`, image, item)];
     });
+    return [...notes, ...failures];
   } finally {
     await resolver.close();
   }
 }
 
+/** The images of every item, and an info result for each item of an unknown workload kind. */
+function itemContents(
+  document: Document.Parsed,
+  config: Config,
+): { found: ItemImage[]; notes: KrmResult[] } {
+  const reading = { skipImages: config.skipImages, kinds: workloadKinds(config.podTemplates) };
+  const items = document.get('items', true);
+  const found: ItemImage[] = [];
+  const notes: KrmResult[] = [];
+  if (!isSeq(items)) return { found, notes };
+  items.items.forEach((node, index) => {
+    const item: unknown = isMap(node) ? node.toJS(document) : undefined;
+    if (!isJsonObject(item)) return;
+    const contents = manifestContents(item, reading);
+    for (const image of contents.images) {
+      found.push({
+        item,
+        image: { ...image, site: { ...image.site, path: ['items', index, ...image.site.path] } },
+      });
+    }
+    for (const workload of contents.unknownWorkloads) {
+      notes.push({
+        message: unknownWorkloadMessage(workload),
+        severity: 'info',
+        ...whereIs(workload.object),
+      });
+    }
+  });
+  return { found, notes };
+}
+
 function failure(message: string, image: ManifestImage, item: JsonObject): KrmResult {
+  const { resourceRef, file } = whereIs(item);
+  return {
+    message,
+    severity: 'error',
+    resourceRef,
+    field: { path: fieldPath(image.site.path.slice(2)) },
+    ...(file === undefined ? {} : { file }),
+  };
+}
+
+/** The item as results name it: its resourceRef, and its file when the orchestrator said. */
+function whereIs(item: JsonObject): Pick<KrmResult, 'resourceRef' | 'file'> {
   const annotations = objectAt(item, ['metadata', 'annotations']) ?? {};
   const path = PATH_ANNOTATIONS.map((key) => stringField(annotations, key)).find(Boolean);
   const index = INDEX_ANNOTATIONS.map((key) => stringField(annotations, key)).find(Boolean);
   const metadata = objectAt(item, ['metadata']);
   const namespace = stringField(metadata, 'namespace');
   return {
-    message,
-    severity: 'error',
     resourceRef: {
       apiVersion: stringField(item, 'apiVersion') ?? '',
       kind: stringField(item, 'kind') ?? '',
       name: stringField(metadata, 'name') ?? '',
       ...(namespace === undefined ? {} : { namespace }),
     },
-    field: { path: fieldPath(image.site.path.slice(2)) },
     ...(path === undefined
       ? {}
       : { file: { path, ...(index === undefined ? {} : { index: Number(index) }) } }),

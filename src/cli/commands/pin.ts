@@ -3,48 +3,33 @@
  * image values of the files (pinning/yaml-source.ts), with the webhook's image sites and the
  * `resolve` command's resolver. Prints the result, writes it back (`--write`), or only lists the
  * images that are not pinned (`--check`, which asks no registry). A file with a YAML syntax error
- * stops the run before anything is resolved or written.
+ * stops the run before anything is resolved or written; so do paths holding no manifest at all,
+ * lest a check pointed at the wrong directory pass for ever. Nothing is passed over in silence: a
+ * named file that is no manifest, and an object of an unknown kind holding containers, are named.
  */
 import { writeFile } from 'node:fs/promises';
+import type { Scalar } from 'yaml';
+import { workloadKinds } from '../../admission/workload-kinds.js';
 import type { Config } from '../../config/config.js';
-import type { ImagePattern } from '../../image/image-patterns.js';
 import type { Environment } from '../environment.js';
 import { checkProblem, pinManifestImages, type ImageOutcome } from '../../pinning/image-pins.js';
-import { manifestImages, type ManifestImage } from '../../pinning/manifest-images.js';
 import {
   ManifestFileError,
   readManifestFiles,
   STDIN_OPERAND,
   type ManifestFile,
 } from '../../pinning/manifest-files.js';
-import {
-  applyScalarEdits,
-  parseYamlSource,
-  scalarAt,
-  scalarText,
-  type ScalarEdit,
-  type YamlSource,
-} from '../../pinning/yaml-source.js';
-import type { Scalar } from 'yaml';
+import type { ManifestReading } from '../../pinning/manifest-images.js';
+import { readManifestFile, type ParsedManifest } from '../../pinning/manifest-reading.js';
+import { syntaxProblemText } from '../../pinning/syntax-problem-text.js';
+import { applyScalarEdits, scalarText, type ScalarEdit } from '../../pinning/yaml-source.js';
 import { openLocalResolver } from './local-resolver.js';
 
 /**
  * 1: some image is not pinned (`--check`) or could not be; 2: nothing was done (a usage error, a
- * file that cannot be read, a YAML syntax error).
+ * file that cannot be read, a YAML syntax error, no manifest among the paths).
  */
 export const PinExitCodes = { ok: 0, unpinned: 1, usage: 2 } as const;
-
-interface ImageInFile {
-  readonly image: ManifestImage;
-  readonly scalar: Scalar;
-  readonly line: number;
-}
-
-interface ParsedFile {
-  readonly file: ManifestFile;
-  readonly source: YamlSource;
-  readonly images: readonly ImageInFile[];
-}
 
 export async function runPin(
   config: Config,
@@ -64,8 +49,18 @@ export async function runPin(
     environment.stderr.write(`digest-pinner pin: ${error.message}\n`);
     return PinExitCodes.usage;
   }
-  const parsed = parseAll(files, config.skipImages, environment);
+  const reading = { skipImages: config.skipImages, kinds: workloadKinds(config.podTemplates) };
+  const parsed = parseAll(files, reading, environment);
   if (parsed === undefined) return PinExitCodes.usage;
+  if (parsed.length === 0) {
+    environment.stderr.write(`digest-pinner pin: ${nothingFound(operands)}\n`);
+    return PinExitCodes.usage;
+  }
+  for (const { file, unknownWorkloads } of parsed) {
+    for (const { line, message } of unknownWorkloads) {
+      environment.stderr.write(`${file.path}:${line}: ${message}\n`);
+    }
+  }
   if (config.check) return check(parsed, environment);
   return pin(parsed, config, environment);
 }
@@ -79,42 +74,50 @@ function usageProblem(config: Config, operands: readonly string[]): string | und
   return undefined;
 }
 
-/** Every file parsed, or undefined after naming each syntax error: then nothing changes. */
+function nothingFound(operands: readonly string[]): string {
+  const paths = operands.map((operand) => (operand === STDIN_OPERAND ? 'standard input' : operand));
+  return `no Kubernetes manifests in ${paths.join(', ')} (YAML or JSON documents with apiVersion and kind; directories are searched for .yaml, .yml and .json files)`;
+}
+
+/**
+ * The manifests among the files, naming each named file that is not one; or undefined after
+ * naming each syntax error: then nothing changes.
+ */
 function parseAll(
   files: readonly ManifestFile[],
-  skipImages: readonly ImagePattern[],
+  reading: ManifestReading,
   environment: Environment,
-): ParsedFile[] | undefined {
-  const parsed: ParsedFile[] = [];
+): ParsedManifest[] | undefined {
+  const parsed: ParsedManifest[] = [];
+  const notManifests: string[] = [];
   let failed = false;
   for (const file of files) {
-    const result = parseYamlSource(file.text);
-    if ('problems' in result) {
+    const result = readManifestFile(file, reading);
+    if (result.status === 'manifest') parsed.push(result.manifest);
+    else if (result.status === 'not-manifest' && file.named) notManifests.push(file.path);
+    else if (result.status === 'syntax-error') {
       failed = true;
-      for (const { line, column, message } of result.problems) {
-        environment.stderr.write(`${file.path}:${line}:${column}: ${message}\n`);
+      for (const problem of result.problems) {
+        environment.stderr.write(syntaxProblemText(file.path, problem));
       }
-      continue;
     }
-    parsed.push({ file, source: result.source, images: imagesIn(result.source, skipImages) });
   }
-  if (!failed) return parsed;
-  environment.stderr.write('digest-pinner pin: YAML syntax errors: nothing changed\n');
-  return undefined;
+  if (failed) {
+    environment.stderr.write('digest-pinner pin: YAML syntax errors: nothing changed\n');
+    return undefined;
+  }
+  // With no manifest at all, the one message for the whole run names them.
+  if (parsed.length > 0) {
+    for (const path of notManifests) {
+      environment.stderr.write(
+        `digest-pinner pin: ${path}: not a Kubernetes manifest (no YAML or JSON document with apiVersion and kind); left as it is\n`,
+      );
+    }
+  }
+  return parsed;
 }
 
-function imagesIn(source: YamlSource, skipImages: readonly ImagePattern[]): ImageInFile[] {
-  return source.documents.flatMap((document) =>
-    manifestImages(document.toJS(), skipImages).flatMap((image) => {
-      const found = scalarAt(document, image.site.path);
-      return found === undefined
-        ? []
-        : [{ image, scalar: found.scalar, line: source.lineOf(found.start) }];
-    }),
-  );
-}
-
-function check(files: readonly ParsedFile[], environment: Environment): number {
+function check(files: readonly ParsedManifest[], environment: Environment): number {
   let unpinned = 0;
   for (const { file, images } of files) {
     for (const { image, line } of images) {
@@ -128,7 +131,7 @@ function check(files: readonly ParsedFile[], environment: Environment): number {
 }
 
 async function pin(
-  files: readonly ParsedFile[],
+  files: readonly ParsedManifest[],
   config: Config,
   environment: Environment,
 ): Promise<number> {

@@ -19,6 +19,7 @@ import {
 } from '../../credentials/provider.js';
 import type { Environment } from '../environment.js';
 import { EnforcementHandler } from '../../admission/validating-webhook.js';
+import { workloadKinds, type WorkloadKinds } from '../../admission/workload-kinds.js';
 import { ConfigError, errorMessage } from '../../errors.js';
 import { startHttpServers } from '../../http/servers.js';
 import { locateKubeConfig, type KubeConfigLocation } from '../../kube/kubeconfig-location.js';
@@ -345,13 +346,14 @@ export async function startService(config: Config, parts: ServiceParts): Promise
   const onUnexpectedError = (error: unknown): void => {
     logger.error({ err: error }, 'unexpected error');
   };
+  const kinds = workloadKinds(config.podTemplates);
   const handler = new AdmissionReviewHandler({
     mutation: {
       resolver,
       credentials: parts.credentials,
       ...(parts.imageCredentials === undefined ? {} : { imageCredentials: parts.imageCredentials }),
       namespaces: parts.namespaces,
-      policy: mutationPolicy(config, parts.ownNamespace),
+      policy: mutationPolicy(config, parts.ownNamespace, kinds),
     },
     logger,
     recorder: metrics,
@@ -365,6 +367,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
         ownNamespace: parts.ownNamespace,
         podsOnly: config.podsOnly,
         skipImages: config.skipImages,
+        workloadKinds: kinds,
       },
     },
     logger,
@@ -433,7 +436,11 @@ export async function startService(config: Config, parts: ServiceParts): Promise
   };
 }
 
-function mutationPolicy(config: Config, ownNamespace: string | undefined): MutationPolicy {
+function mutationPolicy(
+  config: Config,
+  ownNamespace: string | undefined,
+  kinds: WorkloadKinds,
+): MutationPolicy {
   return {
     failurePolicy: config.failurePolicy,
     updatePolicy: config.updatePolicy,
@@ -443,5 +450,6 @@ function mutationPolicy(config: Config, ownNamespace: string | undefined): Mutat
     resolveTimeoutMs: config.resolveTimeoutMs,
     skipImages: config.skipImages,
     maxImages: config.maxImages,
+    workloadKinds: kinds,
   };
 }
