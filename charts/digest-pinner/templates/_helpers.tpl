@@ -51,9 +51,16 @@ repository@digest without a tag); with neither, the default tag. Arguments: (lis
 {{- end -}}
 {{- end -}}
 
+{{/*
+enforce.mode: off, warn or deny; false as well, which is what YAML makes of a bare off.
+*/}}
+{{- define "digest-pinner.enforceMode" -}}
+{{- .Values.enforce.mode | default "off" -}}
+{{- end -}}
+
 {{/* Whether a ValidatingWebhookConfiguration is installed (enforce.mode warn or deny). */}}
 {{- define "digest-pinner.enforcing" -}}
-{{- if ne .Values.enforce.mode "off" }}true{{ end -}}
+{{- if ne (include "digest-pinner.enforceMode" .) "off" }}true{{ end -}}
 {{- end -}}
 
 {{/* Whether the replicas manage their own CA and caBundle. */}}
