@@ -407,6 +407,16 @@ describe('charts/digest-pinner values', () => {
       });
     });
 
+    it('keeps every Service name a DNS label with the longest release name Helm allows', () => {
+      const longest = 'r'.repeat(53);
+      const services = objectsOf(helmTemplate({}, { release: longest }), Service);
+
+      expect(services.map((service) => service.metadata!.name)).toHaveLength(2);
+      for (const service of services) {
+        expect(service.metadata!.name).toMatch(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
+      }
+    });
+
     it('uses fullnameOverride as the name when given', () => {
       const objects = helmTemplate({ fullnameOverride: 'pinner' }, release);
 

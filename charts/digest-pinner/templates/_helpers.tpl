@@ -1,14 +1,15 @@
 {{/*
 The objects' name: fullnameOverride, else the release name when it names digest-pinner already,
-else RELEASE-digest-pinner. Kubernetes names are at most 63 characters where they become labels.
+else RELEASE-digest-pinner; at most 55 characters, so that the metrics Service's name
+(FULLNAME-metrics) stays a DNS label of 63.
 */}}
 {{- define "digest-pinner.fullname" -}}
 {{- if .Values.fullnameOverride -}}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- .Values.fullnameOverride | trunc 55 | trimSuffix "-" -}}
 {{- else if contains .Chart.Name .Release.Name -}}
-{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- .Release.Name | trunc 55 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 55 | trimSuffix "-" -}}
 {{- end -}}
 {{- end -}}
 
