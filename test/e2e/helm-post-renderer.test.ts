@@ -25,8 +25,13 @@ const digests: Record<string, string> = {};
 
 beforeAll(async () => {
   assertBuilt();
-  // Helm executes the post-renderer itself: `make build` marks dist/main.js executable.
-  accessSync(BUILT_MAIN, constants.X_OK);
+  try {
+    accessSync(BUILT_MAIN, constants.X_OK);
+  } catch (error: unknown) {
+    throw new Error(`${BUILT_MAIN} is not executable: Helm runs it itself; make build marks it`, {
+      cause: error,
+    });
+  }
   registry = await startRegistry({ auth: 'none' });
   const target = registry.pushTarget;
   digests['team/web:1.0'] = (
