@@ -5,7 +5,7 @@ SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 IMAGE ?= digest-pinner:dev
-# Tools the install script may place here when the machine lacks them (kubectl).
+# Tools the install script may place here when the machine lacks them (kubectl, helm).
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
 .PHONY: help

