@@ -318,6 +318,55 @@ describe('charts/digest-pinner values', () => {
     expect(pod.spec!.priorityClassName).toBe('system-cluster-critical');
   });
 
+  it('adds a rule per custom kind, and --pod-template only for a kind with its path', () => {
+    const objects = helmTemplate({
+      customKinds: [
+        { group: 'argoproj.io', apiVersions: ['v1alpha1'], resource: 'rollouts' },
+        {
+          group: 'example.com',
+          apiVersions: ['v1', 'v1beta1'],
+          resource: 'widgets',
+          kind: 'Widget',
+          path: 'spec.template',
+        },
+      ],
+    });
+    const rules = mutatingOf(objects).rules!;
+    const config = serverConfigOf(containerOf(objects));
+
+    expect(rules.slice(-2)).toEqual([
+      {
+        apiGroups: ['argoproj.io'],
+        apiVersions: ['v1alpha1'],
+        operations: ['CREATE', 'UPDATE'],
+        resources: ['rollouts'],
+        scope: 'Namespaced',
+      },
+      {
+        apiGroups: ['example.com'],
+        apiVersions: ['v1', 'v1beta1'],
+        operations: ['CREATE', 'UPDATE'],
+        resources: ['widgets'],
+        scope: 'Namespaced',
+      },
+    ]);
+    expect(containerOf(objects).args).toContain('--pod-template=Widget.example.com=spec.template');
+    expect(config.podTemplates).toHaveLength(1);
+    expect(schemaProblems(objects)).toEqual([]);
+  });
+
+  it('adds no custom kind rule with podsOnly', () => {
+    const objects = helmTemplate({
+      podsOnly: true,
+      customKinds: [{ group: 'argoproj.io', apiVersions: ['v1alpha1'], resource: 'rollouts' }],
+    });
+
+    expect(mutatingOf(objects).rules!.flatMap((rule) => rule.resources)).toEqual([
+      'pods',
+      'pods/ephemeralcontainers',
+    ]);
+  });
+
   it('passes extraArgs to serve after its own flags', () => {
     const objects = helmTemplate({ extraArgs: ['--log-level=debug', '--pods-only'] });
     const config = serverConfigOf(containerOf(objects));

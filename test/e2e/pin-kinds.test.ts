@@ -199,6 +199,17 @@ describe('pin --check, nothing passed over', () => {
     });
   });
 
+  it('passes an empty standard input through as a filter, but names one without manifests', async () => {
+    const empty = await runBuiltCli(['pin', '-'], { input: '' });
+    const blank = await runBuiltCli(['pin', '--check', '-'], { input: '\n  \n' });
+    const values = await runBuiltCli(['pin', '-'], { input: 'image: team/app:1.0\n' });
+
+    expect(empty).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(blank).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(values.code).toBe(2);
+    expect(values.stderr).toContain('no Kubernetes manifests in standard input');
+  });
+
   it('names a file given by name that is not a manifest, leaves it, and goes on with the rest', async () => {
     const dockerfile = join(work, 'Dockerfile');
     const text = `# syntax=docker/dockerfile:1\nARG BASE=${app()}\nFROM \${BASE} AS build\nRUN make\n`;

@@ -116,6 +116,13 @@ rules:
     operations: [CREATE, UPDATE]
     resources: [jobs, cronjobs]
     scope: Namespaced
+    {{- range .Values.customKinds }}
+  - apiGroups: [{{ .group | quote }}]
+    apiVersions: {{ toJson .apiVersions }}
+    operations: [CREATE, UPDATE]
+    resources: [{{ .resource | quote }}]
+    scope: Namespaced
+    {{- end }}
     {{- end }}
 {{- end -}}
 

@@ -53,6 +53,7 @@ export async function runPin(
   const parsed = parseAll(files, reading, environment);
   if (parsed === undefined) return PinExitCodes.usage;
   if (parsed.length === 0) {
+    if (isEmptyStream(operands, files)) return PinExitCodes.ok;
     environment.stderr.write(`digest-pinner pin: ${nothingFound(operands)}\n`);
     return PinExitCodes.usage;
   }
@@ -72,6 +73,18 @@ function usageProblem(config: Config, operands: readonly string[]): string | und
     return 'standard input (-) can be read once';
   }
   return undefined;
+}
+
+/**
+ * `pin -` alone on an empty standard input is a filter given nothing: it gives nothing back and
+ * succeeds. Helm runs its post-renderer so for a release of hooks only, whose render is empty.
+ */
+function isEmptyStream(operands: readonly string[], files: readonly ManifestFile[]): boolean {
+  return (
+    operands.length === 1 &&
+    operands[0] === STDIN_OPERAND &&
+    files.every((file) => file.text.trim() === '')
+  );
 }
 
 function nothingFound(operands: readonly string[]): string {
