@@ -2,12 +2,14 @@
  * `digest-pinner audit`: what runs in the cluster, by digest. Lists pods a page at a time through
  * the kubeconfig (as the webhook finds its cluster), and reports every container: its image,
  * whether it is pinned, the digest the node runs, drift between the two, the original tag, with
- * `--check-tags` whether that tag has moved since, and the workload that owns it. A table or one
- * JSON object, a summary line, and a non-zero exit for the `--fail-on` findings met.
+ * `--check-tags` whether that tag has moved since, the workload that owns it, and the source and
+ * revision it was built from. A table or one JSON object, a summary line, and a non-zero exit for
+ * the `--fail-on` findings met.
  */
 import type { JsonObject } from '../../lib/json-object.js';
 import { OwnerResolver } from '../../audit/owners.js';
 import { auditPod } from '../../audit/pod-containers.js';
+import { withLookedUpProvenance, type ProvenanceLookup } from '../../audit/provenance.js';
 import {
   findingsMet,
   jsonReport,
@@ -57,7 +59,14 @@ export async function runAudit(
     ? await openLocalRegistryAccess(config, environment)
     : undefined;
   try {
-    const { items, pods } = await auditItems(config, { clients, namespace, registry, environment });
+    const { items, pods } = await auditItems(config, {
+      clients,
+      namespace,
+      registry,
+      environment,
+      // Provenance comes from the pods' annotation; `--provenance` gives a registry lookup here.
+      provenance: undefined,
+    });
     const summary = summarize(items, pods, config.checkTags);
     const report =
       config.auditOutput === 'json' ? jsonReport(items, summary) : tableReport(items, summary);
@@ -83,6 +92,8 @@ interface AuditRun {
   /** With --check-tags: the registry client and the credential provider plugins. */
   readonly registry: LocalRegistryAccess | undefined;
   readonly environment: Environment;
+  /** For containers the provenance annotation does not cover. */
+  readonly provenance: ProvenanceLookup | undefined;
 }
 
 async function auditItems(
@@ -122,21 +133,28 @@ async function auditItems(
   for await (const page of pages) {
     for (const pod of page) {
       pods += 1;
-      items.push(...(await podItems(pod, owners, tagChecker)));
+      items.push(...(await podItems(pod, { owners, tagChecker, run })));
     }
   }
   return { items, pods };
 }
 
-async function podItems(
-  pod: JsonObject,
-  owners: OwnerResolver,
-  tagChecker: TagChecker | undefined,
-): Promise<AuditItem[]> {
-  const { findings, tagChecks } = auditPod(pod);
-  const [owner, checked] = await Promise.all([
+interface PodReaders {
+  readonly owners: OwnerResolver;
+  readonly tagChecker: TagChecker | undefined;
+  readonly run: AuditRun;
+}
+
+async function podItems(pod: JsonObject, readers: PodReaders): Promise<AuditItem[]> {
+  const { owners, tagChecker, run } = readers;
+  const audited = auditPod(pod);
+  const { tagChecks } = audited;
+  const [owner, checked, findings] = await Promise.all([
     owners.ownerOf(pod),
     tagChecker === undefined ? tagChecks.map(() => NO_TAG_CHECK) : tagChecker.check(pod, tagChecks),
+    run.provenance === undefined
+      ? audited.findings
+      : withLookedUpProvenance(audited.findings, run.provenance, run.environment.shutdown),
   ]);
   return findings.map((finding, index) => ({
     ...finding,
