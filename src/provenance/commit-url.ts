@@ -31,9 +31,14 @@ interface Repository {
   readonly path: string;
 }
 
+/** Whether `revision` names a git commit rather than a tag, a branch or a dirty tree. */
+export function isCommit(revision: string): boolean {
+  return COMMIT.test(revision);
+}
+
 /** The commit page of `revision` in `source`, or undefined when either is not one. */
 export function commitUrl(source: string | undefined, revision: string): string | undefined {
-  if (source === undefined || !COMMIT.test(revision)) return undefined;
+  if (source === undefined || !isCommit(revision)) return undefined;
   const repository = repositoryOf(source);
   if (repository === undefined) return undefined;
   const commit = revision.toLowerCase();

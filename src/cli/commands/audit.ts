@@ -22,8 +22,8 @@ import type { Config } from '../../config/config.js';
 import type { Environment } from '../environment.js';
 import { ConfigError } from '../../errors.js';
 import type { KubeClients } from '../../kube/client.js';
-import { locateKubeConfig } from '../../kube/kubeconfig-location.js';
 import { CachingResolver } from '../../resolver/caching-resolver.js';
+import { openClusterReader } from './cluster-reader.js';
 import { openLocalRegistryAccess, type LocalRegistryAccess } from './local-resolver.js';
 
 export const AuditExitCodes = { ok: 0, findings: 1, usage: 2 } as const;
@@ -38,23 +38,10 @@ export async function runAudit(
       `audit takes no arguments, got "${args.join(' ')}" (see 'digest-pinner audit --help')`,
     ]);
   }
-  const location = locateKubeConfig({
-    explicitPath: config.kubeconfig,
-    env: environment.env,
-    homeDir: environment.homeDir,
-    fileExists: environment.fileExists,
-  });
-  if (location === undefined) {
-    throw new ConfigError([
-      'audit needs a cluster: --kubeconfig, KUBECONFIG, ~/.kube/config, or run in a pod',
-    ]);
-  }
-  // Loaded on demand: importing the Kubernetes client takes most of a second.
-  const { createKubeClients, kubeConfigAt } = await import('../../kube/client.js');
-  const clients = createKubeClients(kubeConfigAt(location).kubeConfig);
+  const { clients, contextNamespace } = await openClusterReader('audit', config, environment);
   const namespace = config.auditAllNamespaces
     ? undefined
-    : (config.auditNamespace ?? contextNamespace(clients));
+    : (config.auditNamespace ?? contextNamespace);
   const registry = config.checkTags
     ? await openLocalRegistryAccess(config, environment)
     : undefined;
@@ -78,12 +65,6 @@ export async function runAudit(
   } finally {
     await registry?.close();
   }
-}
-
-/** kubectl's default: the current context's namespace, else `default`. */
-function contextNamespace(clients: KubeClients): string {
-  const { kubeConfig } = clients;
-  return kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
 }
 
 interface AuditRun {
