@@ -1,8 +1,9 @@
 /**
  * One pod, as audit sees it: a finding per container (init, regular and ephemeral) with the image
  * its spec names, whether that carries a digest, the digest the node runs (its status's
- * `imageID`), drift between the two, the original tag the pinning webhook recorded, and which tag
- * `--check-tags` would look up. No I/O: tag lookups and owners are added by the caller.
+ * `imageID`), drift between the two, the original tag the pinning webhook recorded, the provenance
+ * it recorded, and which tag `--check-tags` would look up. No I/O: tag lookups, owners and
+ * provenance looked up in a registry are added by the caller.
  */
 import {
   arrayField,
@@ -14,6 +15,7 @@ import {
 import { describesImage, readOriginalImages } from '../admission/original-images.js';
 import { imageSites, locatePodSpec, type ContainerField } from '../admission/pod-specs.js';
 import { tryParseImageReference, type ImageReference } from '../image/reference.js';
+import { readProvenance, type ContainerProvenance } from '../provenance/annotation.js';
 import { runningImage } from './running-image.js';
 
 export const ContainerTypes = ['init', 'container', 'ephemeral'] as const;
@@ -35,6 +37,8 @@ export interface ContainerFinding {
   readonly drift: boolean;
   /** From the `digest-pinner.io/original-images` annotation, when it still describes the image. */
   readonly originalImage: string | null;
+  /** From the `digest-pinner.io/provenance` annotation, or looked up; null when unknown. */
+  readonly provenance: ContainerProvenance | null;
 }
 
 /** What `--check-tags` needs for one container: the tag to look up, and what to compare with. */
@@ -70,6 +74,7 @@ export function auditPod(pod: JsonObject): PodAudit {
   const namespace = stringField(metadata, 'namespace') ?? '';
   const name = stringField(metadata, 'name') ?? '';
   const originals = readOriginalImages(pod);
+  const provenances = readProvenance(pod);
   const status = objectAt(pod, ['status']);
   const audited = imageSites(location).map((site) => {
     const imageId = statusOf(status, site.field, site.containerName);
@@ -91,6 +96,7 @@ export function auditPod(pod: JsonObject): PodAudit {
       imageId: running.kind === 'image-id' ? running.imageId : null,
       drift: specDigest !== undefined && runningDigest !== null && runningDigest !== specDigest,
       originalImage: original,
+      provenance: provenances.get(site.containerName) ?? null,
     };
     return { finding, tagCheck: tagCheckOf(reference, original, specDigest ?? runningDigest) };
   });

@@ -4,6 +4,8 @@
  * findings were met, for the exit code.
  */
 import type { AuditFinding } from '../config/config.js';
+import { revisionText } from '../provenance/commit-url.js';
+import { provenanceJson } from '../provenance/provenance-json.js';
 import type { ContainerFinding } from './pod-containers.js';
 import type { Owner } from './owners.js';
 
@@ -66,8 +68,10 @@ export function summaryLine(summary: AuditSummary): string {
   return `${containers} in ${pods}: ${parts.join(', ')}`;
 }
 
+/** Each item's provenance with every field, null where absent, as `resolve -o json` writes it. */
 export function jsonReport(items: readonly AuditItem[], summary: AuditSummary): string {
-  return `${JSON.stringify({ items, summary })}\n`;
+  const written = items.map((item) => ({ ...item, provenance: provenanceJson(item.provenance) }));
+  return `${JSON.stringify({ items: written, summary })}\n`;
 }
 
 const COLUMNS = [
@@ -81,9 +85,14 @@ const COLUMNS = [
   'ORIGINAL',
   'MOVED',
   'OWNER',
+  'SOURCE',
+  'REVISION',
 ] as const;
 
-/** Aligned columns, kubectl style; digests shortened to 12 hex digits. */
+/**
+ * Aligned columns, kubectl style; digests shortened to 12 hex digits; a revision that is a commit
+ * of a GitHub or GitLab source as its commit page. The long columns come last.
+ */
 export function tableReport(items: readonly AuditItem[], summary: AuditSummary): string {
   const rows = items.map((item) => [
     item.namespace,
@@ -106,6 +115,8 @@ export function tableReport(items: readonly AuditItem[], summary: AuditSummary):
         ? 'MOVED'
         : 'no',
     item.owner === null ? '-' : `${item.owner.kind}/${item.owner.name}`,
+    item.provenance?.source ?? '-',
+    provenanceRevision(item),
   ]);
   const all = [[...COLUMNS], ...rows];
   const widths = COLUMNS.map((_, column) =>
@@ -117,6 +128,11 @@ export function tableReport(items: readonly AuditItem[], summary: AuditSummary):
       .join('  '),
   );
   return `${[...lines, '', summaryLine(summary)].join('\n')}\n`;
+}
+
+function provenanceRevision({ provenance }: AuditItem): string {
+  const revision = provenance?.revision;
+  return revision === undefined ? '-' : revisionText(provenance?.source, revision);
 }
 
 function short(digest: string): string {

@@ -1,5 +1,6 @@
 /**
- * The command line: `serve`, `resolve`, `tags`, `pin`, `audit`, `krm`, `completion`, `version`, `--help`.
+ * The command line: `serve`, `resolve`, `tags`, `pin`, `audit`, `history`, `krm`, `completion`,
+ * `version`, `--help`.
  * Argument parsing and dispatch only; each command lives in commands/. Returns an exit code
  * instead of exiting.
  */
@@ -93,6 +94,10 @@ async function runCommand(
     if (command === 'audit') {
       const { runAudit } = await import('./commands/audit.js');
       return await runAudit(config, positionals, environment);
+    }
+    if (command === 'history') {
+      const { runHistory } = await import('./commands/history.js');
+      return await runHistory(config, positionals, environment);
     }
     if (command === 'krm') {
       if (positionals.length > 0) {

@@ -72,5 +72,5 @@ export interface Config {
   readonly check: boolean;
 }
 
-export const Commands = ['serve', 'resolve', 'tags', 'pin', 'audit', 'krm'] as const;
+export const Commands = ['serve', 'resolve', 'tags', 'pin', 'audit', 'history', 'krm'] as const;
 export type Command = (typeof Commands)[number];

@@ -31,6 +31,16 @@ export const COMMAND_HELP: Readonly<Record<Command, CommandHelp>> = {
       ],
     ],
   },
+  history: {
+    summary: 'list the revisions of a workload by digest, tag and commit (KIND/NAME)',
+    usage: 'digest-pinner history [options] KIND/NAME',
+    description:
+      "List the revisions of a Deployment (its ReplicaSets), StatefulSet or DaemonSet (its\nControllerRevisions), oldest first: when each was made, how many pods run it now, and per\ncontainer the image as pinned, the original tag, the digest and the source revision. Each\nrevision says what changed from the one before: what 'kubectl rollout undo --to-revision=N'\nwould bring back.",
+    examples: [
+      ['A Deployment of the current namespace', 'digest-pinner history deployment/web'],
+      ['A StatefulSet of team-a, as JSON', 'digest-pinner history sts/db -n team-a -o json'],
+    ],
+  },
   tags: {
     summary: 'print the tags that point at a digest (REF@sha256:…)',
     usage: 'digest-pinner tags [options] REF@sha256:…',

@@ -53,6 +53,7 @@ const SERVE: readonly Command[] = ['serve'];
 const RESOLVE: readonly Command[] = ['resolve'];
 const TAGS: readonly Command[] = ['tags'];
 const AUDIT: readonly Command[] = ['audit'];
+const HISTORY: readonly Command[] = ['history'];
 /** Every command that asks registries. */
 const REGISTRY_CLIENTS: readonly Command[] = ['serve', 'resolve', 'tags', 'pin', 'audit', 'krm'];
 /** The commands that pin images outside a cluster. */
@@ -329,7 +330,7 @@ const OPTION_LIST = [
     group: 'cluster',
     help: 'kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config; none: standalone)',
     value: optional(file(checkKubeconfig)),
-    commands: ['serve', 'audit'],
+    commands: ['serve', 'audit', 'history'],
   },
   {
     key: 'allNamespaces',
@@ -448,10 +449,20 @@ const OPTION_LIST = [
   {
     key: 'auditNamespace',
     flag: 'namespace',
+    short: 'n',
     group: 'cluster',
     help: "the namespace whose pods to audit (default: the kubeconfig context's)",
     value: optional(NAME),
     commands: AUDIT,
+  },
+  {
+    key: 'auditNamespace',
+    flag: 'namespace',
+    short: 'n',
+    group: 'cluster',
+    help: "the workload's namespace (default: the kubeconfig context's)",
+    value: optional(NAME),
+    commands: HISTORY,
   },
   {
     key: 'auditAllNamespaces',
@@ -468,6 +479,14 @@ const OPTION_LIST = [
     help: 'pods asked for per page of the list (limit and continue), as kubectl --chunk-size',
     value: withDefault(COUNT, '500'),
     commands: AUDIT,
+  },
+  {
+    key: 'chunkSize',
+    flag: 'chunk-size',
+    group: 'cluster',
+    help: 'objects asked for per page of each list (ReplicaSets, ControllerRevisions, pods), as kubectl --chunk-size',
+    value: withDefault(COUNT, '500'),
+    commands: HISTORY,
   },
   {
     key: 'checkTags',
@@ -493,6 +512,15 @@ const OPTION_LIST = [
     help: 'table: aligned columns and a summary line; json: {"items": [...], "summary": {...}}',
     value: withDefault(oneOf(AuditOutputFormats), 'table'),
     commands: AUDIT,
+  },
+  {
+    key: 'output',
+    flag: 'output',
+    short: 'o',
+    group: 'output',
+    help: 'text: revisions oldest first, what changed from the one before; json: {"kind", "namespace", "name", "revisions": [...]}',
+    value: withDefault(oneOf(OutputFormats), 'text'),
+    commands: HISTORY,
   },
 ] satisfies readonly AnyOption[];
 

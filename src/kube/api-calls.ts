@@ -15,6 +15,10 @@ export const KubeApiResources = [
   'pods',
   'replicasets',
   'jobs',
+  'deployments',
+  'statefulsets',
+  'daemonsets',
+  'controllerrevisions',
 ] as const;
 export type KubeApiResource = (typeof KubeApiResources)[number];
 

@@ -10,7 +10,7 @@ function pod(name: string): JsonObject & { metadata: JsonObject; status?: JsonOb
 }
 
 describe('pod-containers', () => {
-  it('reports a containerd pod: pinned images, their running digests and original tags', () => {
+  it('reports a containerd pod: pinned images, their running digests, original tags and provenance', () => {
     const { findings, tagChecks } = auditPod(pod('containerd-deployment-pod'));
 
     expect(findings).toEqual([
@@ -25,6 +25,7 @@ describe('pod-containers', () => {
         imageId: null,
         drift: false,
         originalImage: 'ghcr.io/example/web-migrations:v1.4.2',
+        provenance: null,
       },
       expect.objectContaining({
         container: 'app',
@@ -33,6 +34,11 @@ describe('pod-containers', () => {
         runningDigest: digest('6'),
         drift: false,
         originalImage: 'ghcr.io/example/web:v1.4.2',
+        provenance: {
+          source: 'https://github.com/example/web',
+          revision: '4f2a9c81d3e5b7a60c1f8e2d9b3a4c5d6e7f8091',
+          build: 'https://github.com/example/web/actions/runs/9876543210',
+        },
       }),
       expect.objectContaining({
         container: 'metrics-sidecar',
@@ -110,5 +116,16 @@ describe('pod-containers', () => {
     const app = auditPod(document).findings.find(({ container }) => container === 'app');
 
     expect(app?.originalImage).toBeNull();
+  });
+
+  it('reads a provenance annotation that is not JSON as no provenance', () => {
+    const document = pod('containerd-deployment-pod');
+    (document.metadata as { annotations: Record<string, string> }).annotations[
+      'digest-pinner.io/provenance'
+    ] = '{"app": {"revision": ';
+
+    const app = auditPod(document).findings.find(({ container }) => container === 'app');
+
+    expect(app?.provenance).toBeNull();
   });
 });

@@ -7,7 +7,16 @@ describe('options', () => {
     expect(defaultConfig().cacheTtlMs).toBe(parseDuration('5m'));
   });
 
-  it.each(Commands.map((command) => [command]))(
+  /** The commands that ask registries: each has a registry option, and a deadline of its own. */
+  const registryCommands = Commands.filter((command) =>
+    OPTIONS.some((spec) => spec.group === 'registries' && spec.commands.includes(command)),
+  );
+
+  it('finds the commands that ask registries, and history, which reads the cluster only, not among them', () => {
+    expect(registryCommands).toEqual(['serve', 'resolve', 'tags', 'pin', 'audit', 'krm']);
+  });
+
+  it.each(registryCommands.map((command) => [command]))(
     'gives %s the resolve deadline its own option defaults to, frozen',
     (command) => {
       const option = OPTIONS.find(

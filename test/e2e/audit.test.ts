@@ -18,6 +18,8 @@ import { pushImage } from '../support/image-push.js';
 import { KubeApiDouble, type PodDocument } from '../support/kube-api.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
+const COMMIT = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+
 interface Run {
   readonly code: number;
   readonly stdout: string;
@@ -36,6 +38,11 @@ interface Item {
   readonly tagMoved: boolean | null;
   readonly tagError: string | null;
   readonly owner: { kind: string; name: string } | null;
+  readonly provenance: {
+    source: string | null;
+    revision: string | null;
+    build: string | null;
+  } | null;
 }
 
 interface Report {
@@ -129,7 +136,12 @@ describe('audit end to end', () => {
         ],
       },
     });
-    const original = { 'digest-pinner.io/original-images': JSON.stringify({ app: `${web}:1.0` }) };
+    const original = {
+      'digest-pinner.io/original-images': JSON.stringify({ app: `${web}:1.0` }),
+      'digest-pinner.io/provenance': JSON.stringify({
+        app: { source: 'https://github.com/team/web.git', revision: COMMIT },
+      }),
+    };
     const ownedBy = (name: string) => ({
       ownerReferences: [
         { apiVersion: 'apps/v1', kind: 'ReplicaSet', name, uid: `rs-${name}`, controller: true },
@@ -208,6 +220,7 @@ describe('audit end to end', () => {
       originalImage: `${registry.host}/team/web:1.0`,
       tagMoved: true,
       owner: { kind: 'Deployment', name: 'web' },
+      provenance: { source: 'https://github.com/team/web.git', revision: COMMIT, build: null },
     });
     expect(item(found, 'b-drifted')).toMatchObject({
       drift: true,
@@ -314,6 +327,12 @@ describe('audit end to end', () => {
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+IMAGE\s+PINNED\s+RUNNING\s+DRIFT/);
     expect(lines.find((line) => line.includes('b-drifted'))).toMatch(/DRIFT/);
+    expect(lines[0]).toMatch(/\sOWNER\s+SOURCE\s+REVISION$/);
+    expect(lines.find((line) => line.includes('a-pinned'))).toMatch(
+      new RegExp(
+        `https://github\\.com/team/web\\.git\\s+https://github\\.com/team/web/commit/${COMMIT}$`,
+      ),
+    );
     expect(lines.at(-1)).toBe('5 containers in 5 pods: 2 unpinned, 1 drifted');
   });
 

@@ -111,6 +111,72 @@ describe('kube-api-double', () => {
     expect(names(inB)).toEqual(['b/p1', 'b/p2']);
   });
 
+  it('filters lists by labelSelector before paging, without remainingItemCount, as the real server', async () => {
+    const replicaSet = (name: string, labels: Record<string, string>) => {
+      api.addReplicaSet({ metadata: { name, namespace: 'team-a', labels }, spec: {} });
+    };
+    replicaSet('web-1', { app: 'web', 'pod-template-hash': '1' });
+    replicaSet('web-2', { app: 'web', 'pod-template-hash': '2' });
+    replicaSet('web-3', { app: 'web', 'pod-template-hash': '3', canary: 'true' });
+    replicaSet('api-1', { app: 'api' });
+    type List = {
+      kind: string;
+      items: { metadata: { name: string } }[];
+      metadata: { continue?: string; remainingItemCount?: number };
+    };
+    const list = async (query: string): Promise<List> =>
+      (await (
+        await fetch(`${api.url}/apis/apps/v1/namespaces/team-a/replicasets?${query}`)
+      ).json()) as List;
+    const names = ({ items }: List) => items.map(({ metadata }) => metadata.name);
+
+    const first = await list(`limit=2&labelSelector=${encodeURIComponent('app=web')}`);
+    const rest = await list(
+      `limit=2&labelSelector=app%3Dweb&continue=${encodeURIComponent(first.metadata.continue!)}`,
+    );
+    const sets = await list(`labelSelector=${encodeURIComponent('app in (web, api),!canary')}`);
+    const unfiltered = await list('limit=3');
+    const bad = await fetch(
+      `${api.url}/apis/apps/v1/namespaces/team-a/replicasets?labelSelector=${encodeURIComponent('app in (web')}`,
+    );
+
+    expect(first.kind).toBe('ReplicaSetList');
+    expect(names(first)).toEqual(['web-1', 'web-2']);
+    expect(first.metadata.remainingItemCount).toBeUndefined();
+    expect(names(rest)).toEqual(['web-3']);
+    expect(names(sets)).toEqual(['api-1', 'web-1', 'web-2']);
+    expect(unfiltered.metadata.remainingItemCount).toBe(1);
+    expect(bad.status).toBe(400);
+  });
+
+  it('serves apps objects by name, and names the group of a missing one', async () => {
+    api.addStatefulSet({ metadata: { name: 'db', namespace: 'team-a' }, spec: { replicas: 2 } });
+    api.addControllerRevision({
+      metadata: { name: 'db-7d9f8c6b5', namespace: 'team-a' },
+      revision: 1,
+      data: { spec: { template: { $patch: 'replace' } } },
+    });
+
+    const statefulSet = await fetch(`${api.url}/apis/apps/v1/namespaces/team-a/statefulsets/db`);
+    const revision = await fetch(
+      `${api.url}/apis/apps/v1/namespaces/team-a/controllerrevisions/db-7d9f8c6b5`,
+    );
+    const missing = await fetch(`${api.url}/apis/apps/v1/namespaces/team-a/deployments/web`);
+
+    expect(await statefulSet.json()).toMatchObject({ kind: 'StatefulSet', spec: { replicas: 2 } });
+    expect(await revision.json()).toMatchObject({
+      apiVersion: 'apps/v1',
+      kind: 'ControllerRevision',
+      revision: 1,
+      data: { spec: { template: { $patch: 'replace' } } },
+    });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({
+      reason: 'NotFound',
+      message: 'deployments.apps "web" not found',
+    });
+  });
+
   it('sends watch headers before any event, then events from the given resourceVersion', async () => {
     api.addNamespace('before');
     const { metadata } = (await (await fetch(`${api.url}/api/v1/namespaces`)).json()) as {

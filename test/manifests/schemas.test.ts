@@ -33,7 +33,7 @@ describe('manifests schemas', () => {
     );
   });
 
-  it.each(['base', ...overlays])(
+  it.each(['base', 'audit', ...overlays])(
     'validates every object against its schema when %s is built',
     (directory) => {
       const objects = kustomizeBuild(directory);

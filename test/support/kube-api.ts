@@ -16,9 +16,13 @@
  *   GET /api/v1/pods, /api/v1/namespaces/{ns}/pods   lists ordered by namespace and name, with
  *                                                   `limit` and `continue` (an opaque token;
  *                                                   400 when it is not one of ours; 410 Expired
- *                                                   with a token for the rest when compacted) and
- *                                                   `remainingItemCount`, as the real server pages
- *   GET /apis/apps/v1/namespaces/{ns}/replicasets/{name}
+ *                                                   with a token for the rest when compacted),
+ *                                                   `remainingItemCount` (not with a selector)
+ *                                                   and `labelSelector` (400 when it does not
+ *                                                   parse), as the real server pages and filters
+ *   GET /apis/apps/v1/namespaces/{ns}/{replicasets,controllerrevisions,deployments,statefulsets,
+ *       daemonsets}[/{name}]                        each object, and lists paged and filtered as
+ *                                                   pods are
  *   GET /apis/batch/v1/namespaces/{ns}/jobs/{name}
  *   GET, PATCH /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/{name}
  *   GET, PATCH /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{name}
@@ -63,6 +67,7 @@ import {
   type TestSecret,
 } from './docker-secrets.js';
 import { testCertificate } from './https.js';
+import { parseLabelQuery } from './label-query.js';
 
 export type KubeResource =
   | 'namespaces'
@@ -72,6 +77,10 @@ export type KubeResource =
   | 'validatingwebhookconfigurations'
   | 'pods'
   | 'replicasets'
+  | 'controllerrevisions'
+  | 'deployments'
+  | 'statefulsets'
+  | 'daemonsets'
   | 'jobs';
 export type KubeVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch';
 
@@ -165,7 +174,8 @@ const PATH_PATTERN =
 const WEBHOOK_CONFIGURATION_PATTERN =
   /^\/apis\/admissionregistration\.k8s\.io\/v1\/(mutating|validating)webhookconfigurations(?:\/([^/]+))?$/;
 const POD_LIST_PATTERN = /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?pods$/;
-const REPLICA_SET_PATTERN = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/replicasets\/([^/]+)$/;
+const APPS_PATTERN =
+  /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(replicasets|controllerrevisions|deployments|statefulsets|daemonsets)(?:\/([^/]+))?$/;
 const JOB_PATTERN = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs\/([^/]+)$/;
 /** The API server's message for a continue token older than the compacted revision. */
 const CONTINUE_EXPIRED_MESSAGE =
@@ -201,6 +211,10 @@ export class KubeApiDouble {
   readonly #validatingWebhookConfigurations = new Map<string, KubeObject>();
   readonly #pods = new Map<string, KubeObject>();
   readonly #replicaSets = new Map<string, KubeObject>();
+  readonly #controllerRevisions = new Map<string, KubeObject>();
+  readonly #deployments = new Map<string, KubeObject>();
+  readonly #statefulSets = new Map<string, KubeObject>();
+  readonly #daemonSets = new Map<string, KubeObject>();
   readonly #jobs = new Map<string, KubeObject>();
   readonly #holds: Hold[] = [];
   readonly #history: HistoryEvent[] = [];
@@ -356,6 +370,30 @@ export class KubeApiDouble {
   addReplicaSet(replicaSet: PodDocument): void {
     const stored = this.#stamp(namespacedObject('apps/v1', 'ReplicaSet', replicaSet));
     this.#replicaSets.set(objectKey(stored), stored);
+  }
+
+  /** Stores a ControllerRevision as given, like addPod. */
+  addControllerRevision(revision: PodDocument): void {
+    const stored = this.#stamp(namespacedObject('apps/v1', 'ControllerRevision', revision));
+    this.#controllerRevisions.set(objectKey(stored), stored);
+  }
+
+  /** Stores a Deployment as given, like addPod. */
+  addDeployment(deployment: PodDocument): void {
+    const stored = this.#stamp(namespacedObject('apps/v1', 'Deployment', deployment));
+    this.#deployments.set(objectKey(stored), stored);
+  }
+
+  /** Stores a StatefulSet as given, like addPod. */
+  addStatefulSet(statefulSet: PodDocument): void {
+    const stored = this.#stamp(namespacedObject('apps/v1', 'StatefulSet', statefulSet));
+    this.#statefulSets.set(objectKey(stored), stored);
+  }
+
+  /** Stores a DaemonSet as given, like addPod. */
+  addDaemonSet(daemonSet: PodDocument): void {
+    const stored = this.#stamp(namespacedObject('apps/v1', 'DaemonSet', daemonSet));
+    this.#daemonSets.set(objectKey(stored), stored);
   }
 
   /** Stores a Job as given, like addPod. */
@@ -620,8 +658,9 @@ export class KubeApiDouble {
       });
       return;
     }
-    if (target.resource === 'pods' && target.verb === 'list') {
-      this.#listPods(target, request.query, response);
+    const listed = LISTED[target.resource];
+    if (listed !== undefined && target.verb === 'list') {
+      this.#list(target, listed, request.query, response);
       return;
     }
     if (target.verb === 'list') {
@@ -648,13 +687,26 @@ export class KubeApiDouble {
         return this.#secrets.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
       case 'serviceaccounts':
         return this.#serviceAccounts.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
-      case 'replicasets':
-        return this.#replicaSets.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
       case 'jobs':
         return this.#jobs.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
-      case 'pods':
-        return this.#pods.get(`${target.namespace ?? ''}/${target.name ?? ''}`);
+      default:
+        return this.#namespaced(target.resource)?.get(
+          `${target.namespace ?? ''}/${target.name ?? ''}`,
+        );
     }
+  }
+
+  /** The store of a namespaced resource that is listed as well as read. */
+  #namespaced(resource: KubeResource): Map<string, KubeObject> | undefined {
+    const stores: Partial<Record<KubeResource, Map<string, KubeObject>>> = {
+      pods: this.#pods,
+      replicasets: this.#replicaSets,
+      controllerrevisions: this.#controllerRevisions,
+      deployments: this.#deployments,
+      statefulsets: this.#statefulSets,
+      daemonsets: this.#daemonSets,
+    };
+    return stores[resource];
   }
 
   #createSecret(target: Route, request: RequestBody, response: ServerResponse): void {
@@ -807,13 +859,20 @@ export class KubeApiDouble {
   }
 
   /**
-   * One page, as the API server pages a list: items after the token's key, at most `limit`, a
-   * `continue` token while more remain, and `remainingItemCount` with it.
+   * One page, as the API server pages a list: the items its `labelSelector` matches after the
+   * token's key, at most `limit`, a `continue` token while more remain, and `remainingItemCount`
+   * with it, unless there is a selector: the server cannot count what is left then.
    */
-  #listPods(target: Route, query: URLSearchParams, response: ServerResponse): void {
+  #list(target: Route, listed: ListedKind, query: URLSearchParams, response: ServerResponse): void {
+    const selector = query.get('labelSelector');
+    const matches = parseLabelQuery(selector ?? '');
+    if (matches === undefined) {
+      sendStatus(response, 400, `unable to parse requirement: ${selector ?? ''}`);
+      return;
+    }
     const prefix = target.namespace === undefined ? '' : `${target.namespace}/`;
-    const all = [...this.#pods.entries()]
-      .filter(([key]) => key.startsWith(prefix))
+    const all = [...(this.#namespaced(target.resource) ?? new Map<string, KubeObject>())]
+      .filter(([key, object]) => key.startsWith(prefix) && matches(object.metadata.labels ?? {}))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const token = query.get('continue') ?? '';
     const continued = token === '' ? { after: '', revision: this.#revision } : continueKey(token);
@@ -836,13 +895,13 @@ export class KubeApiDouble {
     const metadata: Record<string, unknown> = { resourceVersion: String(this.#revision) };
     if (left > 0 && last !== undefined) {
       metadata.continue = continueToken(last, this.#revision);
-      metadata.remainingItemCount = left;
+      if (selector === null) metadata.remainingItemCount = left;
     }
     sendJson(response, 200, {
-      kind: 'PodList',
-      apiVersion: 'v1',
+      kind: listed.kind,
+      apiVersion: listed.apiVersion,
       metadata,
-      items: page.map(([, pod]) => pod),
+      items: page.map(([, object]) => object),
     });
   }
 
@@ -873,6 +932,29 @@ export class KubeApiDouble {
     response.on('close', () => this.#watches.delete(watch));
   }
 }
+
+const APPS_RESOURCES: ReadonlySet<KubeResource> = new Set([
+  'replicasets',
+  'controllerrevisions',
+  'deployments',
+  'statefulsets',
+  'daemonsets',
+]);
+
+/** What a list of each listed resource is called. */
+interface ListedKind {
+  readonly kind: string;
+  readonly apiVersion: string;
+}
+
+const LISTED: Partial<Record<KubeResource, ListedKind>> = {
+  pods: { kind: 'PodList', apiVersion: 'v1' },
+  replicasets: { kind: 'ReplicaSetList', apiVersion: 'apps/v1' },
+  controllerrevisions: { kind: 'ControllerRevisionList', apiVersion: 'apps/v1' },
+  deployments: { kind: 'DeploymentList', apiVersion: 'apps/v1' },
+  statefulsets: { kind: 'StatefulSetList', apiVersion: 'apps/v1' },
+  daemonsets: { kind: 'DaemonSetList', apiVersion: 'apps/v1' },
+};
 
 interface Route {
   readonly resource: KubeResource;
@@ -977,10 +1059,12 @@ function route(method: string, url: URL): Route | undefined {
       name,
     };
   }
-  const replicaSet = REPLICA_SET_PATTERN.exec(url.pathname);
-  if (replicaSet !== null) {
+  const apps = APPS_PATTERN.exec(url.pathname);
+  if (apps !== null) {
     if (method !== 'GET') return undefined;
-    return { resource: 'replicasets', verb: 'get', namespace: replicaSet[1], name: replicaSet[2] };
+    const [, namespace, resource, name] = apps;
+    const verb = name === undefined ? 'list' : 'get';
+    return { resource: resource as KubeResource, verb, namespace, name };
   }
   const job = JOB_PATTERN.exec(url.pathname);
   if (job !== null) {
@@ -1061,9 +1145,14 @@ function copyOf(object: KubeObject | undefined): StoredObject | undefined {
 
 function sendNotFound(response: ServerResponse, target: Route): void {
   const name = target.resource === 'namespaces' ? target.namespace : target.name;
-  const kind = target.resource.endsWith('webhookconfigurations')
-    ? `${target.resource}.admissionregistration.k8s.io`
-    : target.resource;
+  const group = target.resource.endsWith('webhookconfigurations')
+    ? 'admissionregistration.k8s.io'
+    : APPS_RESOURCES.has(target.resource)
+      ? 'apps'
+      : target.resource === 'jobs'
+        ? 'batch'
+        : '';
+  const kind = group === '' ? target.resource : `${target.resource}.${group}`;
   sendStatus(response, 404, `${kind} "${name ?? ''}" not found`, { name, kind: target.resource });
 }
 

@@ -2,12 +2,14 @@
  * `digest-pinner audit`: what runs in the cluster, by digest. Lists pods a page at a time through
  * the kubeconfig (as the webhook finds its cluster), and reports every container: its image,
  * whether it is pinned, the digest the node runs, drift between the two, the original tag, with
- * `--check-tags` whether that tag has moved since, and the workload that owns it. A table or one
- * JSON object, a summary line, and a non-zero exit for the `--fail-on` findings met.
+ * `--check-tags` whether that tag has moved since, the workload that owns it, and the source and
+ * revision it was built from. A table or one JSON object, a summary line, and a non-zero exit for
+ * the `--fail-on` findings met.
  */
 import type { JsonObject } from '../../lib/json-object.js';
 import { OwnerResolver } from '../../audit/owners.js';
 import { auditPod } from '../../audit/pod-containers.js';
+import { withLookedUpProvenance, type ProvenanceLookup } from '../../audit/provenance.js';
 import {
   findingsMet,
   jsonReport,
@@ -20,8 +22,8 @@ import type { Config } from '../../config/config.js';
 import type { Environment } from '../environment.js';
 import { ConfigError } from '../../errors.js';
 import type { KubeClients } from '../../kube/client.js';
-import { locateKubeConfig } from '../../kube/kubeconfig-location.js';
 import { CachingResolver } from '../../resolver/caching-resolver.js';
+import { openClusterReader } from './cluster-reader.js';
 import { openLocalRegistryAccess, type LocalRegistryAccess } from './local-resolver.js';
 
 export const AuditExitCodes = { ok: 0, findings: 1, usage: 2 } as const;
@@ -36,28 +38,22 @@ export async function runAudit(
       `audit takes no arguments, got "${args.join(' ')}" (see 'digest-pinner audit --help')`,
     ]);
   }
-  const location = locateKubeConfig({
-    explicitPath: config.kubeconfig,
-    env: environment.env,
-    homeDir: environment.homeDir,
-    fileExists: environment.fileExists,
-  });
-  if (location === undefined) {
-    throw new ConfigError([
-      'audit needs a cluster: --kubeconfig, KUBECONFIG, ~/.kube/config, or run in a pod',
-    ]);
-  }
-  // Loaded on demand: importing the Kubernetes client takes most of a second.
-  const { createKubeClients, kubeConfigAt } = await import('../../kube/client.js');
-  const clients = createKubeClients(kubeConfigAt(location).kubeConfig);
+  const { clients, contextNamespace } = await openClusterReader('audit', config, environment);
   const namespace = config.auditAllNamespaces
     ? undefined
-    : (config.auditNamespace ?? contextNamespace(clients));
+    : (config.auditNamespace ?? contextNamespace);
   const registry = config.checkTags
     ? await openLocalRegistryAccess(config, environment)
     : undefined;
   try {
-    const { items, pods } = await auditItems(config, { clients, namespace, registry, environment });
+    const { items, pods } = await auditItems(config, {
+      clients,
+      namespace,
+      registry,
+      environment,
+      // Provenance comes from the pods' annotation; `--provenance` gives a registry lookup here.
+      provenance: undefined,
+    });
     const summary = summarize(items, pods, config.checkTags);
     const report =
       config.auditOutput === 'json' ? jsonReport(items, summary) : tableReport(items, summary);
@@ -71,18 +67,14 @@ export async function runAudit(
   }
 }
 
-/** kubectl's default: the current context's namespace, else `default`. */
-function contextNamespace(clients: KubeClients): string {
-  const { kubeConfig } = clients;
-  return kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
-}
-
 interface AuditRun {
   readonly clients: KubeClients;
   readonly namespace: string | undefined;
   /** With --check-tags: the registry client and the credential provider plugins. */
   readonly registry: LocalRegistryAccess | undefined;
   readonly environment: Environment;
+  /** For containers the provenance annotation does not cover. */
+  readonly provenance: ProvenanceLookup | undefined;
 }
 
 async function auditItems(
@@ -122,21 +114,28 @@ async function auditItems(
   for await (const page of pages) {
     for (const pod of page) {
       pods += 1;
-      items.push(...(await podItems(pod, owners, tagChecker)));
+      items.push(...(await podItems(pod, { owners, tagChecker, run })));
     }
   }
   return { items, pods };
 }
 
-async function podItems(
-  pod: JsonObject,
-  owners: OwnerResolver,
-  tagChecker: TagChecker | undefined,
-): Promise<AuditItem[]> {
-  const { findings, tagChecks } = auditPod(pod);
-  const [owner, checked] = await Promise.all([
+interface PodReaders {
+  readonly owners: OwnerResolver;
+  readonly tagChecker: TagChecker | undefined;
+  readonly run: AuditRun;
+}
+
+async function podItems(pod: JsonObject, readers: PodReaders): Promise<AuditItem[]> {
+  const { owners, tagChecker, run } = readers;
+  const audited = auditPod(pod);
+  const { tagChecks } = audited;
+  const [owner, checked, findings] = await Promise.all([
     owners.ownerOf(pod),
     tagChecker === undefined ? tagChecks.map(() => NO_TAG_CHECK) : tagChecker.check(pod, tagChecks),
+    run.provenance === undefined
+      ? audited.findings
+      : withLookedUpProvenance(audited.findings, run.provenance, run.environment.shutdown),
   ]);
   return findings.map((finding, index) => ({
     ...finding,
