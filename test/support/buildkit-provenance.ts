@@ -3,7 +3,16 @@
  * SLSA provenance v0.2 (its default) and v1 (`--provenance version=v1`), with the fields a test
  * names and the ones it does not care about as BuildKit fills them.
  */
-import type { BuiltManifest } from './image-push.js';
+import {
+  buildAttestationManifest,
+  buildImageManifest,
+  pushBuiltIndex,
+  type AttestationOptions,
+  type BuiltManifest,
+  type ImagePlatform,
+  type PushedIndex,
+  type PushTarget,
+} from './image-push.js';
 
 export interface BuildFacts {
   /** `configSource.uri`: the build context, for a Git context. */
@@ -108,4 +117,63 @@ export function slsaV1Statement(subject: BuiltManifest, facts: BuildFacts): Buff
       },
     }),
   );
+}
+
+export interface BuildkitImage {
+  readonly repository: string;
+  readonly tag: string;
+  /** linux/amd64 and linux/arm64 by default. */
+  readonly platforms?: readonly ImagePlatform[];
+  /** Each platform's attestation statement; none when absent (or when it answers undefined). */
+  readonly statement?: (image: BuiltManifest) => Buffer | undefined;
+  readonly attestation?: AttestationOptions;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly manifestAnnotations?: Readonly<Record<string, string>>;
+  readonly indexAnnotations?: Readonly<Record<string, string>>;
+}
+
+export interface PushedBuildkitImage extends PushedIndex {
+  /** The image manifest of each platform, by `os/architecture`. */
+  readonly images: ReadonlyMap<string, BuiltManifest>;
+}
+
+/**
+ * Pushes an index as `docker buildx build --push` leaves one: an image manifest per platform,
+ * each followed by its attestation manifest, and the index over them all under `tag`.
+ */
+export async function pushBuildkitImage(
+  target: PushTarget,
+  image: BuildkitImage,
+): Promise<PushedBuildkitImage> {
+  const platforms = image.platforms ?? [
+    { os: 'linux', architecture: 'amd64' },
+    { os: 'linux', architecture: 'arm64' },
+  ];
+  const images = new Map<string, BuiltManifest>();
+  const children: BuiltManifest[] = [];
+  for (const platform of platforms) {
+    const manifest = buildImageManifest({
+      platform,
+      seed: `${image.repository}:${image.tag}`,
+      ...(image.labels === undefined ? {} : { labels: image.labels }),
+      ...(image.manifestAnnotations === undefined
+        ? {}
+        : { annotations: image.manifestAnnotations }),
+    });
+    images.set(`${platform.os}/${platform.architecture}`, manifest);
+    children.push(manifest);
+  }
+  for (const manifest of [...children]) {
+    const statement = image.statement?.(manifest);
+    if (statement !== undefined) {
+      children.push(buildAttestationManifest(manifest, statement, image.attestation));
+    }
+  }
+  const pushed = await pushBuiltIndex(target, {
+    repository: image.repository,
+    tag: image.tag,
+    children,
+    ...(image.indexAnnotations === undefined ? {} : { annotations: image.indexAnnotations }),
+  });
+  return { ...pushed, images };
 }
