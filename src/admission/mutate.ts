@@ -30,7 +30,7 @@ import {
   type UnpinnedImage,
 } from './outcome.js';
 import { patchOf, type ImageReplacement, type PatchOperation } from './patch.js';
-import { pinProvenance, type PinProvenance, type ResolvedDigest } from './pin-provenance.js';
+import { pinProvenance, resolvedDigests, type PinProvenance } from './pin-provenance.js';
 import { provenanceAnnotation } from './provenance-entries.js';
 import { credentialSubject, podCredentials } from './pod-credentials.js';
 import { containerImages, imageSites, type ImageSite, type PodSpecLocation } from './pod-specs.js';
@@ -308,14 +308,10 @@ function provenanceOf(
 ): Awaitable<PinProvenance | undefined> {
   const source = work.deps.provenance;
   if (source === undefined || work.request.subResource !== undefined) return undefined;
-  const resolved: ResolvedDigest[] = [];
-  const seen = new Set<string>();
-  for (const { plan } of planned) {
-    if (plan.action !== 'resolve' || seen.has(plan.reference.taggedName)) continue;
-    seen.add(plan.reference.taggedName);
-    const digest = resolution.outcomes.get(plan.reference.taggedName)?.digest;
-    if (digest !== undefined) resolved.push({ reference: plan.reference, digest });
-  }
+  const resolved = resolvedDigests(
+    planned.map(({ plan }) => plan),
+    resolution.outcomes,
+  );
   if (resolved.length === 0) return NO_PROVENANCE;
   return pinProvenance({
     source,

@@ -13,6 +13,8 @@ import { abortable } from '../lib/abort.js';
 import type { Awaitable } from '../lib/awaitable.js';
 import type { ContainerProvenance } from '../provenance/annotation.js';
 import type { ProvenanceAnswer, ProvenanceSource } from '../provenance/provenance-source.js';
+import type { ImagePlan } from './image-plan.js';
+import type { ResolutionOutcome } from './resolution.js';
 
 /** A digest resolved now for a reference (by its tagged name). */
 export interface ResolvedDigest {
@@ -33,6 +35,21 @@ export interface ProvenanceLookupInput {
 
 /** Tagged name → what the annotation records for its digest; absent when nothing is known. */
 export type PinProvenance = ReadonlyMap<string, ContainerProvenance>;
+
+/** The digests resolved now (not kept by a sticky UPDATE), once per tagged name. */
+export function resolvedDigests(
+  plans: readonly ImagePlan[],
+  outcomes: ReadonlyMap<string, ResolutionOutcome>,
+): ResolvedDigest[] {
+  const resolved = new Map<string, ResolvedDigest>();
+  for (const plan of plans) {
+    if (plan.action !== 'resolve' || resolved.has(plan.reference.taggedName)) continue;
+    const digest = outcomes.get(plan.reference.taggedName)?.digest;
+    if (digest !== undefined)
+      resolved.set(plan.reference.taggedName, { reference: plan.reference, digest });
+  }
+  return [...resolved.values()];
+}
 
 /** Never rejects: a lookup that fails or is late leaves its image out. */
 export function pinProvenance(input: ProvenanceLookupInput): Awaitable<PinProvenance> {
