@@ -10,7 +10,9 @@ import type {
   ImageCredentialSource,
   PodCredentialSubject,
 } from '../credentials/provider.js';
+import { emptyKeyring, type Keyring } from '../credentials/credential.js';
 import { pinnedReference, type ImageReference } from '../image/reference.js';
+import type { ProvenanceSource } from '../provenance/provenance-source.js';
 import type { DigestResolver } from '../resolver/digest-resolver.js';
 import { requestDeadline, type TimeoutSignals } from './deadline.js';
 import type { JsonObject } from '../lib/json-object.js';
@@ -28,6 +30,8 @@ import {
   type UnpinnedImage,
 } from './outcome.js';
 import { patchOf, type ImageReplacement, type PatchOperation } from './patch.js';
+import { pinProvenance, resolvedDigests, type PinProvenance } from './pin-provenance.js';
+import { provenanceAnnotation } from './provenance-entries.js';
 import { credentialSubject, podCredentials } from './pod-credentials.js';
 import { containerImages, imageSites, type ImageSite, type PodSpecLocation } from './pod-specs.js';
 import {
@@ -52,6 +56,11 @@ export interface MutateDependencies {
   readonly policy: MutationPolicy;
   /** Where the request's deadline comes from: `AbortSignal.timeout` by default. */
   readonly timeouts?: TimeoutSignals;
+  /**
+   * With it (`--provenance`), each digest resolved now has its provenance recorded in the pod
+   * template's `digest-pinner.io/provenance` annotation, when it is known within the deadline.
+   */
+  readonly provenance?: ProvenanceSource;
 }
 
 export interface MutateOptions {
@@ -94,11 +103,14 @@ export function mutate(
       request,
       object: scope.object,
       location: scope.location,
+      oldLocation: scope.oldLocation,
       deps,
       signal: options.signal,
     };
     const result = andThen(resolvePlanned(planned, work), (resolution) =>
-      pinResolved(planned, work, resolution),
+      andThen(provenanceOf(planned, work, resolution), (provenance) =>
+        pinResolved(planned, work, resolution, provenance),
+      ),
     );
     return result instanceof Promise ? result.catch(failed) : result;
   } catch (error: unknown) {
@@ -108,6 +120,7 @@ export function mutate(
 
 const NO_IMAGES: ReadonlyMap<string, string> = new Map();
 const NO_PATCH: readonly PatchOperation[] = [];
+const NO_PROVENANCE: PinProvenance = new Map();
 
 interface PlannedSite {
   readonly site: ImageSite;
@@ -118,6 +131,7 @@ interface PinningWork {
   readonly request: AdmissionRequest;
   readonly object: JsonObject;
   readonly location: PodSpecLocation;
+  readonly oldLocation: PodSpecLocation | undefined;
   readonly deps: MutateDependencies;
   readonly signal: AbortSignal | (() => AbortSignal) | undefined;
 }
@@ -127,12 +141,16 @@ interface Pin extends ImageReplacement {
   /** The image as it was before pinning. */
   readonly original: string;
   readonly digest: string;
+  /** Kept on the stored object's digest (sticky UPDATE) rather than resolved now. */
+  readonly sticky: boolean;
+  readonly taggedName: string;
 }
 
 function pinResolved(
   planned: readonly PlannedSite[],
   work: PinningWork,
   resolution: PlannedResolution,
+  provenance: PinProvenance | undefined,
 ): MutationResult {
   const { policy } = work.deps;
   const { outcomes, credentialProblems, nodeCredentialProblems } = resolution;
@@ -147,6 +165,8 @@ function pinResolved(
         digest: result.digest,
         containerName: site.containerName,
         original: site.image,
+        sticky: plan.action === 'pin',
+        taggedName: 'reference' in plan ? plan.reference.taggedName : '',
       });
     } else if (result !== undefined) {
       unpinned.set(site.image, { image: site.image, ...result });
@@ -155,7 +175,7 @@ function pinResolved(
   return pinningResult({
     uid: work.request.uid,
     failurePolicy: policy.failurePolicy,
-    patch: patchFor(pins, work),
+    patch: patchFor(pins, work, provenance),
     pins: pins.map(({ original, digest }) => ({ image: original, digest })),
     unpinned: [...unpinned.values()],
     credentialProblems,
@@ -181,6 +201,10 @@ function standingWarnings(
 
 interface PlannedResolution {
   readonly outcomes: ReadonlyMap<string, ResolutionOutcome>;
+  /** The pod's credentials the resolutions used (none when nothing was resolved). */
+  readonly keyring: Keyring;
+  /** The request's deadline, when resolving had to start it. */
+  readonly signal?: AbortSignal;
   readonly credentialProblems: readonly string[];
   /** Why node-level credentials (plugins) were missing for images that then failed. */
   readonly nodeCredentialProblems: readonly string[];
@@ -197,7 +221,12 @@ function resolvePlanned(
   const references: ImageReference[] = [];
   for (const { plan } of planned) if (plan.action === 'resolve') references.push(plan.reference);
   if (references.length === 0) {
-    return { outcomes: new Map(), credentialProblems: [], nodeCredentialProblems: [] };
+    return {
+      outcomes: new Map(),
+      keyring: emptyKeyring,
+      credentialProblems: [],
+      nodeCredentialProblems: [],
+    };
   }
   const { deps, request } = work;
   // admissionScope skips requests without a namespace, so there always is one here.
@@ -216,7 +245,12 @@ function resolvePlanned(
         });
   const uncached = references.filter((reference) => !cached.has(reference.taggedName));
   if (atHand !== undefined && uncached.length === 0) {
-    return { outcomes: cached, credentialProblems: atHand.problems, nodeCredentialProblems: [] };
+    return {
+      outcomes: cached,
+      keyring: atHand.keyring,
+      credentialProblems: atHand.problems,
+      nodeCredentialProblems: [],
+    };
   }
   // The cached ones were among the first `limit`: the rest of those are the uncached first ones.
   return resolveWaiting(uncached, subject, work, limit - cached.size).then((resolved) => ({
@@ -233,8 +267,7 @@ async function resolveWaiting(
   limit: number,
 ): Promise<PlannedResolution> {
   const { deps } = work;
-  const callerSignal = typeof work.signal === 'function' ? work.signal() : work.signal;
-  const signal = requestDeadline(deps.policy.resolveTimeoutMs, callerSignal, deps.timeouts);
+  const signal = startDeadline(work);
   const { keyring, problems } = await podCredentials(deps.credentials, subject, signal);
   const outcomes = await resolveAll({
     resolver: deps.resolver,
@@ -249,9 +282,44 @@ async function resolveWaiting(
   );
   return {
     outcomes,
+    keyring,
+    signal,
     credentialProblems: problems,
     nodeCredentialProblems: [...new Set(nodeProblems)],
   };
+}
+
+/** The request's deadline, started now: on the caller's signal, when it has one. */
+function startDeadline(work: PinningWork): AbortSignal {
+  const { deps } = work;
+  const callerSignal = typeof work.signal === 'function' ? work.signal() : work.signal;
+  return requestDeadline(deps.policy.resolveTimeoutMs, callerSignal, deps.timeouts);
+}
+
+/**
+ * With provenance on, that of each digest resolved now, within the deadline resolution started
+ * (or one started now, if some is not known at once); undefined with it off, and on the
+ * `ephemeralcontainers` subresource, which persists no annotation.
+ */
+function provenanceOf(
+  planned: readonly PlannedSite[],
+  work: PinningWork,
+  resolution: PlannedResolution,
+): Awaitable<PinProvenance | undefined> {
+  const source = work.deps.provenance;
+  if (source === undefined || work.request.subResource !== undefined) return undefined;
+  const resolved = resolvedDigests(
+    planned.map(({ plan }) => plan),
+    resolution.outcomes,
+  );
+  if (resolved.length === 0) return NO_PROVENANCE;
+  return pinProvenance({
+    source,
+    resolved,
+    keyring: resolution.keyring,
+    imageCredentials: work.deps.imageCredentials,
+    deadline: () => resolution.signal ?? startDeadline(work),
+  });
 }
 
 /** The new image for a site, why it could not get one, or undefined when it stays as it is. */
@@ -285,13 +353,34 @@ function pinnedImage(
  * The image replacements, and the original-images annotation with them. The annotation is left
  * out on the `ephemeralcontainers` subresource, which persists ephemeral containers only.
  */
-function patchFor(pins: readonly Pin[], work: PinningWork): readonly PatchOperation[] {
+function patchFor(
+  pins: readonly Pin[],
+  work: PinningWork,
+  provenance: PinProvenance | undefined,
+): readonly PatchOperation[] {
   if (pins.length === 0) return NO_PATCH;
   const annotations =
     work.request.subResource === undefined
       ? { [ORIGINAL_IMAGES_ANNOTATION]: originalImages(pins, work) }
       : undefined;
-  return patchOf({ object: work.object, images: pins, annotations });
+  const templateAnnotations =
+    provenance === undefined
+      ? undefined
+      : provenanceAnnotation({
+          location: work.location,
+          oldLocation: work.oldLocation,
+          pinned: pins.map((pin) => ({
+            containerName: pin.containerName,
+            sticky: pin.sticky,
+            provenance: pin.sticky ? undefined : provenance.get(pin.taggedName),
+          })),
+        });
+  return patchOf({
+    object: work.object,
+    images: pins,
+    annotations,
+    ...(templateAnnotations === undefined ? {} : { templateAnnotations }),
+  });
 }
 
 function originalImages(pins: readonly Pin[], work: PinningWork): string {

@@ -1,6 +1,7 @@
 /**
  * Image rewrites and annotations as an RFC 6902 JSON patch: one `replace` per image, and the
- * annotations added member by member, or as a whole map when the object has none. Every pointer
+ * annotations (of the object, and of its pod template) added member by member, or as a whole map
+ * where there are none. Every pointer
  * segment is escaped by fast-json-patch (`digest-pinner.io/original-images` becomes
  * `digest-pinner.io~1original-images`). Operations are built straight from the paths rather than
  * by diffing a clone: the paths are known, and a large object need not be copied to find them.
@@ -26,6 +27,11 @@ export interface PatchInput {
   readonly images: readonly ImageReplacement[];
   /** Annotations to set on the object's own `metadata`. */
   readonly annotations?: Readonly<Record<string, string>>;
+  /** Annotations to set on the pod template's `metadata` (for a Pod, the object's own). */
+  readonly templateAnnotations?: {
+    readonly templatePath: readonly string[];
+    readonly annotations: Readonly<Record<string, string>>;
+  };
 }
 
 /** One `replace` per changed image, plus the operations that set the annotations. */
@@ -37,31 +43,45 @@ export function patchOf(input: PatchInput): PatchOperation[] {
     if (typeof current !== 'string') throw new Error(`no string at /${path.join('/')} to replace`);
     operations.push({ op: 'replace', path: pointer(path), value: image });
   }
-  if (input.annotations !== undefined) {
-    operations.push(...annotationOperations(input.object, input.annotations));
+  const template = input.templateAnnotations;
+  // A Pod is its own template: one set of annotations, or two `add`s of one map would clash.
+  const own =
+    template?.templatePath.length === 0
+      ? { ...input.annotations, ...template.annotations }
+      : input.annotations;
+  if (own !== undefined) operations.push(...annotationOperations(input.object, [], own));
+  if (template !== undefined && template.templatePath.length > 0) {
+    const holder = valueAt(input.object, template.templatePath);
+    if (!isJsonObject(holder))
+      throw new Error(`no pod template at /${template.templatePath.join('/')}`);
+    operations.push(...annotationOperations(holder, template.templatePath, template.annotations));
   }
   return operations;
 }
 
+/** The operations that set `annotations` on the metadata of `holder`, found at `base`. */
 function annotationOperations(
-  object: JsonObject,
+  holder: JsonObject,
+  base: readonly string[],
   annotations: Readonly<Record<string, string>>,
 ): PatchOperation[] {
   const entries = Object.entries(annotations);
   if (entries.length === 0) return [];
-  const metadata = object.metadata;
+  const metadata = holder.metadata;
   if (!isJsonObject(metadata)) {
-    return [{ op: 'add', path: '/metadata', value: { annotations: annotationMap(entries) } }];
+    const value = { annotations: annotationMap(entries) };
+    return [{ op: 'add', path: pointer([...base, 'metadata']), value }];
   }
   const existing = metadata.annotations;
   if (!isJsonObject(existing)) {
-    return [{ op: 'add', path: '/metadata/annotations', value: annotationMap(entries) }];
+    const path = pointer([...base, 'metadata', 'annotations']);
+    return [{ op: 'add', path, value: annotationMap(entries) }];
   }
   return entries
     .filter(([key, value]) => existing[key] !== value)
     .map(([key, value]) => ({
       op: 'add' as const,
-      path: pointer(['metadata', 'annotations', key]),
+      path: pointer([...base, 'metadata', 'annotations', key]),
       value,
     }));
 }

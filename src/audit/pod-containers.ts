@@ -15,7 +15,7 @@ import {
 import { describesImage, readOriginalImages } from '../admission/original-images.js';
 import { imageSites, locatePodSpec, type ContainerField } from '../admission/pod-specs.js';
 import { tryParseImageReference, type ImageReference } from '../image/reference.js';
-import { readProvenance, type ContainerProvenance } from '../provenance/annotation.js';
+import { readProvenanceAnnotation, type ContainerProvenance } from '../provenance/annotation.js';
 import { runningImage } from './running-image.js';
 
 export const ContainerTypes = ['init', 'container', 'ephemeral'] as const;
@@ -74,7 +74,7 @@ export function auditPod(pod: JsonObject): PodAudit {
   const namespace = stringField(metadata, 'namespace') ?? '';
   const name = stringField(metadata, 'name') ?? '';
   const originals = readOriginalImages(pod);
-  const provenances = readProvenance(pod);
+  const provenances = readProvenanceAnnotation(pod);
   const status = objectAt(pod, ['status']);
   const audited = imageSites(location).map((site) => {
     const imageId = statusOf(status, site.field, site.containerName);

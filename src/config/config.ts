@@ -57,6 +57,10 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly logLevel: LogLevel;
   readonly platform: Platform | undefined;
+  /** Read each pinned image's provenance (attestation, annotations, labels). */
+  readonly provenance: boolean;
+  /** serve --provenance: the nodes' platform, whose manifest of a multi-platform image is read. */
+  readonly provenancePlatform: Platform;
   readonly output: OutputFormat;
   readonly auditNamespace: string | undefined;
   readonly auditAllNamespaces: boolean;

@@ -16,7 +16,7 @@ import {
 } from '../admission/pod-specs.js';
 import { tryParseImageReference } from '../image/reference.js';
 import { annotationsOf, objectAt, stringField, type JsonObject } from '../lib/json-object.js';
-import { readProvenance, type ContainerProvenance } from '../provenance/annotation.js';
+import { readProvenanceAnnotation, type ContainerProvenance } from '../provenance/annotation.js';
 
 /** The ReplicaSet annotation the Deployment controller numbers revisions with. */
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
@@ -142,7 +142,7 @@ function containersOf(
   const recorded = holders.map((holder) => ({
     holder,
     originals: readOriginalImages(holder.object),
-    provenance: readProvenance(holder.object),
+    provenance: readProvenanceAnnotation(holder.object),
   }));
   return sites.map((site) => {
     const { containerName: name, image } = site;

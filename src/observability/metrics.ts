@@ -74,6 +74,7 @@ export class Metrics {
   readonly #enforcementViolations: Counter<'decision' | 'reason'>;
   readonly #cacheLookups: TalliedCounter<'result'>;
   readonly #cacheEvictions: Counter;
+  readonly #provenanceLookups: TalliedCounter<'result'>;
   readonly #registryRequests: Counter<'registry' | 'method' | 'status'>;
   readonly #registryDuration: Histogram<'registry' | 'method'>;
   readonly #rateLimitRemaining: Gauge<'registry'>;
@@ -145,6 +146,12 @@ export class Metrics {
     this.#cacheEvictions = new Counter({
       name: `${METRIC_PREFIX}cache_evictions_total`,
       help: 'Digests evicted from the cache to make room',
+      registers,
+    });
+    this.#provenanceLookups = new TalliedCounter({
+      name: `${METRIC_PREFIX}provenance_lookups_total`,
+      help: 'Provenance lookups of pinned digests (--provenance), by result (hit, miss, late: pinned without it, negative, error)',
+      labelNames: ['result'],
       registers,
     });
     this.#registryRequests = new Counter({
@@ -240,6 +247,11 @@ export class Metrics {
 
   eviction(): void {
     this.#cacheEvictions.inc();
+  }
+
+  // ProvenanceObserver
+  provenanceLookup(result: string): void {
+    this.#provenanceLookups.add(result, () => ({ result }));
   }
 
   // RegistryObserver

@@ -4,12 +4,14 @@
  */
 import type { Readable } from 'node:stream';
 
-/** Caps: a manifest or index (as Docker's and containerd's), a token answer, an error body. */
+/** Caps: a manifest or index (as Docker's and containerd's), a token answer, a blob, an error body. */
 export const BodyLimits = {
   manifest: 4 * 1024 * 1024,
   /** One page of tags/list: a thousand long tags fit many times over. */
   tagList: 4 * 1024 * 1024,
   token: 1024 * 1024,
+  /** An image config or an attestation: a mode=max provenance of a large build runs to megabytes. */
+  blob: 8 * 1024 * 1024,
   error: 64 * 1024,
 } as const;
 

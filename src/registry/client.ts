@@ -15,6 +15,7 @@ import { createRegistryAgent } from './agent.js';
 import { describeCredential, RegistryAuthenticator } from './auth.js';
 import { authenticatingSend, type AuthenticatingSend } from './authenticating-send.js';
 import { BodyLimits } from './body.js';
+import { fetchBlobAt, type BlobExchange } from './blob-fetch.js';
 import { errorFromResponse } from './error-response.js';
 import {
   DigestMismatchError,
@@ -64,6 +65,22 @@ export interface ListTagsOptions {
   readonly pageSize?: number;
   /** Deadline of each page's request, retries included. */
   readonly pageTimeoutMs?: number;
+}
+
+/** For a GET of content by digest: a manifest or a blob. */
+export interface ContentOptions {
+  readonly credential?: RegistryCredential;
+  /** Aborts every request of the fetch, token requests included. */
+  readonly signal: AbortSignal;
+  /** A blob's largest size read; a larger one is refused. BodyLimits.blob by default. */
+  readonly maxBytes?: number;
+}
+
+/** A manifest or index as stored: its exact bytes, checked against its digest. */
+export interface ManifestContent {
+  readonly bytes: Buffer;
+  /** As the registry labelled it, or as the document says (`''` if neither does). */
+  readonly mediaType: string;
 }
 
 const DEFAULT_TAG_PAGE_SIZE = 1000;
@@ -140,6 +157,7 @@ export class RegistryClient implements DigestClient {
   readonly #random: () => number;
   readonly #hosts: EndpointSource | undefined;
   readonly #observer: RegistryObserver;
+  readonly #blobExchange: BlobExchange;
 
   constructor(options: RegistryClientOptions = {}) {
     const { dispatcher, caCertificates, connectionsPerRegistry } = options;
@@ -182,6 +200,11 @@ export class RegistryClient implements DigestClient {
       clock,
     });
     this.#send = authenticatingSend((request) => transport.send(request), authenticator);
+    this.#blobExchange = {
+      send: this.#send,
+      sendPlain: (request) => transport.send(request),
+      errorOf: (response, request) => errorFromResponse(response, request, clock.now()),
+    };
   }
 
   /**
@@ -231,6 +254,48 @@ export class RegistryClient implements DigestClient {
     return tags;
   }
 
+  /**
+   * The manifest or index stored under `digest` in `reference`'s repository, from the first host
+   * that may pull (mirrors first) and answers. Rejects with a RegistryError: DigestMismatchError
+   * when the bytes hash to another digest.
+   */
+  async fetchManifest(
+    reference: ImageReference,
+    digest: string,
+    options: ContentOptions,
+  ): Promise<ManifestContent> {
+    const fetched = await this.#fetchContent(reference, options, (endpoint, attempt) =>
+      this.#get({ reference, endpoint, method: 'GET', manifest: digest, options, attempt }),
+    );
+    return { bytes: fetched.bytes, mediaType: fetched.mediaType };
+  }
+
+  /**
+   * The blob stored under `digest` in `reference`'s repository, as fetchManifest finds a host;
+   * a redirect to storage elsewhere is followed without credentials. Rejects with a
+   * RegistryError: RegistryProtocolError when larger than `maxBytes`, DigestMismatchError when
+   * the bytes hash to another digest.
+   */
+  async fetchBlob(
+    reference: ImageReference,
+    digest: string,
+    options: ContentOptions,
+  ): Promise<Buffer> {
+    const maxBytes = options.maxBytes ?? BodyLimits.blob;
+    return this.#fetchContent(reference, options, (endpoint, attempt) =>
+      fetchBlobAt(this.#blobExchange, {
+        reference,
+        endpoint,
+        digest,
+        credential: credentialFor({ reference, endpoint, options }),
+        signal: options.signal,
+        attempt,
+        maxBytes,
+        tls: hostTls(endpoint),
+      }),
+    );
+  }
+
   /** Closes the default dispatcher's connections; a dispatcher passed in is left to its owner. */
   async close(): Promise<void> {
     if (this.#ownsDispatcher) await this.#dispatcher.close();
@@ -265,6 +330,41 @@ export class RegistryClient implements DigestClient {
       }
     }
     throw lastError;
+  }
+
+  /** Content by digest: each host that may pull, in order, retried as a whole. */
+  async #fetchContent<T>(
+    reference: ImageReference,
+    options: ContentOptions,
+    fetchAt: (endpoint: RegistryEndpoint, attempt: number) => Promise<T>,
+  ): Promise<T> {
+    const endpoints = this.#endpointsFor(reference).filter((endpoint) =>
+      endpoint.capabilities.has('pull'),
+    );
+    return withRetry(
+      async (attempt) => {
+        let lastError: unknown = new RegistryProtocolError(
+          'no host in its hosts.toml may pull (capabilities)',
+          contextOf(reference),
+        );
+        for (const endpoint of endpoints) {
+          try {
+            return await fetchAt(endpoint, attempt);
+          } catch (error: unknown) {
+            if (options.signal.aborted) throw error;
+            lastError = error;
+          }
+        }
+        throw lastError;
+      },
+      {
+        policy: this.#retry,
+        signal: options.signal,
+        deadline: undefined,
+        now: this.#now,
+        random: this.#random,
+      },
+    );
   }
 
   #endpointsFor(reference: ImageReference): readonly RegistryEndpoint[] {
@@ -475,7 +575,11 @@ const ALL_CAPABILITIES: RegistryEndpoint['capabilities'] = new Set(['pull', 'res
  * mirror only when its key matches the mirror's host too (containerd matches credentials against
  * the host being asked); otherwise the mirror is asked anonymously.
  */
-function credentialFor(request: ManifestRequest): RegistryCredential | undefined {
+function credentialFor(
+  request: Pick<ManifestRequest, 'reference' | 'endpoint'> & {
+    readonly options: { readonly credential?: RegistryCredential | undefined };
+  },
+): RegistryCredential | undefined {
   const { credential } = request.options;
   if (credential === undefined || request.endpoint.isServer) return credential;
   const key = matchedKeyOf(credential);

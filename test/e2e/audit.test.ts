@@ -79,6 +79,7 @@ describe('audit end to end', () => {
   let kubeconfig: string;
   let pinned = '';
   let moved = '';
+  let labelled = '';
 
   async function audit(args: readonly string[]): Promise<Run> {
     let stdout = '';
@@ -157,6 +158,37 @@ describe('audit end to end', () => {
     api.addPod(teamPod('c-unpinned', `${web}:1.0`, `docker-pullable://${web}@${pinned}`));
     api.addPod(teamPod('d-image-id', `${web}:1.0@${pinned}`, `docker://${other}`));
     api.addPod(teamPod('e-pending', `${web}:1.0`, undefined));
+    labelled = (
+      await pushImage(registry.pushTarget, {
+        repository: 'team/labelled',
+        tag: '2.0',
+        labels: {
+          'org.opencontainers.image.source': 'https://gitlab.com/team/labelled',
+          'org.opencontainers.image.revision': COMMIT,
+        },
+      })
+    ).digest;
+    // In a namespace of its own, with its own pull secret, so the other reports stay as they are.
+    api.addNamespace('team-c');
+    api.addDockerRegistrySecret({
+      namespace: 'team-c',
+      name: 'regcred',
+      server: host,
+      username: user.name,
+      password: user.password,
+    });
+    for (const [name, annotations] of [
+      ['f-labelled', {}],
+      ['g-annotated', original],
+    ] as const) {
+      const pod = teamPod(
+        name,
+        `${host}/team/labelled:2.0@${labelled}`,
+        `${host}/team/labelled@${labelled}`,
+        { annotations },
+      );
+      api.addPod({ ...pod, metadata: { ...pod.metadata, namespace: 'team-c' } });
+    }
     api.addPod({
       ...teamPod('no-secret', `${web}:1.0@${pinned}`, `${web}@${pinned}`),
       metadata: { name: 'no-secret', namespace: 'team-b' },
@@ -262,6 +294,26 @@ describe('audit end to end', () => {
     }
   });
 
+  it('looks up with --provenance what the annotation does not say, with the pod’s pull secrets', async () => {
+    const without = await report(['--namespace', 'team-c', ...registryFlags]);
+    const looked = await report(['--namespace', 'team-c', '--provenance', ...registryFlags]);
+    const table = await audit(['--namespace', 'team-c', '--provenance', ...registryFlags]);
+
+    expect(item(without, 'f-labelled')?.provenance).toBeNull();
+    expect(item(looked, 'f-labelled')?.provenance).toEqual({
+      source: 'https://gitlab.com/team/labelled',
+      revision: COMMIT,
+      build: null,
+    });
+    // The annotation wins where it speaks; the registry is not asked for it.
+    expect(item(looked, 'g-annotated')?.provenance).toEqual({
+      source: 'https://github.com/team/web.git',
+      revision: COMMIT,
+      build: null,
+    });
+    expect(table.stdout).toContain(`https://gitlab.com/team/labelled/-/commit/${COMMIT}`);
+  });
+
   it('uses each pod’s own pull secrets: none in team-b, so its tag cannot be looked up', async () => {
     const found = await report(['--namespace', 'team-b', '--check-tags', ...registryFlags]);
 
@@ -307,7 +359,7 @@ describe('audit end to end', () => {
     const found = await report(['--all-namespaces']);
 
     expect(new Set(found.items.map(({ namespace }) => namespace))).toEqual(
-      new Set(['team-a', 'team-b', 'monitoring', 'shop']),
+      new Set(['team-a', 'team-b', 'team-c', 'monitoring', 'shop']),
     );
     expect(item(found, 'report-28913040-7m4kq')?.owner).toEqual({
       kind: 'CronJob',

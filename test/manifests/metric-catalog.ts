@@ -31,6 +31,7 @@ export const DOCUMENTED_METRICS: Readonly<Record<string, MetricDescription>> = {
   digest_pinner_cache_lookups_total: { type: 'counter', labels: ['result'] },
   digest_pinner_cache_entries: { type: 'gauge', labels: [] },
   digest_pinner_cache_evictions_total: { type: 'counter', labels: [] },
+  digest_pinner_provenance_lookups_total: { type: 'counter', labels: ['result'] },
   digest_pinner_registry_requests_total: {
     type: 'counter',
     labels: ['registry', 'method', 'status'],

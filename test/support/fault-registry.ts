@@ -3,8 +3,9 @@
  * a real one cannot be made to produce: slow answers, connection resets, 429 with Retry-After, a
  * missing or lying Docker-Content-Digest, endless or huge bodies, hostile auth realms. It counts
  * the connections open at once, to check a client's bound. Without a fault it speaks the
- * plain protocol: `/v2/` answers 200, and HEAD/GET of `/v2/<name>/manifests/<tag or digest>`
- * serve the manifests added to it (404 MANIFEST_UNKNOWN otherwise).
+ * plain protocol: `/v2/` answers 200, HEAD/GET of `/v2/<name>/manifests/<tag or digest>` serve
+ * the manifests added to it (404 MANIFEST_UNKNOWN otherwise), and GET of
+ * `/v2/<name>/blobs/<digest>` the blobs added to it, as given (404 BLOB_UNKNOWN otherwise).
  *
  *   const registry = await startFaultRegistry();
  *   registry.addManifest('app', 'v1', buildImageManifest());
@@ -66,6 +67,8 @@ export interface FaultRegistry {
   readonly maxOpenConnections: number;
   /** Serves `manifest` for `repository` under `tag` and under its digest. */
   addManifest(repository: string, tag: string, manifest: ServedManifest): void;
+  /** Serves `bytes` as the blob `digest` of `repository`, whether or not they hash to it. */
+  addBlob(repository: string, digest: string, bytes: Buffer): void;
   setFault(handler: FaultHandler | undefined): void;
   /** How many requests had this method and a path containing `pathPart`. */
   count(method: string, pathPart?: string): number;
@@ -73,6 +76,7 @@ export interface FaultRegistry {
 }
 
 const MANIFEST_PATH = /^\/v2\/(.+)\/manifests\/([^/?]+)$/;
+const BLOB_PATH = /^\/v2\/(.+)\/blobs\/([^/?]+)$/;
 
 function errorBody(code: string): string {
   return JSON.stringify({ errors: [{ code, message: code.toLowerCase().replace(/_/g, ' ') }] });
@@ -81,9 +85,17 @@ function errorBody(code: string): string {
 function plainProtocol(
   request: FaultRequest,
   manifests: ReadonlyMap<string, ServedManifest>,
+  blobs: ReadonlyMap<string, Buffer>,
 ): FaultResponse {
   const path = request.path.split('?')[0] ?? '';
   if (path === '/v2/' || path === '/v2') return { status: 200, body: '{}' };
+  const blobMatch = BLOB_PATH.exec(path);
+  if (blobMatch !== null) {
+    const blob = blobs.get(`${blobMatch[1] ?? ''}/${blobMatch[2] ?? ''}`);
+    return blob === undefined
+      ? { status: 404, body: errorBody('BLOB_UNKNOWN') }
+      : { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: blob };
+  }
   const match = MANIFEST_PATH.exec(path);
   if (match === null) return { status: 404, body: errorBody('NAME_UNKNOWN') };
   const manifest = manifests.get(`${match[1] ?? ''}/${match[2] ?? ''}`);
@@ -124,6 +136,7 @@ export async function startFaultRegistry(
 ): Promise<FaultRegistry> {
   const requests: FaultRequest[] = [];
   const manifests = new Map<string, ServedManifest>();
+  const blobs = new Map<string, Buffer>();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let fault = options.fault;
@@ -137,7 +150,7 @@ export async function startFaultRegistry(
       body: await readBody(incoming),
     };
     requests.push(request);
-    const reply = fault?.(request) ?? plainProtocol(request, manifests);
+    const reply = fault?.(request) ?? plainProtocol(request, manifests, blobs);
     if (reply === 'hang') return;
     if (reply === 'reset') {
       incoming.socket.destroy();
@@ -180,6 +193,9 @@ export async function startFaultRegistry(
     addManifest: (repository, tag, manifest) => {
       manifests.set(`${repository}/${tag}`, manifest);
       manifests.set(`${repository}/${manifest.digest}`, manifest);
+    },
+    addBlob: (repository, digest, bytes) => {
+      blobs.set(`${repository}/${digest}`, bytes);
     },
     setFault: (handler) => {
       fault = handler;

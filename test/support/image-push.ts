@@ -39,6 +39,8 @@ export interface BuiltManifest {
   /** Blobs the manifest refers to (config and layer), to be pushed first. */
   readonly blobs: readonly Buffer[];
   readonly platform: ImagePlatform | undefined;
+  /** The annotations of its entry in an index (an attestation manifest's, say). */
+  readonly entryAnnotations?: Readonly<Record<string, string>>;
 }
 
 export interface ImageOptions {
@@ -46,6 +48,10 @@ export interface ImageOptions {
   readonly platform?: ImagePlatform;
   /** Distinguishes content: two images with different seeds have different digests. */
   readonly seed?: string;
+  /** Config labels besides `seed`. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** The manifest's own annotations (OCI only). */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export interface PushImageOptions extends ImageOptions {
@@ -104,7 +110,7 @@ export function buildImageManifest(options: ImageOptions = {}): BuiltManifest {
   const config = Buffer.from(
     JSON.stringify({
       ...platform,
-      config: { Labels: { seed } },
+      config: { Labels: { seed, ...options.labels } },
       rootfs: { type: 'layers', diff_ids: [sha256Digest(layer)] },
     }),
   );
@@ -114,6 +120,7 @@ export function buildImageManifest(options: ImageOptions = {}): BuiltManifest {
       mediaType: media.manifest,
       config: descriptor(media.config, config),
       layers: [descriptor(media.layer, layer)],
+      ...(options.annotations === undefined ? {} : { annotations: options.annotations }),
     }),
   );
   return {
@@ -125,10 +132,11 @@ export function buildImageManifest(options: ImageOptions = {}): BuiltManifest {
   };
 }
 
-/** An index (or manifest list) over `children`; no I/O. */
+/** An index (or manifest list) over `children`, with its own `annotations` if given; no I/O. */
 export function buildIndexManifest(
   format: ManifestFormat,
   children: readonly BuiltManifest[],
+  annotations?: Readonly<Record<string, string>>,
 ): BuiltManifest {
   const mediaType = MEDIA[format].index;
   const bytes = Buffer.from(
@@ -138,7 +146,9 @@ export function buildIndexManifest(
       manifests: children.map((child) => ({
         ...descriptor(child.mediaType, child.bytes),
         platform: child.platform ?? DEFAULT_PLATFORM,
+        ...(child.entryAnnotations === undefined ? {} : { annotations: child.entryAnnotations }),
       })),
+      ...(annotations === undefined ? {} : { annotations }),
     }),
   );
   return { mediaType, bytes, digest: sha256Digest(bytes), blobs: [], platform: undefined };
@@ -273,6 +283,80 @@ export async function pushImage(
     session.pushManifest(manifest, options.tag ?? manifest.digest),
   );
   return manifest;
+}
+
+export interface AttestationOptions {
+  /** The layer's `in-toto.io/predicate-type`; SLSA provenance v0.2 by default. */
+  readonly predicateType?: string;
+  /** The size the layer's descriptor states, when it should not be the statement's own. */
+  readonly statedSize?: number;
+  /** The digest the layer's descriptor states, when it should not be the statement's own. */
+  readonly statedDigest?: string;
+}
+
+/**
+ * An attestation manifest as BuildKit writes one into an index: an OCI manifest whose layer is
+ * the in-toto `statement`, its index entry on platform unknown/unknown and annotated as the
+ * attestation of `subject`; no I/O. The statement is among its blobs, pushed with it.
+ */
+export function buildAttestationManifest(
+  subject: BuiltManifest,
+  statement: Buffer,
+  options: AttestationOptions = {},
+): BuiltManifest {
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'unknown',
+      os: 'unknown',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [sha256Digest(statement)] },
+    }),
+  );
+  const layer = {
+    mediaType: 'application/vnd.in-toto+json',
+    digest: options.statedDigest ?? sha256Digest(statement),
+    size: options.statedSize ?? statement.length,
+    annotations: {
+      'in-toto.io/predicate-type': options.predicateType ?? 'https://slsa.dev/provenance/v0.2',
+    },
+  };
+  const bytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.oci.manifest,
+      config: descriptor(MEDIA.oci.config, config),
+      layers: [layer],
+    }),
+  );
+  return {
+    mediaType: MEDIA.oci.manifest,
+    bytes,
+    digest: sha256Digest(bytes),
+    blobs: [config, statement],
+    platform: { os: 'unknown', architecture: 'unknown' },
+    entryAnnotations: {
+      'vnd.docker.reference.type': 'attestation-manifest',
+      'vnd.docker.reference.digest': subject.digest,
+    },
+  };
+}
+
+/** Pushes `children` (by digest), then an OCI index over them under `tag`. */
+export async function pushBuiltIndex(
+  target: PushTarget,
+  options: {
+    readonly repository: string;
+    readonly tag: string;
+    readonly children: readonly BuiltManifest[];
+    readonly annotations?: Readonly<Record<string, string>>;
+  },
+): Promise<PushedIndex> {
+  const index = buildIndexManifest('oci', options.children, options.annotations);
+  await withSession(target, options.repository, async (session) => {
+    for (const child of options.children) await session.pushManifest(child, child.digest);
+    await session.pushManifest(index, options.tag);
+  });
+  return { ...index, children: options.children };
 }
 
 /** Pushes one image per platform (by digest), then the index over them under `tag`. */

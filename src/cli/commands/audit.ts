@@ -9,7 +9,9 @@
 import type { JsonObject } from '../../lib/json-object.js';
 import { OwnerResolver } from '../../audit/owners.js';
 import { auditPod } from '../../audit/pod-containers.js';
-import { withLookedUpProvenance, type ProvenanceLookup } from '../../audit/provenance.js';
+import { withLookedUpProvenance } from '../../audit/provenance.js';
+import { PodProvenanceReader } from '../../audit/provenance-lookup.js';
+import { ProvenanceMemo } from '../../provenance/provenance-memo.js';
 import {
   findingsMet,
   jsonReport,
@@ -42,17 +44,16 @@ export async function runAudit(
   const namespace = config.auditAllNamespaces
     ? undefined
     : (config.auditNamespace ?? contextNamespace);
-  const registry = config.checkTags
-    ? await openLocalRegistryAccess(config, environment)
-    : undefined;
+  const registry =
+    config.checkTags || config.provenance
+      ? await openLocalRegistryAccess(config, environment)
+      : undefined;
   try {
     const { items, pods } = await auditItems(config, {
       clients,
       namespace,
       registry,
       environment,
-      // Provenance comes from the pods' annotation; `--provenance` gives a registry lookup here.
-      provenance: undefined,
     });
     const summary = summarize(items, pods, config.checkTags);
     const report =
@@ -73,8 +74,6 @@ interface AuditRun {
   /** With --check-tags: the registry client and the credential provider plugins. */
   readonly registry: LocalRegistryAccess | undefined;
   readonly environment: Environment;
-  /** For containers the provenance annotation does not cover. */
-  readonly provenance: ProvenanceLookup | undefined;
 }
 
 async function auditItems(
@@ -84,18 +83,36 @@ async function auditItems(
   const { podPages } = await import('../../kube/pod-pages.js');
   const { KubernetesCredentialProvider } = await import('../../kube/pull-secrets.js');
   const owners = new OwnerResolver(run.clients);
+  const credentials = new KubernetesCredentialProvider({
+    core: run.clients.core,
+    ttlMs: config.secretCacheTtlMs,
+  });
+  const memo =
+    run.registry === undefined || !config.provenance
+      ? undefined
+      : new ProvenanceMemo({
+          content: run.registry.client,
+          platform: config.provenancePlatform,
+          fetchTimeoutMs: config.resolveTimeoutMs,
+        });
+  const provenance =
+    run.registry === undefined || memo === undefined
+      ? undefined
+      : new PodProvenanceReader({
+          provenance: memo,
+          credentials,
+          imageCredentials: run.registry.plugins,
+          timeoutMs: config.resolveTimeoutMs,
+        });
   const tagChecker =
-    run.registry === undefined
+    run.registry === undefined || !config.checkTags
       ? undefined
       : new TagChecker({
           resolver: new CachingResolver({
             client: run.registry.client,
             fetchTimeoutMs: config.resolveTimeoutMs,
           }),
-          credentials: new KubernetesCredentialProvider({
-            core: run.clients.core,
-            ttlMs: config.secretCacheTtlMs,
-          }),
+          credentials,
           imageCredentials: run.registry.plugins,
           timeoutMs: config.resolveTimeoutMs,
           signal: run.environment.shutdown,
@@ -111,11 +128,15 @@ async function auditItems(
         'digest-pinner audit: warning: the pod list expired while paging (410); the rest comes from a newer snapshot, so pods changed meanwhile may be missing or listed twice\n',
       ),
   });
-  for await (const page of pages) {
-    for (const pod of page) {
-      pods += 1;
-      items.push(...(await podItems(pod, { owners, tagChecker, run })));
+  try {
+    for await (const page of pages) {
+      for (const pod of page) {
+        pods += 1;
+        items.push(...(await podItems(pod, { owners, tagChecker, provenance, run })));
+      }
     }
+  } finally {
+    memo?.close();
   }
   return { items, pods };
 }
@@ -123,19 +144,24 @@ async function auditItems(
 interface PodReaders {
   readonly owners: OwnerResolver;
   readonly tagChecker: TagChecker | undefined;
+  /** With --provenance: for containers the provenance annotation does not cover. */
+  readonly provenance: PodProvenanceReader | undefined;
   readonly run: AuditRun;
 }
 
 async function podItems(pod: JsonObject, readers: PodReaders): Promise<AuditItem[]> {
-  const { owners, tagChecker, run } = readers;
+  const { owners, tagChecker, provenance, run } = readers;
+  const { shutdown } = run.environment;
   const audited = auditPod(pod);
   const { tagChecks } = audited;
   const [owner, checked, findings] = await Promise.all([
     owners.ownerOf(pod),
     tagChecker === undefined ? tagChecks.map(() => NO_TAG_CHECK) : tagChecker.check(pod, tagChecks),
-    run.provenance === undefined
+    provenance === undefined
       ? audited.findings
-      : withLookedUpProvenance(audited.findings, run.provenance, run.environment.shutdown),
+      : provenance
+          .lookupFor(pod, shutdown)
+          .then((lookup) => withLookedUpProvenance(audited.findings, lookup, shutdown)),
   ]);
   return findings.map((finding, index) => ({
     ...finding,

@@ -5,7 +5,8 @@
  * registry client, and the credential provider plugins, their failures warned about on stderr.
  * On top of it, for `resolve`, `pin` and `krm`: the local docker config's credentials then the
  * plugins', the webhook's caching resolver (so an image named twice costs one request), one
- * `--resolve-timeout` deadline for the whole run, and `--platform` and `--no-tag` applied.
+ * `--resolve-timeout` deadline for the whole run, and `--platform` and `--no-tag` applied; for
+ * `resolve --provenance`, each pinned digest's provenance, read with the same credentials.
  */
 import type { Config } from '../../config/config.js';
 import type { RegistryCredential } from '../../credentials/credential.js';
@@ -15,6 +16,8 @@ import { errorMessage } from '../../errors.js';
 import { pinnedReference, type ImageReference } from '../../image/reference.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { CachingResolver } from '../../resolver/caching-resolver.js';
+import { ProvenanceMemo } from '../../provenance/provenance-memo.js';
+import type { ProvenanceAnswer } from '../../provenance/provenance-source.js';
 import { loadPluginCredentials } from './image-credentials.js';
 import { loadLocalDockerConfig, readRegistryCas } from './local-files.js';
 import { createRegistryClient, loadRegistryHosts } from './registry-access.js';
@@ -43,6 +46,12 @@ export interface LocalResolver {
   pinned(reference: ImageReference, digest: string): string;
   /** `reference` pinned, or why it could not be. */
   pin(reference: ImageReference): Promise<PinAnswer>;
+  /**
+   * With `--provenance`: what `digest` (as `resolve` answered it for `reference`) says of its
+   * origin. With `--platform`, that digest is one platform's manifest, whose attestation only its
+   * index lists: the index the tag points to is read, for that platform.
+   */
+  readonly provenance?: (reference: ImageReference, digest: string) => Promise<ProvenanceAnswer>;
   close(): Promise<void>;
 }
 
@@ -125,5 +134,31 @@ export async function openLocalResolver(
     },
     close: () => access.close(),
   };
-  return local;
+  if (!config.provenance) return local;
+  const memo = new ProvenanceMemo({
+    content: access.client,
+    platform: config.platform ?? config.provenancePlatform,
+    fetchTimeoutMs: config.resolveTimeoutMs,
+  });
+  const indexDigest = async (reference: ImageReference, digest: string): Promise<string> => {
+    if (config.platform === undefined || reference.digest !== undefined) return digest;
+    const credentials = await credentialsFor(reference, deadline);
+    return (await resolver.resolve(reference, credentials, deadline)).digest;
+  };
+  return {
+    ...local,
+    async provenance(reference, digest) {
+      try {
+        const readFrom = await indexDigest(reference, digest);
+        const credentials = await credentialsFor(reference, deadline);
+        return await memo.lookup(reference, readFrom, credentials, deadline);
+      } catch (error: unknown) {
+        return { state: 'failed', error };
+      }
+    },
+    close: async () => {
+      memo.close();
+      await access.close();
+    },
+  };
 }

@@ -1,12 +1,15 @@
 /**
  * `digest-pinner resolve IMAGE... | -`: print each image pinned to the digest its registry serves
  * now, in the order given and in the user's spelling, as text lines or one JSON object per image.
- * The same cache as the webhook, so duplicates cost one registry request.
+ * The same cache as the webhook, so duplicates cost one registry request. With `--provenance`,
+ * each image's source and revision follow it (and the rest of its provenance in JSON).
  */
 import type { Config } from '../../config/config.js';
 import { readAllText, type Environment } from '../environment.js';
 import { DigestPinnerError, ErrorCodes, errorMessage } from '../../errors.js';
 import { parseImageReference, type ImageReference } from '../../image/reference.js';
+import { ProvenanceFieldNames, type Provenance } from '../../provenance/provenance.js';
+import type { ProvenanceAnswer } from '../../provenance/provenance-source.js';
 import { openLocalResolver, type LocalResolver } from './local-resolver.js';
 
 /**
@@ -30,7 +33,17 @@ export interface ResolveResult {
   readonly digest: string | null;
   readonly registry: string | null;
   readonly error: { readonly code: string; readonly message: string } | null;
+  /** With --provenance only: null when the image carries none (or it could not be read). */
+  readonly provenance?: ProvenanceView | null;
 }
+
+/** Provenance in `-o json`: every field present, null when the image does not say. */
+export type ProvenanceView = {
+  readonly [K in (typeof ProvenanceFieldNames)[number]]: string | null;
+} & { readonly from: Provenance['from'] };
+
+/** What a text line shows for a field the image does not say. */
+const ABSENT = '-';
 
 /** The code of a failure that is not one of digest-pinner's own errors. */
 const UNEXPECTED_ERROR_CODE = 'RESOLVE_FAILED';
@@ -50,7 +63,11 @@ export async function runResolve(
   }
   const resolver = await openLocalResolver(config, environment);
   try {
-    const results = await Promise.all(images.map((image) => pinOne(image, resolver)));
+    const results = await Promise.all(
+      images.map(async (image) =>
+        withProvenance(await pinOne(image, resolver), resolver, environment),
+      ),
+    );
     for (const result of results) writeResult(result, config, environment);
     return exitCode(results);
   } finally {
@@ -101,11 +118,55 @@ function success(
   return { input, pinned, digest, registry: reference.registry, error: null };
 }
 
+/** With --provenance, the result with its image's provenance; problems reading it on stderr. */
+async function withProvenance(
+  result: ResolveResult,
+  resolver: LocalResolver,
+  environment: Environment,
+): Promise<ResolveResult> {
+  if (resolver.provenance === undefined) return result;
+  if (result.digest === null || result.error !== null) return { ...result, provenance: null };
+  const answer = await resolver.provenance(parseImageReference(result.input), result.digest);
+  const problem = provenanceProblem(answer);
+  if (problem !== undefined) {
+    environment.stderr.write(`digest-pinner: warning: ${result.input}: ${problem}\n`);
+  }
+  const provenance = answer.state === 'known' ? answer.provenance : undefined;
+  return { ...result, provenance: provenance === undefined ? null : viewOf(provenance) };
+}
+
+function provenanceProblem(answer: ProvenanceAnswer): string | undefined {
+  if (answer.state === 'late') return 'provenance not read before --resolve-timeout';
+  if (answer.state === 'failed') return `provenance not read: ${errorMessage(answer.error)}`;
+  // Labels are inherited: a base image's source and revision are not this image's.
+  return answer.provenance?.from === 'config-labels'
+    ? "provenance from config labels only, which may be a base image's"
+    : undefined;
+}
+
+function viewOf(provenance: Provenance): ProvenanceView {
+  return {
+    source: provenance.source ?? null,
+    revision: provenance.revision ?? null,
+    created: provenance.created ?? null,
+    version: provenance.version ?? null,
+    build: provenance.build ?? null,
+    from: provenance.from,
+  };
+}
+
+/** The pinned reference, then with --provenance its source and revision (`-` when absent). */
+function textLine(result: ResolveResult & { pinned: string }): string {
+  if (result.provenance === undefined) return result.pinned;
+  const { source, revision } = result.provenance ?? { source: null, revision: null };
+  return [result.pinned, source ?? ABSENT, revision ?? ABSENT].join(' ');
+}
+
 function writeResult(result: ResolveResult, config: Config, environment: Environment): void {
   if (config.output === 'json') {
     environment.stdout.write(`${JSON.stringify(result)}\n`);
   } else if (result.pinned !== null) {
-    environment.stdout.write(`${result.pinned}\n`);
+    environment.stdout.write(`${textLine({ ...result, pinned: result.pinned })}\n`);
   } else {
     environment.stderr.write(`digest-pinner: ${result.input}: ${result.error?.message ?? ''}\n`);
   }

@@ -33,6 +33,7 @@ import { Metrics } from '../../observability/metrics.js';
 import type { RegistryObserver } from '../../registry/client.js';
 import { RegistryHosts } from '../../registry/hosts/registry-hosts.js';
 import { CachingResolver } from '../../resolver/caching-resolver.js';
+import { ProvenanceMemo } from '../../provenance/provenance-memo.js';
 import { createMetricsApp, createWebhookApp, type Readiness } from '../../http/apps.js';
 import type { TlsSource } from '../../tls/tls-source.js';
 import { packageVersion } from '../../version.js';
@@ -335,6 +336,15 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     log: logger,
   });
   metrics.trackCacheSize(() => resolver.size);
+  // Opt-in: each read costs manifest GETs, which Docker Hub counts as pulls.
+  const provenance = config.provenance
+    ? new ProvenanceMemo({
+        content: client,
+        platform: config.provenancePlatform,
+        maxEntries: config.cacheMaxEntries,
+        observer: metrics,
+      })
+    : undefined;
 
   let draining = false;
   const readiness = (): Readiness => {
@@ -354,6 +364,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
       ...(parts.imageCredentials === undefined ? {} : { imageCredentials: parts.imageCredentials }),
       namespaces: parts.namespaces,
       policy: mutationPolicy(config, parts.ownNamespace, kinds),
+      ...(provenance === undefined ? {} : { provenance }),
     },
     logger,
     recorder: metrics,
@@ -395,6 +406,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     logger,
   }).catch(async (error: unknown) => {
     // A port in use: close what did start, so a failed start ends the process.
+    provenance?.close();
     await client.close();
     throw error;
   });
@@ -418,6 +430,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     await servers.close();
     parts.tls.close();
     await parts.namespaces.stop();
+    provenance?.close();
     await client.close();
     await parts.registryHosts?.close();
     logger.info('digest-pinner stopped');
