@@ -355,6 +355,17 @@ describe('charts/digest-pinner values', () => {
     expect(schemaProblems(objects)).toEqual([]);
   });
 
+  it('turns provenance on, for the platform given, only when enabled', () => {
+    const off = serverConfigOf(containerOf(helmTemplate({})));
+    const on = serverConfigOf(
+      containerOf(helmTemplate({ provenance: { enabled: true, platform: 'linux/arm64' } })),
+    );
+
+    expect(off.provenance).toBe(false);
+    expect(on.provenance).toBe(true);
+    expect(on.provenancePlatform).toEqual({ os: 'linux', architecture: 'arm64' });
+  });
+
   it('adds no custom kind rule with podsOnly', () => {
     const objects = helmTemplate({
       podsOnly: true,
