@@ -33,6 +33,9 @@ import { Metrics } from '../../observability/metrics.js';
 import type { RegistryObserver } from '../../registry/client.js';
 import { RegistryHosts } from '../../registry/hosts/registry-hosts.js';
 import { CachingResolver } from '../../resolver/caching-resolver.js';
+import type { DigestResolver } from '../../resolver/digest-resolver.js';
+import { LockFile } from '../../lock/lock-file.js';
+import { LockedResolver } from '../../lock/locked-resolver.js';
 import { createMetricsApp, createWebhookApp, type Readiness } from '../../http/apps.js';
 import type { TlsSource } from '../../tls/tls-source.js';
 import { packageVersion } from '../../version.js';
@@ -317,6 +320,8 @@ const DRAIN_MARGIN_MS = 2000;
 export async function startService(config: Config, parts: ServiceParts): Promise<RunningService> {
   const { logger } = parts;
   const metrics = parts.metrics ?? new Metrics();
+  // Before anything runs: a lock that does not parse refuses the start, naming its lines.
+  const lockFile = await openLockFile(config, metrics, logger);
   const client = createRegistryClient(config, {
     caCertificates: parts.registryCaCertificates,
     hosts: parts.registryHosts,
@@ -335,6 +340,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     log: logger,
   });
   metrics.trackCacheSize(() => resolver.size);
+  const pinningResolver = lockedResolver(config, { lockFile, resolver, metrics });
 
   let draining = false;
   const readiness = (): Readiness => {
@@ -349,7 +355,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
   const kinds = workloadKinds(config.podTemplates);
   const handler = new AdmissionReviewHandler({
     mutation: {
-      resolver,
+      resolver: pinningResolver,
       credentials: parts.credentials,
       ...(parts.imageCredentials === undefined ? {} : { imageCredentials: parts.imageCredentials }),
       namespaces: parts.namespaces,
@@ -368,6 +374,9 @@ export async function startService(config: Config, parts: ServiceParts): Promise
         podsOnly: config.podsOnly,
         skipImages: config.skipImages,
         workloadKinds: kinds,
+        ...(lockFile !== undefined && config.lockPolicy === 'require'
+          ? { requiredLock: () => lockFile.current }
+          : {}),
       },
     },
     logger,
@@ -395,10 +404,12 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     logger,
   }).catch(async (error: unknown) => {
     // A port in use: close what did start, so a failed start ends the process.
+    lockFile?.close();
     await client.close();
     throw error;
   });
   parts.tls.watch();
+  lockFile?.watch();
   const { webhookPort, metricsPort } = servers;
   logger.info(
     {
@@ -408,6 +419,9 @@ export async function startService(config: Config, parts: ServiceParts): Promise
       metricsPort,
       failurePolicy: config.failurePolicy,
       enforce: config.enforce,
+      ...(lockFile === undefined
+        ? {}
+        : { imageLock: lockFile.path, lockPolicy: config.lockPolicy }),
     },
     'digest-pinner serving',
   );
@@ -417,6 +431,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     draining = true;
     await servers.close();
     parts.tls.close();
+    lockFile?.close();
     await parts.namespaces.stop();
     await client.close();
     await parts.registryHosts?.close();
@@ -434,6 +449,47 @@ export async function startService(config: Config, parts: ServiceParts): Promise
       return closing;
     },
   };
+}
+
+/** `--image-lock`, read and logged; each refused update said in a log line and a metric. */
+async function openLockFile(
+  config: Config,
+  metrics: Metrics,
+  logger: Logger,
+): Promise<LockFile | undefined> {
+  if (config.imageLock === undefined) return undefined;
+  const lockFile = await LockFile.open({
+    path: config.imageLock,
+    observer: {
+      loaded: (event) => {
+        logger.info(event, 'image lock loaded');
+      },
+      refused: (event) => {
+        metrics.lockReloadFailed();
+        logger.error(event, 'image lock update refused: the last good lock stays in use');
+      },
+    },
+  });
+  metrics.trackImageLock(() => ({
+    entries: lockFile.current.size,
+    ageSeconds: lockFile.ageSeconds,
+  }));
+  return lockFile;
+}
+
+/** The resolver admission pins with: the lock in front of the cache when there is one. */
+function lockedResolver(
+  config: Config,
+  made: { lockFile: LockFile | undefined; resolver: CachingResolver; metrics: Metrics },
+): DigestResolver {
+  const { lockFile, resolver, metrics } = made;
+  if (lockFile === undefined) return resolver;
+  return new LockedResolver({
+    lock: () => lockFile.current,
+    resolver,
+    policy: config.lockPolicy,
+    observer: metrics,
+  });
 }
 
 function mutationPolicy(
