@@ -1,9 +1,8 @@
-import { mkdtempSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { ImageLockError } from '../../src/errors.js';
 import { parseImageReference } from '../../src/image/reference.js';
 import { LockFile, type LockFileObserver } from '../../src/lock/lock-file.js';
+import { ConfigMapVolume } from '../support/configmap-volume.js';
 import { eventually } from '../support/eventually.js';
 
 const DIGEST_A = `sha256:${'a'.repeat(64)}`;
@@ -12,40 +11,6 @@ const APP = parseImageReference('registry.example/app:1');
 
 function lockText(digest: string): string {
   return `apiVersion: digest-pinner.io/v1alpha1\nkind: ImageLock\nimages:\n  - image: registry.example/app:1\n    digest: ${digest}\n`;
-}
-
-/**
- * A ConfigMap volume as the kubelet's atomic writer keeps it: `images.lock -> ..data/images.lock`
- * and `..data -> ..<timestamp>`; an update writes a new timestamped directory, points a new link
- * at it and renames that link over `..data`, then removes the old directory.
- */
-class ConfigMapVolume {
-  readonly directory = mkdtempSync(join(tmpdir(), 'lock-volume-'));
-  #generation = 0;
-  #current: string | undefined;
-
-  get path(): string {
-    return join(this.directory, 'images.lock');
-  }
-
-  write(text: string): void {
-    this.#generation += 1;
-    const version = `..2026_12_07_10_00_0${this.#generation}.123`;
-    mkdirSync(join(this.directory, version));
-    writeFileSync(join(this.directory, version, 'images.lock'), text);
-    symlinkSync(version, join(this.directory, '..data_tmp'));
-    renameSync(join(this.directory, '..data_tmp'), join(this.directory, '..data'));
-    if (this.#current === undefined) {
-      symlinkSync('..data/images.lock', this.path);
-    } else {
-      rmSync(join(this.directory, this.#current), { recursive: true });
-    }
-    this.#current = version;
-  }
-
-  remove(): void {
-    rmSync(this.directory, { recursive: true, force: true });
-  }
 }
 
 function recordingObserver(): LockFileObserver & { loads: number[]; refusals: string[][] } {
