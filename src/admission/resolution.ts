@@ -21,11 +21,7 @@ import { beforeAbort, timedOut } from './deadline.js';
  * lock under `--lock-policy require`, aborted, a bug.
  */
 export type ResolutionFailureLabel =
-  | RegistryFailureLabel
-  | 'too-many-images'
-  | 'not-in-lock'
-  | 'aborted'
-  | 'error';
+  RegistryFailureLabel | 'too-many-images' | 'not-in-lock' | 'aborted' | 'error';
 
 /** Why an image was not resolved: its label, and the cause in a few words if known. */
 export interface ResolutionFailure {

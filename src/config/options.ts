@@ -313,9 +313,9 @@ const OPTION_LIST = [
     key: 'imageLock',
     flag: 'lock',
     group: 'policy',
-    help: 'an image lock: resolve answers the images it lists from it; audit reports containers whose digest differs from it',
+    help: 'an image lock: the images it lists are answered from it, with no registry request',
     value: optional(file(checkImageLock)),
-    commands: ['resolve', 'audit'],
+    commands: RESOLVE,
   },
   {
     key: 'lockPolicy',

@@ -6,6 +6,7 @@ import { applyPatch, type Operation } from 'fast-json-patch';
 import type { RunningService } from '../../src/cli/commands/serve.js';
 import { parseImageReference } from '../../src/image/reference.js';
 import { mergeIntoLock, formatImageLock } from '../../src/lock/lock-writer.js';
+import { assertBuilt, runBuiltCli } from '../support/built-cli.js';
 import { ConfigMapVolume } from '../support/configmap-volume.js';
 import { eventually } from '../support/eventually.js';
 import { loadReview, mapImages, type ReviewDocument } from '../support/fixtures.js';
@@ -198,6 +199,36 @@ describe('serve --image-lock end to end', () => {
     volume.write(lockOf({ [app]: lockedDigest }).replace(lockedDigest, 'sha256:short'));
 
     await expect(serve([])).rejects.toThrow(`${volume.path}:5:13: digest "sha256:short"`);
+  });
+
+  it('answers resolve --lock from the lock with the registry stopped (the built CLI)', async () => {
+    assertBuilt();
+    await registry.kill();
+    try {
+      const result = await runBuiltCli([
+        'resolve',
+        '--lock',
+        volume.path,
+        '--insecure-registry',
+        registry.host,
+        app,
+      ]);
+
+      expect(result.stdout).toBe(`${app}@${lockedDigest}\n`);
+      expect(result.code).toBe(0);
+    } finally {
+      await registry.restart();
+    }
+  });
+
+  it('refuses resolve --lock on a lock that does not parse, naming its file and line (exit 2)', async () => {
+    assertBuilt();
+    volume.write('apiVersion: digest-pinner.io/v1alpha1\nkind: ImageLock\nimages: {}\n');
+
+    const result = await runBuiltCli(['resolve', '--lock', volume.path, app]);
+
+    expect(result.stderr).toContain(`${volume.path}:3:9: images must be a list`);
+    expect(result.code).toBe(2);
   });
 
   it('regenerates the lock byte for byte when nothing moved', async () => {

@@ -7,6 +7,8 @@ import type { Config } from '../../config/config.js';
 import { readAllText, type Environment } from '../environment.js';
 import { DigestPinnerError, ErrorCodes, errorMessage } from '../../errors.js';
 import { parseImageReference, type ImageReference } from '../../image/reference.js';
+import { readFile } from 'node:fs/promises';
+import { parseImageLock } from '../../lock/lock-parser.js';
 import { openLocalResolver, type LocalResolver } from './local-resolver.js';
 
 /**
@@ -48,7 +50,12 @@ export async function runResolve(
     );
     return ResolveExitCodes.usage;
   }
-  const resolver = await openLocalResolver(config, environment);
+  // Checked at start with the other files: here it only has to be read again.
+  const lock =
+    config.imageLock === undefined
+      ? undefined
+      : parseImageLock(await readFile(config.imageLock, 'utf8'), config.imageLock);
+  const resolver = await openLocalResolver(config, environment, lock === undefined ? {} : { lock });
   try {
     const results = await Promise.all(images.map((image) => pinOne(image, resolver)));
     for (const result of results) writeResult(result, config, environment);
