@@ -21,6 +21,8 @@ export const ErrorCodes = {
   kubernetesApi: 'KUBERNETES_API_ERROR',
   tlsBootstrap: 'TLS_BOOTSTRAP_FAILED',
   credentialPluginFailed: 'CREDENTIAL_PLUGIN_FAILED',
+  imageLockInvalid: 'IMAGE_LOCK_INVALID',
+  imageNotLocked: 'IMAGE_NOT_LOCKED',
 } as const;
 
 /**
@@ -82,6 +84,27 @@ export class ConfigError extends DigestPinnerError {
   constructor(problems: readonly string[]) {
     super(ErrorCodes.configInvalid, `invalid configuration:\n  ${problems.join('\n  ')}`);
     this.problems = problems;
+  }
+}
+
+/** An image lock that does not hold what the format says: every problem, each `FILE:LINE:COL: …`. */
+export class ImageLockError extends DigestPinnerError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(ErrorCodes.imageLockInvalid, `invalid image lock:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+/** Under `--lock-policy require`, an image the lock does not list: never asked of a registry. */
+export class ImageNotLockedError extends DigestPinnerError {
+  /** The normalised `registry/repository:tag` looked for. */
+  readonly image: string;
+
+  constructor(image: string) {
+    super(ErrorCodes.imageNotLocked, `${image} is not in the image lock (--lock-policy require)`);
+    this.image = image;
   }
 }
 

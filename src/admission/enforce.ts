@@ -9,7 +9,8 @@
 import type { EnforceMode } from '../config/config.js';
 import { errorMessage, InvalidImageReferenceError } from '../errors.js';
 import { isSkippedImage, type ImagePattern } from '../image/image-patterns.js';
-import { parseImageReference } from '../image/reference.js';
+import { parseImageReference, type ImageReference } from '../image/reference.js';
+import type { ImageLock } from '../lock/image-lock.js';
 import { PLACEHOLDER_IMAGES } from './image-plan.js';
 import { containerImages, imageSites, type ImageSite } from './pod-specs.js';
 import { enforcementScope, type NamespacePolicy, type SkipLabel } from './policy.js';
@@ -28,6 +29,11 @@ export interface EnforcementPolicy {
   readonly skipImages: readonly ImagePattern[];
   /** Where each kind keeps its pod template (`--pod-template`); the built-in and known ones by default. */
   readonly workloadKinds?: WorkloadKinds;
+  /**
+   * Under `--lock-policy require`, the lock in use: an image's digest must be the one it locks
+   * (an image pinned some other way, or to another digest, is a violation too).
+   */
+  readonly requiredLock?: () => ImageLock;
 }
 
 export interface EnforceDependencies {
@@ -36,7 +42,7 @@ export interface EnforceDependencies {
 }
 
 /** Why an image fails the rule: its label. */
-export const ViolationLabels = ['no-digest', 'invalid-reference'] as const;
+export const ViolationLabels = ['no-digest', 'invalid-reference', 'not-in-lock'] as const;
 export type ViolationLabel = (typeof ViolationLabels)[number];
 
 export interface Violation {
@@ -75,9 +81,14 @@ export function enforce(review: AdmissionReview, deps: EnforceDependencies): Enf
       ? new Map<string, string>()
       : containerImages(scope.oldLocation);
   const isPod = request.kind.group === '' && request.kind.kind === 'Pod';
+  const context = {
+    skipImages: deps.policy.skipImages,
+    isPod,
+    lock: deps.policy.requiredLock?.(),
+  };
   const violations = imageSites(scope.location).flatMap((site) => {
     if (oldImages.get(site.containerName) === site.image) return [];
-    const violation = checkImage(site, { skipImages: deps.policy.skipImages, isPod });
+    const violation = checkImage(site, context);
     return violation === undefined ? [] : [violation];
   });
   return decide(request.uid, deps.policy.mode, uniqueByImage(violations));
@@ -88,16 +99,13 @@ export function enforce(review: AdmissionReview, deps: EnforceDependencies): Enf
  * replaced in each pod, so it is exempt in templates; in a Pod, after every mutating webhook, it
  * is an image like any other.
  */
-function checkImage(
-  site: ImageSite,
-  context: { readonly skipImages: readonly ImagePattern[]; readonly isPod: boolean },
-): Violation | undefined {
+function checkImage(site: ImageSite, context: CheckContext): Violation | undefined {
   const { image } = site;
   if (!context.isPod && PLACEHOLDER_IMAGES.has(image)) return undefined;
   if (isSkippedImage(context.skipImages, image)) return undefined;
   try {
     const reference = parseImageReference(image);
-    if (reference.digest !== undefined) return undefined;
+    if (reference.digest !== undefined) return lockViolation(reference, context.lock);
     const detail =
       reference.tag === undefined ? 'has no digest (nor a tag)' : 'has a tag but no digest';
     return { image, label: 'no-digest', detail };
@@ -109,6 +117,36 @@ function checkImage(
       detail: `is not a valid reference: ${error.problem}`,
     };
   }
+}
+
+interface CheckContext {
+  readonly skipImages: readonly ImagePattern[];
+  readonly isPod: boolean;
+  readonly lock: ImageLock | undefined;
+}
+
+/**
+ * Under a required lock, a digested image passes when the lock gives its tag that digest, or,
+ * without a tag (`name@digest`), when some tag of its name is locked to it.
+ */
+function lockViolation(
+  reference: ImageReference,
+  lock: ImageLock | undefined,
+): Violation | undefined {
+  const digest = reference.digest;
+  if (lock === undefined || digest === undefined) return undefined;
+  const image = reference.original;
+  if (reference.tag === undefined) {
+    if (lock.locksDigest(reference.name, digest)) return undefined;
+    return { image, label: 'not-in-lock', detail: 'has a digest the image lock does not list' };
+  }
+  const locked = lock.digestOf(reference);
+  if (locked === digest) return undefined;
+  const detail =
+    locked === undefined
+      ? 'is not in the image lock'
+      : `has a digest other than the image lock's (${locked})`;
+  return { image, label: 'not-in-lock', detail };
 }
 
 function uniqueByImage(violations: readonly Violation[]): Violation[] {

@@ -11,13 +11,17 @@ import {
 import type { ImageCredentialSource } from '../credentials/provider.js';
 import { rememberAtMost } from '../lib/memo.js';
 import { isDigest, type ImageReference } from '../image/reference.js';
-import type { RegistryFailureLabel } from '../errors.js';
+import { ImageNotLockedError, type RegistryFailureLabel } from '../errors.js';
 import { RegistryError } from '../registry/errors.js';
 import type { DigestResolver } from '../resolver/digest-resolver.js';
 import { beforeAbort, timedOut } from './deadline.js';
 
-/** A registry failure's label, or why no registry answered: past --max-images, aborted, a bug. */
-export type ResolutionFailureLabel = RegistryFailureLabel | 'too-many-images' | 'aborted' | 'error';
+/**
+ * A registry failure's label, or why no registry answered: past --max-images, not in the image
+ * lock under `--lock-policy require`, aborted, a bug.
+ */
+export type ResolutionFailureLabel =
+  RegistryFailureLabel | 'too-many-images' | 'not-in-lock' | 'aborted' | 'error';
 
 /** Why an image was not resolved: its label, and the cause in a few words if known. */
 export interface ResolutionFailure {
@@ -161,6 +165,9 @@ function failure(error: unknown, signal: AbortSignal): ResolutionFailure {
     return error.detail === undefined
       ? { label: error.label }
       : { label: error.label, detail: error.detail };
+  }
+  if (error instanceof ImageNotLockedError) {
+    return { label: 'not-in-lock', detail: 'not in the image lock (--lock-policy require)' };
   }
   if (timedOut(signal)) return { label: 'timeout' };
   if (signal.aborted) return { label: 'aborted' };

@@ -13,6 +13,8 @@ export const UpdatePolicies = ['sticky', 're-resolve'] as const;
 export type UpdatePolicy = (typeof UpdatePolicies)[number];
 export const EnforceModes = ['off', 'warn', 'deny'] as const;
 export type EnforceMode = (typeof EnforceModes)[number];
+export const LockPolicies = ['prefer', 'require'] as const;
+export type LockPolicy = (typeof LockPolicies)[number];
 export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LogLevels)[number];
 export const OutputFormats = ['text', 'json'] as const;
@@ -47,6 +49,9 @@ export interface Config {
   readonly updatePolicy: UpdatePolicy;
   readonly podsOnly: boolean;
   readonly enforce: EnforceMode;
+  /** An image lock: `serve --image-lock`, `resolve --lock`, `audit --lock`. */
+  readonly imageLock: string | undefined;
+  readonly lockPolicy: LockPolicy;
   readonly skipImages: readonly ImagePattern[];
   readonly podTemplates: readonly PodTemplateRule[];
   readonly noTag: boolean;

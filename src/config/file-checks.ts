@@ -6,6 +6,8 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { parseCredentialProviderConfig } from '../credentials/plugins/provider-config.js';
+import { ImageLockError } from '../errors.js';
+import { parseImageLock } from '../lock/lock-parser.js';
 import { parsePemCertificates } from '../tls/certificate-set.js';
 
 /** Whether reading a file failed in a way worth its own words. */
@@ -108,4 +110,14 @@ export function checkKubeconfig(text: string): void {
 export function checkCredentialProviderConfig(text: string): void {
   const { problems } = parseCredentialProviderConfig(text, '.');
   if (problems.length > 0) throw new Error(problems.join('; '));
+}
+
+/** An image lock: every problem with its file and line (a lock holds no secret to hide). */
+export function checkImageLock(text: string, path: string): void {
+  try {
+    parseImageLock(text, path);
+  } catch (error: unknown) {
+    if (!(error instanceof ImageLockError)) throw error;
+    throw new Error(`is not a valid image lock: ${error.problems.join('; ')}`, { cause: error });
+  }
 }

@@ -161,7 +161,7 @@ function fileProblems(spec: AnyOption, paths: readonly string[], readFile: ReadT
 
 function fileProblem(
   path: string,
-  check: (text: string) => void,
+  check: (text: string, path: string) => void,
   readFile: ReadTextFile,
 ): string | undefined {
   let text: string;
@@ -171,7 +171,7 @@ function fileProblem(
     return unreadableFileProblem(path, error);
   }
   try {
-    check(text);
+    check(text, path);
     return undefined;
   } catch (error: unknown) {
     return `${path} ${errorMessage(error)}`;

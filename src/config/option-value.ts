@@ -21,7 +21,7 @@ export interface ValueType<T> {
   readonly parse: (raw: string) => T;
   readonly completion: Completion;
   /** For a file: what its text must be, throwing an Error that says what is wrong. */
-  readonly checkFile?: (text: string) => void;
+  readonly checkFile?: (text: string, path: string) => void;
   /** A directory, which must exist when the option is given. */
   readonly isDirectory?: true;
 }
@@ -35,7 +35,7 @@ export interface OptionValue<T> {
   readonly placeholder: string;
   readonly defaultText: string | undefined;
   readonly completion: Completion;
-  readonly checkFile?: ((text: string) => void) | undefined;
+  readonly checkFile?: ((text: string, path: string) => void) | undefined;
   readonly isDirectory?: true | undefined;
   /** The field from the texts given, in order (none given: the default); throws like parse. */
   readonly read: (raws: readonly string[]) => T;
@@ -204,7 +204,7 @@ export const BODY_BYTES = valueType('BYTES', (raw) => {
 });
 export const ADDRESS = valueType('IP', parseAddress);
 /** A file that must exist when the option is given, and whose text `check` accepts. */
-export function file(check: (text: string) => void): ValueType<string> {
+export function file(check: (text: string, path: string) => void): ValueType<string> {
   return { ...valueType('FILE', parseNonEmpty, 'file'), checkFile: check };
 }
 

@@ -64,6 +64,12 @@ export interface EnforcementObservation {
   readonly violationLabels: readonly string[];
 }
 
+/** What the image lock gauges show. */
+export interface ImageLockState {
+  readonly entries: number;
+  readonly ageSeconds: number;
+}
+
 export class Metrics {
   readonly registry: Registry;
   readonly #admissions: TalliedCounter<'kind' | 'operation' | 'outcome' | 'dry_run'>;
@@ -83,7 +89,10 @@ export class Metrics {
   readonly #pluginExecs: Counter<'provider' | 'outcome'>;
   readonly #hostAnswers: Counter<'registry' | 'host'>;
   readonly #pluginDuration: Histogram<'provider'>;
+  readonly #lockLookups: TalliedCounter<'result'>;
+  readonly #lockReloadFailures: Counter;
   #cacheSize: () => number = () => 0;
+  #imageLock: (() => ImageLockState) | undefined;
   readonly #registryLabels = new Set<string>();
 
   constructor(registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}) {
@@ -154,6 +163,34 @@ export class Metrics {
       labelNames: ['result'],
       registers,
     });
+    this.#lockLookups = new TalliedCounter({
+      name: `${METRIC_PREFIX}image_lock_lookups_total`,
+      help: 'Images looked up in the image lock, by result (hit: pinned from the lock, no registry request; miss)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.#lockReloadFailures = new Counter({
+      name: `${METRIC_PREFIX}image_lock_reload_failures_total`,
+      help: 'Updates of the image lock refused (unreadable or invalid): the last good lock stays in use',
+      registers,
+    });
+    const readLock = (): ImageLockState | undefined => this.#imageLock?.();
+    new Gauge({
+      name: `${METRIC_PREFIX}image_lock_entries`,
+      help: 'Entries in the image lock in use (0 without --image-lock)',
+      registers,
+      collect() {
+        this.set(readLock()?.entries ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}image_lock_age_seconds`,
+      help: 'Seconds since the image lock in use was read (it grows while no update arrives; 0 without --image-lock)',
+      registers,
+      collect() {
+        this.set(readLock()?.ageSeconds ?? 0);
+      },
+    });
     this.#registryRequests = new Counter({
       name: `${METRIC_PREFIX}registry_requests_total`,
       help: 'HTTP requests to registries and their token services, by registry, method and status',
@@ -209,6 +246,21 @@ export class Metrics {
   /** Where the cache_entries gauge reads its value at scrape time. */
   trackCacheSize(size: () => number): void {
     this.#cacheSize = size;
+  }
+
+  /** Where the image lock gauges read the lock in use at scrape time. */
+  trackImageLock(state: () => ImageLockState): void {
+    this.#imageLock = state;
+  }
+
+  // LockLookupObserver
+  lockLookup(hit: boolean): void {
+    const result = hit ? 'hit' : 'miss';
+    this.#lockLookups.add(result, () => ({ result }));
+  }
+
+  lockReloadFailed(): void {
+    this.#lockReloadFailures.inc();
   }
 
   admission(observation: AdmissionObservation): void {

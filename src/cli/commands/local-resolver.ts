@@ -15,6 +15,8 @@ import type { Environment } from '../environment.js';
 import { errorMessage } from '../../errors.js';
 import { pinnedReference, type ImageReference } from '../../image/reference.js';
 import type { RegistryClient } from '../../registry/client.js';
+import type { ImageLock } from '../../lock/image-lock.js';
+import { LockedResolver } from '../../lock/locked-resolver.js';
 import { CachingResolver } from '../../resolver/caching-resolver.js';
 import { ProvenanceMemo } from '../../provenance/provenance-memo.js';
 import type { ProvenanceAnswer } from '../../provenance/provenance-source.js';
@@ -104,25 +106,32 @@ export async function loadLocalCredentials(
   };
 }
 
+/** `lock`: the images it lists are answered from it, asking no registry (`resolve --lock`). */
 export async function openLocalResolver(
   config: Config,
   environment: Environment,
+  options: { readonly lock?: ImageLock } = {},
 ): Promise<LocalResolver> {
   const access = await openLocalRegistryAccess(config, environment);
   const credentialsFor = await loadLocalCredentials(config, environment, access);
-  const resolver = new CachingResolver({
+  const caching = new CachingResolver({
     client: access.client,
     fetchTimeoutMs: config.resolveTimeoutMs,
   });
+  const { lock } = options;
+  const resolver =
+    lock === undefined
+      ? caching
+      : new LockedResolver({ lock: () => lock, resolver: caching, policy: 'prefer' });
   const deadline = AbortSignal.any([
     AbortSignal.timeout(config.resolveTimeoutMs),
     environment.shutdown,
   ]);
-  const options = config.platform === undefined ? {} : { platform: config.platform };
+  const platform = config.platform === undefined ? {} : { platform: config.platform };
   const local: LocalResolver = {
     async resolve(reference) {
       const credentials = await credentialsFor(reference, deadline);
-      return (await resolver.resolve(reference, credentials, deadline, options)).digest;
+      return (await resolver.resolve(reference, credentials, deadline, platform)).digest;
     },
     pinned: (reference, digest) => pinnedReference(reference, digest, { dropTag: config.noTag }),
     async pin(reference) {

@@ -10,6 +10,8 @@ import { DigestPinnerError, ErrorCodes, errorMessage } from '../../errors.js';
 import { parseImageReference, type ImageReference } from '../../image/reference.js';
 import { ProvenanceFieldNames, type Provenance } from '../../provenance/provenance.js';
 import type { ProvenanceAnswer } from '../../provenance/provenance-source.js';
+import { readFile } from 'node:fs/promises';
+import { parseImageLock } from '../../lock/lock-parser.js';
 import { openLocalResolver, type LocalResolver } from './local-resolver.js';
 
 /**
@@ -61,7 +63,12 @@ export async function runResolve(
     );
     return ResolveExitCodes.usage;
   }
-  const resolver = await openLocalResolver(config, environment);
+  // Checked at start with the other files: here it only has to be read again.
+  const lock =
+    config.imageLock === undefined
+      ? undefined
+      : parseImageLock(await readFile(config.imageLock, 'utf8'), config.imageLock);
+  const resolver = await openLocalResolver(config, environment, lock === undefined ? {} : { lock });
   try {
     const results = await Promise.all(
       images.map(async (image) =>

@@ -34,6 +34,9 @@ import type { RegistryObserver } from '../../registry/client.js';
 import { RegistryHosts } from '../../registry/hosts/registry-hosts.js';
 import { CachingResolver } from '../../resolver/caching-resolver.js';
 import { ProvenanceMemo } from '../../provenance/provenance-memo.js';
+import type { DigestResolver } from '../../resolver/digest-resolver.js';
+import { LockFile } from '../../lock/lock-file.js';
+import { LockedResolver } from '../../lock/locked-resolver.js';
 import { createMetricsApp, createWebhookApp, type Readiness } from '../../http/apps.js';
 import type { TlsSource } from '../../tls/tls-source.js';
 import { packageVersion } from '../../version.js';
@@ -318,6 +321,8 @@ const DRAIN_MARGIN_MS = 2000;
 export async function startService(config: Config, parts: ServiceParts): Promise<RunningService> {
   const { logger } = parts;
   const metrics = parts.metrics ?? new Metrics();
+  // Before anything runs: a lock that does not parse refuses the start, naming its lines.
+  const lockFile = await openLockFile(config, metrics, logger);
   const client = createRegistryClient(config, {
     caCertificates: parts.registryCaCertificates,
     hosts: parts.registryHosts,
@@ -345,6 +350,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
         observer: metrics,
       })
     : undefined;
+  const pinningResolver = lockedResolver(config, { lockFile, resolver, metrics });
 
   let draining = false;
   const readiness = (): Readiness => {
@@ -359,7 +365,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
   const kinds = workloadKinds(config.podTemplates);
   const handler = new AdmissionReviewHandler({
     mutation: {
-      resolver,
+      resolver: pinningResolver,
       credentials: parts.credentials,
       ...(parts.imageCredentials === undefined ? {} : { imageCredentials: parts.imageCredentials }),
       namespaces: parts.namespaces,
@@ -379,6 +385,9 @@ export async function startService(config: Config, parts: ServiceParts): Promise
         podsOnly: config.podsOnly,
         skipImages: config.skipImages,
         workloadKinds: kinds,
+        ...(lockFile !== undefined && config.lockPolicy === 'require'
+          ? { requiredLock: () => lockFile.current }
+          : {}),
       },
     },
     logger,
@@ -407,10 +416,12 @@ export async function startService(config: Config, parts: ServiceParts): Promise
   }).catch(async (error: unknown) => {
     // A port in use: close what did start, so a failed start ends the process.
     provenance?.close();
+    lockFile?.close();
     await client.close();
     throw error;
   });
   parts.tls.watch();
+  lockFile?.watch();
   const { webhookPort, metricsPort } = servers;
   logger.info(
     {
@@ -420,6 +431,9 @@ export async function startService(config: Config, parts: ServiceParts): Promise
       metricsPort,
       failurePolicy: config.failurePolicy,
       enforce: config.enforce,
+      ...(lockFile === undefined
+        ? {}
+        : { imageLock: lockFile.path, lockPolicy: config.lockPolicy }),
     },
     'digest-pinner serving',
   );
@@ -429,6 +443,7 @@ export async function startService(config: Config, parts: ServiceParts): Promise
     draining = true;
     await servers.close();
     parts.tls.close();
+    lockFile?.close();
     await parts.namespaces.stop();
     provenance?.close();
     await client.close();
@@ -447,6 +462,47 @@ export async function startService(config: Config, parts: ServiceParts): Promise
       return closing;
     },
   };
+}
+
+/** `--image-lock`, read and logged; each refused update said in a log line and a metric. */
+async function openLockFile(
+  config: Config,
+  metrics: Metrics,
+  logger: Logger,
+): Promise<LockFile | undefined> {
+  if (config.imageLock === undefined) return undefined;
+  const lockFile = await LockFile.open({
+    path: config.imageLock,
+    observer: {
+      loaded: (event) => {
+        logger.info(event, 'image lock loaded');
+      },
+      refused: (event) => {
+        metrics.lockReloadFailed();
+        logger.error(event, 'image lock update refused: the last good lock stays in use');
+      },
+    },
+  });
+  metrics.trackImageLock(() => ({
+    entries: lockFile.current.size,
+    ageSeconds: lockFile.ageSeconds,
+  }));
+  return lockFile;
+}
+
+/** The resolver admission pins with: the lock in front of the cache when there is one. */
+function lockedResolver(
+  config: Config,
+  made: { lockFile: LockFile | undefined; resolver: CachingResolver; metrics: Metrics },
+): DigestResolver {
+  const { lockFile, resolver, metrics } = made;
+  if (lockFile === undefined) return resolver;
+  return new LockedResolver({
+    lock: () => lockFile.current,
+    resolver,
+    policy: config.lockPolicy,
+    observer: metrics,
+  });
 }
 
 function mutationPolicy(
