@@ -5,7 +5,7 @@
  */
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { Config } from '../../src/config/config.js';
-import { loadConfig } from '../../src/config/load-config.js';
+import { loadConfig, type ReadTextFile } from '../../src/config/load-config.js';
 
 export const INSTALL_NAMESPACE = 'digest-pinner-system';
 
@@ -24,9 +24,11 @@ export function containerEnvironment(container: IContainer): Record<string, stri
 export function serverConfigOf(
   container: IContainer,
   extraEnvironment: Record<string, string> = {},
+  /** Given, the files the options name are read and checked as at the server's start. */
+  readFile?: ReadTextFile,
 ): Config {
   const [command, ...flags] = container.args ?? [];
   if (command !== 'serve') throw new Error(`the container runs "${String(command)}", not serve`);
   const environment = { ...containerEnvironment(container), ...extraEnvironment };
-  return loadConfig('serve', flags, environment).config;
+  return loadConfig('serve', flags, environment, readFile).config;
 }
