@@ -67,6 +67,10 @@ function registryHostsOfComponent(): Record<string, string> {
   );
 }
 
+/** The example lock components/image-lock generates its ConfigMap from. */
+const exampleLock = () =>
+  readFileSync(MANIFESTS_DIRECTORY + 'components/image-lock/images.lock', 'utf8');
+
 /** What each component is as chart values. */
 const COMPONENT_VALUES: Readonly<Record<string, object>> = {
   'cert-manager': { tls: { mode: 'cert-manager' } },
@@ -82,6 +86,7 @@ const COMPONENT_VALUES: Readonly<Record<string, object>> = {
   },
   'registry-hosts': { registryHosts: registryHostsOfComponent() },
   'fallback-docker-config': { fallbackDockerConfig: { enabled: true } },
+  'image-lock': { imageLock: { enabled: true, content: exampleLock() } },
 };
 
 /** Merges the values of several components (each sets keys of its own). */
@@ -126,7 +131,7 @@ describe('charts/digest-pinner against manifests/', () => {
 
   it.each([
     [['enforce', 'label-opt-in', 'pods-only']],
-    [['enforce', 'monitoring', 'registry-hosts', 'fallback-docker-config']],
+    [['enforce', 'monitoring', 'registry-hosts', 'fallback-docker-config', 'image-lock']],
     [['cert-manager', 'credential-providers', 'label-opt-in', 'pods-only', 'monitoring']],
   ])('renders base with the components %j together when given all their values', (components) => {
     const chart = helmTemplate(valuesOf(components));

@@ -18,6 +18,8 @@ import {
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { parse } from 'yaml';
+import { ImageLock } from '../../src/lock/image-lock.js';
+import { formatImageLock } from '../../src/lock/lock-writer.js';
 import {
   findObject,
   MANIFESTS_DIRECTORY,
@@ -210,6 +212,75 @@ describe('charts/digest-pinner values', () => {
 
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain('credentialProviders.image.repository');
+  });
+
+  describe('imageLock', () => {
+    const lockText = (digest: string) =>
+      formatImageLock(new ImageLock([{ image: 'docker.io/library/nginx:1.27', digest }]));
+    /** Reads a file as the container sees it: keys of the ConfigMap its image-lock volume names. */
+    const mountedFiles =
+      (objects: readonly ManifestObject[]) =>
+      (path: string): string => {
+        const mount = containerOf(objects).volumeMounts!.find(({ name }) => name === 'image-lock')!;
+        const volume = podSpecOf(objects).volumes!.find(({ name }) => name === 'image-lock')!;
+        const configMap = findObject(objects, ConfigMap, volume.configMap!.name!);
+        const text = configMap.data?.[path.slice(mount.mountPath.length + 1)];
+        if (text === undefined) throw Object.assign(new Error(path), { code: 'ENOENT' });
+        return text;
+      };
+
+    it('renders the lock given as content into a ConfigMap the server reads it from', () => {
+      const content = lockText(DIGEST);
+      const objects = helmTemplate({ imageLock: { enabled: true, content, policy: 'require' } });
+
+      const config = serverConfigOf(containerOf(objects), {}, mountedFiles(objects));
+
+      expect(config.lockPolicy).toBe('require');
+      expect(mountedFiles(objects)(config.imageLock!)).toBe(content);
+      expect(schemaProblems(objects)).toEqual([]);
+    });
+
+    it('mounts a ConfigMap the user manages, under the key given, and renders none', () => {
+      const objects = helmTemplate({
+        imageLock: { enabled: true, existingConfigMap: 'team-locks', key: 'prod.lock' },
+      });
+      const volume = podSpecOf(objects).volumes!.find(({ name }) => name === 'image-lock');
+
+      const config = serverConfigOf(containerOf(objects));
+
+      expect(volume?.configMap?.name).toBe('team-locks');
+      expect(config.imageLock).toMatch(/\/prod\.lock$/);
+      expect(config.lockPolicy).toBe('prefer');
+      expect(objects.filter(({ kind }) => kind === 'ConfigMap')).toEqual([]);
+    });
+
+    it('does not roll the pods when the lock changes: the server re-reads it in place', () => {
+      const annotations = (content: string) =>
+        deploymentOf(helmTemplate({ imageLock: { enabled: true, content } })).spec!.template
+          .metadata!.annotations;
+
+      expect(annotations(lockText(DIGEST))).toEqual(
+        annotations(lockText(`sha256:${'cd'.repeat(32)}`)),
+      );
+    });
+
+    it.each([
+      [{ enabled: true }, 'imageLock.content'],
+      [{ enabled: true, content: 'x', existingConfigMap: 'locks' }, 'not both'],
+      [{ enabled: true, content: 'x', policy: 'strict' }, 'policy'],
+      [{ enabled: true, content: 'x', file: 'images.lock' }, 'file'],
+    ])('refuses imageLock %j, naming what is wrong', (imageLock, named) => {
+      const run = templateRun({ imageLock });
+
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain(named);
+    });
+
+    it('leaves the Deployment as it is when disabled', () => {
+      expect(deploymentOf(helmTemplate({ imageLock: { content: lockText(DIGEST) } }))).toEqual(
+        deploymentOf(helmTemplate()),
+      );
+    });
   });
 
   it('rolls the pods when a file they read at start changes', () => {
