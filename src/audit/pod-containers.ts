@@ -53,6 +53,8 @@ export interface PodAudit {
   readonly findings: readonly ContainerFinding[];
   /** Per finding (same order): the tag check, when there is a tag and something to compare. */
   readonly tagChecks: readonly (TagCheck | undefined)[];
+  /** Per finding (same order): `registry/repository:tag` a pull would use now, when known. */
+  readonly tags: readonly (ImageReference | undefined)[];
 }
 
 const STATUS_FIELDS: Readonly<Record<ContainerField, string>> = {
@@ -69,7 +71,7 @@ const POD = { kind: { group: '', version: 'v1', kind: 'Pod' }, subResource: unde
 
 export function auditPod(pod: JsonObject): PodAudit {
   const location = locatePodSpec(pod, POD);
-  if (location === undefined) return { findings: [], tagChecks: [] };
+  if (location === undefined) return { findings: [], tagChecks: [], tags: [] };
   const metadata = objectAt(pod, ['metadata']);
   const namespace = stringField(metadata, 'namespace') ?? '';
   const name = stringField(metadata, 'name') ?? '';
@@ -98,21 +100,24 @@ export function auditPod(pod: JsonObject): PodAudit {
       originalImage: original,
       provenance: provenances.get(site.containerName) ?? null,
     };
-    return { finding, tagCheck: tagCheckOf(reference, original, specDigest ?? runningDigest) };
+    const tagged = tagOf(reference, original);
+    const expected = specDigest ?? runningDigest;
+    const tagCheck = tagged === undefined || expected === null ? undefined : { tagged, expected };
+    return { finding, tagCheck, tagged };
   });
   return {
     findings: audited.map(({ finding }) => finding),
     tagChecks: audited.map(({ tagCheck }) => tagCheck),
+    tags: audited.map(({ tagged }) => tagged),
   };
 }
 
 /** The tag a pull would use now: the spec's own, else the recorded original's. */
-function tagCheckOf(
+function tagOf(
   reference: ImageReference | undefined,
   original: string | null,
-  expected: string | null,
-): TagCheck | undefined {
-  if (reference === undefined || expected === null) return undefined;
+): ImageReference | undefined {
+  if (reference === undefined) return undefined;
   const source =
     reference.tag !== undefined || reference.digest === undefined
       ? reference
@@ -120,8 +125,7 @@ function tagCheckOf(
         ? undefined
         : tryParseImageReference(original);
   if (source === undefined) return undefined;
-  const tagged = tryParseImageReference(source.taggedName);
-  return tagged === undefined ? undefined : { tagged, expected };
+  return tryParseImageReference(source.taggedName);
 }
 
 function statusOf(

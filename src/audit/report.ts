@@ -6,6 +6,7 @@
 import type { AuditFinding } from '../config/config.js';
 import { revisionText } from '../provenance/commit-url.js';
 import { provenanceJson } from '../provenance/provenance-json.js';
+import type { LockStatus } from './lock-check.js';
 import type { ContainerFinding } from './pod-containers.js';
 import type { Owner } from './owners.js';
 
@@ -16,6 +17,8 @@ export interface AuditItem extends ContainerFinding {
   readonly currentDigest: string | null;
   /** With `--check-tags`: why the tag could not be looked up. */
   readonly tagError: string | null;
+  /** With `--lock`: the running digest against the lock's; null without it, or when unknown. */
+  readonly lock: LockStatus | null;
   readonly owner: Owner | null;
 }
 
@@ -28,12 +31,21 @@ export interface AuditSummary {
   readonly moved: number | null;
   /** Tags `--check-tags` could not look up. */
   readonly tagErrors: number;
+  /** With `--lock`: containers running another digest than the lock's; null without it. */
+  readonly lockDiffers: number | null;
+  /** With `--lock`: containers whose image the lock does not list; null without it. */
+  readonly lockUnlisted: number | null;
+}
+
+export interface AuditChecks {
+  readonly checkTags: boolean;
+  readonly lock: boolean;
 }
 
 export function summarize(
   items: readonly AuditItem[],
   pods: number,
-  checkTags: boolean,
+  checks: AuditChecks,
 ): AuditSummary {
   const count = (test: (item: AuditItem) => boolean): number => items.filter(test).length;
   return {
@@ -41,8 +53,10 @@ export function summarize(
     containers: items.length,
     unpinned: count((item) => !item.pinned),
     drift: count((item) => item.drift),
-    moved: checkTags ? count((item) => item.tagMoved === true) : null,
+    moved: checks.checkTags ? count((item) => item.tagMoved === true) : null,
     tagErrors: count((item) => item.tagError !== null),
+    lockDiffers: checks.lock ? count((item) => item.lock === 'differs') : null,
+    lockUnlisted: checks.lock ? count((item) => item.lock === 'unlisted') : null,
   };
 }
 
@@ -55,6 +69,7 @@ export function findingsMet(
     unpinned: summary.unpinned,
     drift: summary.drift,
     moved: summary.moved ?? 0,
+    lock: summary.lockDiffers ?? 0,
   };
   return failOn.filter((finding) => counts[finding] > 0);
 }
@@ -63,6 +78,8 @@ export function summaryLine(summary: AuditSummary): string {
   const parts = [`${summary.unpinned} unpinned`, `${summary.drift} drifted`];
   if (summary.moved !== null) parts.push(`${summary.moved} with a moved tag`);
   if (summary.tagErrors > 0) parts.push(`${summary.tagErrors} tags not looked up`);
+  if (summary.lockDiffers !== null) parts.push(`${summary.lockDiffers} differing from the lock`);
+  if (summary.lockUnlisted !== null) parts.push(`${summary.lockUnlisted} not in the lock`);
   const pods = `${summary.pods} pod${summary.pods === 1 ? '' : 's'}`;
   const containers = `${summary.containers} container${summary.containers === 1 ? '' : 's'}`;
   return `${containers} in ${pods}: ${parts.join(', ')}`;
@@ -84,6 +101,7 @@ const COLUMNS = [
   'DRIFT',
   'ORIGINAL',
   'MOVED',
+  'LOCK',
   'OWNER',
   'SOURCE',
   'REVISION',
@@ -100,20 +118,11 @@ export function tableReport(items: readonly AuditItem[], summary: AuditSummary):
     item.container,
     item.image,
     item.pinned ? 'yes' : 'no',
-    item.runningDigest === null
-      ? item.imageId === null
-        ? '-'
-        : 'image-id'
-      : short(item.runningDigest),
+    runningCell(item),
     item.drift ? 'DRIFT' : '-',
     item.originalImage ?? '-',
-    item.tagMoved === null
-      ? item.tagError === null
-        ? '-'
-        : 'error'
-      : item.tagMoved
-        ? 'MOVED'
-        : 'no',
+    movedCell(item),
+    item.lock === null || item.lock === 'matches' ? '-' : item.lock,
     item.owner === null ? '-' : `${item.owner.kind}/${item.owner.name}`,
     item.provenance?.source ?? '-',
     provenanceRevision(item),
@@ -128,6 +137,16 @@ export function tableReport(items: readonly AuditItem[], summary: AuditSummary):
       .join('  '),
   );
   return `${[...lines, '', summaryLine(summary)].join('\n')}\n`;
+}
+
+function runningCell(item: AuditItem): string {
+  if (item.runningDigest !== null) return short(item.runningDigest);
+  return item.imageId === null ? '-' : 'image-id';
+}
+
+function movedCell(item: AuditItem): string {
+  if (item.tagMoved === null) return item.tagError === null ? '-' : 'error';
+  return item.tagMoved ? 'MOVED' : 'no';
 }
 
 function provenanceRevision({ provenance }: AuditItem): string {

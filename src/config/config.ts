@@ -22,7 +22,7 @@ export type OutputFormat = (typeof OutputFormats)[number];
 export const AuditOutputFormats = ['table', 'json'] as const;
 export type AuditOutputFormat = (typeof AuditOutputFormats)[number];
 /** What `audit --fail-on` may fail on. */
-export const AuditFindings = ['unpinned', 'drift', 'moved'] as const;
+export const AuditFindings = ['unpinned', 'drift', 'moved', 'lock'] as const;
 export type AuditFinding = (typeof AuditFindings)[number];
 
 export interface Config {

@@ -194,14 +194,23 @@ function crossChecks(config: Config): string[] {
       '--image-credential-provider-config and --image-credential-provider-bin-dir go together: give both or neither',
     );
   }
+  problems.push(...auditChecks(config));
+  if (config.port !== 0 && config.port === config.metricsPort) {
+    problems.push(`--port and --metrics-port must differ (both ${config.port})`);
+  }
+  return problems;
+}
+
+function auditChecks(config: Config): string[] {
+  const problems: string[] = [];
   if (config.auditNamespace !== undefined && config.auditAllNamespaces) {
     problems.push('--namespace and --all-namespaces exclude each other');
   }
   if (config.failOn.includes('moved') && !config.checkTags) {
     problems.push('--fail-on moved needs --check-tags: without it no tag is looked up');
   }
-  if (config.port !== 0 && config.port === config.metricsPort) {
-    problems.push(`--port and --metrics-port must differ (both ${config.port})`);
+  if (config.failOn.includes('lock') && config.imageLock === undefined) {
+    problems.push('--fail-on lock needs --lock: without it nothing is compared with a lock');
   }
   return problems;
 }

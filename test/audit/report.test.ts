@@ -20,9 +20,12 @@ function item(container: string, provenance: AuditItem['provenance']): AuditItem
     tagMoved: null,
     currentDigest: null,
     tagError: null,
+    lock: null,
     owner: { kind: 'Deployment', name: 'web' },
   };
 }
+
+const NO_CHECKS = { checkTags: false, lock: false };
 
 const items = [
   item('app', { source: 'git@github.com:example/web.git', revision: SHA }),
@@ -32,7 +35,7 @@ const items = [
 
 describe('audit report', () => {
   it('prints SOURCE and REVISION last, a GitHub commit as its page, anything else as it is', () => {
-    const [header, ...rows] = tableReport(items, summarize(items, 1, false)).split('\n');
+    const [header, ...rows] = tableReport(items, summarize(items, 1, NO_CHECKS)).split('\n');
     const cells = (line: string | undefined) => (line ?? '').trim().split(/\s{2,}/);
 
     expect(cells(header).slice(-3)).toEqual(['OWNER', 'SOURCE', 'REVISION']);
@@ -45,7 +48,7 @@ describe('audit report', () => {
   });
 
   it('writes provenance in JSON with every field, null where absent, and the revision as recorded', () => {
-    const { items: written } = JSON.parse(jsonReport(items, summarize(items, 1, false))) as {
+    const { items: written } = JSON.parse(jsonReport(items, summarize(items, 1, NO_CHECKS))) as {
       items: { container: string; provenance: unknown }[];
     };
 

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/command-line.js';
+import { ImageLock, type LockEntry } from '../../src/lock/image-lock.js';
+import { formatImageLock } from '../../src/lock/lock-writer.js';
 import {
   createPluginBinDir,
   pluginFlags,
@@ -37,6 +39,7 @@ interface Item {
   readonly originalImage: string | null;
   readonly tagMoved: boolean | null;
   readonly tagError: string | null;
+  readonly lock: string | null;
   readonly owner: { kind: string; name: string } | null;
   readonly provenance: {
     source: string | null;
@@ -193,6 +196,12 @@ describe('audit end to end', () => {
       ...teamPod('no-secret', `${web}:1.0@${pinned}`, `${web}@${pinned}`),
       metadata: { name: 'no-secret', namespace: 'team-b' },
     });
+    // Pinned by digest alone: its tag is the one the webhook recorded.
+    api.addNamespace('team-d');
+    const digestOnly = teamPod('h-digest-only', `${web}@${pinned}`, `${web}@${other}`, {
+      annotations: { 'digest-pinner.io/original-images': JSON.stringify({ app: `${web}:1.0` }) },
+    });
+    api.addPod({ ...digestOnly, metadata: { ...digestOnly.metadata, namespace: 'team-d' } });
     api.addPod(fixture('crio-job-pod'));
     api.addJob({
       metadata: {
@@ -279,6 +288,8 @@ describe('audit end to end', () => {
       drift: 1,
       moved: 4,
       tagErrors: 0,
+      lockDiffers: null,
+      lockUnlisted: null,
     });
     expect(moved).not.toBe(pinned);
   });
@@ -359,7 +370,7 @@ describe('audit end to end', () => {
     const found = await report(['--all-namespaces']);
 
     expect(new Set(found.items.map(({ namespace }) => namespace))).toEqual(
-      new Set(['team-a', 'team-b', 'team-c', 'monitoring', 'shop']),
+      new Set(['team-a', 'team-b', 'team-c', 'team-d', 'monitoring', 'shop']),
     );
     expect(item(found, 'report-28913040-7m4kq')?.owner).toEqual({
       kind: 'CronJob',
@@ -370,6 +381,70 @@ describe('audit end to end', () => {
       name: 'node-exporter',
     });
     expect(found.items.every(({ tagMoved }) => tagMoved === null)).toBe(true);
+  });
+
+  describe('--lock', () => {
+    async function writeLock(name: string, entries: readonly LockEntry[]): Promise<string> {
+      const path = join(directory, name);
+      await writeFile(path, formatImageLock(new ImageLock(entries)));
+      return path;
+    }
+    const webLock = () =>
+      writeLock('web.lock', [{ image: `${registry.host}/team/web:1.0`, digest: pinned }]);
+
+    it('compares what each container runs with the digest the lock gives its tag', async () => {
+      const found = await report(['--namespace', 'team-a', '--lock', await webLock()]);
+
+      expect(found.items.map(({ pod, lock }) => [pod, lock])).toEqual([
+        ['a-pinned', 'matches'],
+        ['b-drifted', 'differs'],
+        ['c-unpinned', 'matches'],
+        ['d-image-id', 'matches'],
+        ['e-pending', null],
+      ]);
+      expect(found.summary).toMatchObject({ lockDiffers: 1, lockUnlisted: 0 });
+    });
+
+    it('finds the tag of an image pinned by digest alone in the original-images annotation', async () => {
+      const found = await report(['--namespace', 'team-d', '--lock', await webLock()]);
+
+      expect(item(found, 'h-digest-only')?.lock).toBe('differs');
+    });
+
+    it('says which images the lock does not list', async () => {
+      const other = await writeLock('other.lock', [
+        { image: `${registry.host}/team/web:2.0`, digest: pinned },
+      ]);
+
+      const found = await report(['--namespace', 'team-a', '--lock', other]);
+
+      expect(found.items.map(({ lock }) => lock)).toEqual([
+        'unlisted',
+        'unlisted',
+        'unlisted',
+        'unlisted',
+        null,
+      ]);
+      expect(found.summary).toMatchObject({ lockDiffers: 0, lockUnlisted: 4 });
+    });
+
+    it('prints a LOCK column and counts in the summary line, and exits 1 with --fail-on lock', async () => {
+      const lock = await webLock();
+
+      const run = await audit(['--namespace', 'team-a', '--lock', lock, '--fail-on', 'lock']);
+      const matching = await audit(['--namespace', 'team-c', '--lock', lock, '--fail-on', 'lock']);
+
+      const lines = run.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/\sMOVED\s+LOCK\s+OWNER\s/);
+      expect(lines.find((line) => line.includes('b-drifted'))).toMatch(/\sdiffers\s/);
+      expect(lines.at(-1)).toBe(
+        '5 containers in 5 pods: 2 unpinned, 1 drifted, 1 differing from the lock, 0 not in the lock',
+      );
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/found lock \(--fail-on\)/);
+      // Images the lock does not list are not a failure: prefer lets the registries answer them.
+      expect(matching.code).toBe(0);
+    });
   });
 
   it('prints a table with a summary line', async () => {
@@ -403,7 +478,8 @@ describe('audit end to end', () => {
 
   it.each<[string[], RegExp]>([
     [['--fail-on', 'moved'], /--fail-on moved needs --check-tags/],
-    [['--fail-on', 'sometimes'], /"sometimes" is not one of unpinned, drift, moved/],
+    [['--fail-on', 'sometimes'], /"sometimes" is not one of unpinned, drift, moved, lock/],
+    [['--fail-on', 'lock'], /--fail-on lock needs --lock/],
     [['--namespace', 'team-a', '--all-namespaces'], /--namespace and --all-namespaces/],
     [['-o', 'yaml'], /"yaml" is not one of table, json/],
   ])('refuses %j', async (flags, problem) => {

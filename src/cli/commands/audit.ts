@@ -6,7 +6,9 @@
  * revision it was built from. A table or one JSON object, a summary line, and a non-zero exit for
  * the `--fail-on` findings met.
  */
+import { readFile } from 'node:fs/promises';
 import type { JsonObject } from '../../lib/json-object.js';
+import { lockStatusOf } from '../../audit/lock-check.js';
 import { OwnerResolver } from '../../audit/owners.js';
 import { auditPod } from '../../audit/pod-containers.js';
 import { withLookedUpProvenance } from '../../audit/provenance.js';
@@ -24,6 +26,8 @@ import type { Config } from '../../config/config.js';
 import type { Environment } from '../environment.js';
 import { ConfigError } from '../../errors.js';
 import type { KubeClients } from '../../kube/client.js';
+import type { ImageLock } from '../../lock/image-lock.js';
+import { parseImageLock } from '../../lock/lock-parser.js';
 import { CachingResolver } from '../../resolver/caching-resolver.js';
 import { openClusterReader } from './cluster-reader.js';
 import { openLocalRegistryAccess, type LocalRegistryAccess } from './local-resolver.js';
@@ -40,6 +44,11 @@ export async function runAudit(
       `audit takes no arguments, got "${args.join(' ')}" (see 'digest-pinner audit --help')`,
     ]);
   }
+  // Checked at start with the other files: here it only has to be read again.
+  const lock =
+    config.imageLock === undefined
+      ? undefined
+      : parseImageLock(await readFile(config.imageLock, 'utf8'), config.imageLock);
   const { clients, contextNamespace } = await openClusterReader('audit', config, environment);
   const namespace = config.auditAllNamespaces
     ? undefined
@@ -53,9 +62,13 @@ export async function runAudit(
       clients,
       namespace,
       registry,
+      lock,
       environment,
     });
-    const summary = summarize(items, pods, config.checkTags);
+    const summary = summarize(items, pods, {
+      checkTags: config.checkTags,
+      lock: lock !== undefined,
+    });
     const report =
       config.auditOutput === 'json' ? jsonReport(items, summary) : tableReport(items, summary);
     environment.stdout.write(report);
@@ -73,6 +86,8 @@ interface AuditRun {
   readonly namespace: string | undefined;
   /** With --check-tags: the registry client and the credential provider plugins. */
   readonly registry: LocalRegistryAccess | undefined;
+  /** With --lock. */
+  readonly lock: ImageLock | undefined;
   readonly environment: Environment;
 }
 
@@ -153,7 +168,7 @@ async function podItems(pod: JsonObject, readers: PodReaders): Promise<AuditItem
   const { owners, tagChecker, provenance, run } = readers;
   const { shutdown } = run.environment;
   const audited = auditPod(pod);
-  const { tagChecks } = audited;
+  const { tagChecks, tags } = audited;
   const [owner, checked, findings] = await Promise.all([
     owners.ownerOf(pod),
     tagChecker === undefined ? tagChecks.map(() => NO_TAG_CHECK) : tagChecker.check(pod, tagChecks),
@@ -163,9 +178,11 @@ async function podItems(pod: JsonObject, readers: PodReaders): Promise<AuditItem
           .lookupFor(pod, shutdown)
           .then((lookup) => withLookedUpProvenance(audited.findings, lookup, shutdown)),
   ]);
+  const { lock } = run;
   return findings.map((finding, index) => ({
     ...finding,
     ...(checked[index] ?? NO_TAG_CHECK),
+    lock: lock === undefined ? null : lockStatusOf(lock, finding, tags[index]),
     owner,
   }));
 }
