@@ -70,6 +70,7 @@ export interface Config {
   readonly serviceName: string;
   readonly write: boolean;
   readonly check: boolean;
+  readonly update: boolean;
 }
 
 export const Commands = ['serve', 'resolve', 'tags', 'pin', 'audit', 'krm'] as const;

@@ -11,7 +11,6 @@ import type { Config } from '../../config/config.js';
 import type { RegistryCredential } from '../../credentials/credential.js';
 import type { ImageCredentialSource } from '../../credentials/provider.js';
 import type { Environment } from '../environment.js';
-import { errorMessage } from '../../errors.js';
 import { pinnedReference, type ImageReference } from '../../image/reference.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { CachingResolver } from '../../resolver/caching-resolver.js';
@@ -32,17 +31,11 @@ export type LocalCredentials = (
   signal: AbortSignal,
 ) => Promise<RegistryCredential[]>;
 
-export type PinAnswer =
-  | { readonly pinned: string; readonly problem?: never }
-  | { readonly pinned?: never; readonly problem: string };
-
 export interface LocalResolver {
   /** The digest `reference`'s tag points to; rejects with the registry's error. */
   resolve(reference: ImageReference): Promise<string>;
   /** `reference` with `digest`, in the user's spelling (tag kept unless `--no-tag`). */
   pinned(reference: ImageReference, digest: string): string;
-  /** `reference` pinned, or why it could not be. */
-  pin(reference: ImageReference): Promise<PinAnswer>;
   close(): Promise<void>;
 }
 
@@ -110,20 +103,12 @@ export async function openLocalResolver(
     environment.shutdown,
   ]);
   const options = config.platform === undefined ? {} : { platform: config.platform };
-  const local: LocalResolver = {
+  return {
     async resolve(reference) {
       const credentials = await credentialsFor(reference, deadline);
       return (await resolver.resolve(reference, credentials, deadline, options)).digest;
     },
     pinned: (reference, digest) => pinnedReference(reference, digest, { dropTag: config.noTag }),
-    async pin(reference) {
-      try {
-        return { pinned: local.pinned(reference, await local.resolve(reference)) };
-      } catch (error: unknown) {
-        return { problem: errorMessage(error) };
-      }
-    },
     close: () => access.close(),
   };
-  return local;
 }
