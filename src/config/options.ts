@@ -9,6 +9,7 @@ import {
   AuditOutputFormats,
   EnforceModes,
   FailurePolicies,
+  FileTypes,
   LogLevels,
   OutputFormats,
   UpdatePolicies,
@@ -70,6 +71,7 @@ export const OptionGroups = {
   policy: 'Policy',
   cluster: 'Cluster',
   logging: 'Logging',
+  input: 'Input',
   output: 'Output',
 } as const;
 export type OptionGroup = keyof typeof OptionGroups;
@@ -443,6 +445,14 @@ const OPTION_LIST = [
     group: 'output',
     help: 'change nothing and ask no registry: list each image not pinned to a digest, exit 1 if any (with --update, also each pin whose tag moved)',
     value: SWITCH,
+    commands: PIN,
+  },
+  {
+    key: 'fileType',
+    flag: 'file-type',
+    group: 'input',
+    help: 'read each FILE named, and standard input, as this whatever its name (default: by its name; files found in directories always are)',
+    value: optional(oneOf(FileTypes)),
     commands: PIN,
   },
   {

@@ -1,13 +1,15 @@
 /**
- * `digest-pinner pin [FILE|DIR|-]…`: pins every image in Kubernetes manifests, editing only the
- * image values of the files (pinning/text-edits.ts), with the webhook's image sites and the
- * `resolve` command's resolver. Prints the result, writes it back (`--write`), or only lists the
- * images that are not pinned (`--check`, which asks no registry). `--update` also looks up the
- * tag of each image pinned as `tag@digest` and moves its digest where the tag has moved (under
- * `--check`, lists it). A file with a YAML syntax error stops the run before anything is resolved
- * or written; so do paths holding no manifest at all, lest a check pointed at the wrong directory
- * pass for ever. Nothing is passed over in silence: a named file that is no manifest, and an
- * object of an unknown kind holding containers, are named.
+ * `digest-pinner pin [FILE|DIR|-]…`: pins every image in Kubernetes manifests (with the webhook's
+ * image sites), Dockerfiles' `FROM` lines and Compose files' services, each file read by its name
+ * or `--file-type` (pinning/file-reading.ts), editing only the image values of the files
+ * (pinning/text-edits.ts), with the `resolve` command's resolver. Prints the result, writes it
+ * back (`--write`), or only lists the images that are not pinned (`--check`, which asks no
+ * registry). `--update` also looks up the tag of each image pinned as `tag@digest` and moves its
+ * digest where the tag has moved (under `--check`, lists it). A file with a YAML syntax error
+ * stops the run before anything is resolved or written; so do paths holding nothing to pin at
+ * all, lest a check pointed at the wrong directory pass for ever. Nothing is passed over in
+ * silence: a named file that is no manifest, an object of an unknown kind holding containers, and
+ * an image left as written (a build argument's, a Compose variable's) are named.
  */
 import { writeFile } from 'node:fs/promises';
 import { workloadKinds } from '../../admission/workload-kinds.js';
@@ -26,8 +28,7 @@ import {
   STDIN_OPERAND,
   type ManifestFile,
 } from '../../pinning/manifest-files.js';
-import type { ManifestReading } from '../../pinning/manifest-images.js';
-import { readManifestFile } from '../../pinning/manifest-reading.js';
+import { readPinnableFile, type FileReadingOptions } from '../../pinning/file-reading.js';
 import { syntaxProblemText } from '../../pinning/syntax-problem-text.js';
 import { applyTextEdits, type TextEdit } from '../../pinning/text-edits.js';
 import { openLocalResolver, type LocalResolver } from './local-resolver.js';
@@ -57,7 +58,11 @@ export async function runPin(
     environment.stderr.write(`digest-pinner pin: ${error.message}\n`);
     return PinExitCodes.usage;
   }
-  const reading = { skipImages: config.skipImages, kinds: workloadKinds(config.podTemplates) };
+  const reading = {
+    skipImages: config.skipImages,
+    kinds: workloadKinds(config.podTemplates),
+    fileType: config.fileType,
+  };
   const parsed = parseAll(files, reading, environment);
   if (parsed === undefined) return PinExitCodes.usage;
   if (parsed.length === 0) {
@@ -86,7 +91,7 @@ function usageProblem(config: Config, operands: readonly string[]): string | und
 
 function nothingFound(operands: readonly string[]): string {
   const paths = operands.map((operand) => (operand === STDIN_OPERAND ? 'standard input' : operand));
-  return `no Kubernetes manifests in ${paths.join(', ')} (YAML or JSON documents with apiVersion and kind; directories are searched for .yaml, .yml and .json files)`;
+  return `no Kubernetes manifests, Dockerfiles or Compose files in ${paths.join(', ')} (YAML or JSON documents with apiVersion and kind; directories are searched for .yaml, .yml and .json files and Dockerfiles)`;
 }
 
 /**
@@ -95,14 +100,14 @@ function nothingFound(operands: readonly string[]): string {
  */
 function parseAll(
   files: readonly ManifestFile[],
-  reading: ManifestReading,
+  reading: FileReadingOptions,
   environment: Environment,
 ): FileImages[] | undefined {
   const parsed: FileImages[] = [];
   const notManifests: string[] = [];
   let failed = false;
   for (const file of files) {
-    const result = readManifestFile(file, reading);
+    const result = readPinnableFile(file, reading);
     if (result.status === 'read') parsed.push(result.contents);
     else if (result.status === 'not-manifest' && file.named) notManifests.push(file.path);
     else if (result.status === 'syntax-error') {
@@ -120,7 +125,7 @@ function parseAll(
   if (parsed.length > 0) {
     for (const path of notManifests) {
       environment.stderr.write(
-        `digest-pinner pin: ${path}: not a Kubernetes manifest (no YAML or JSON document with apiVersion and kind); left as it is\n`,
+        `digest-pinner pin: ${path}: not a Kubernetes manifest (no YAML or JSON document with apiVersion and kind); left as it is (--file-type reads it as a Dockerfile or Compose file)\n`,
       );
     }
   }
