@@ -199,6 +199,16 @@ describe('pin --check, nothing passed over', () => {
     });
   });
 
+  it('passes standard input holding no document through, as Helm sends a release of hooks alone', async () => {
+    const empty = await runBuiltCli(['pin', '-'], { input: '' });
+    const comments = await runBuiltCli(['pin', '--check', '-'], { input: '# nothing\n---\n' });
+    const notManifest = await runBuiltCli(['pin', '--check', '-'], { input: 'a: 1\n' });
+
+    expect(empty).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(comments).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(notManifest.code).toBe(2);
+  });
+
   it('names a file given by name that is not a manifest, leaves it, and goes on with the rest', async () => {
     const makefile = join(work, 'Makefile');
     const text = `IMAGE = ${app()}\nbuild:\n\tdocker build -t $(IMAGE) .\n`;
