@@ -21,6 +21,9 @@ export const OutputFormats = ['text', 'json'] as const;
 export type OutputFormat = (typeof OutputFormats)[number];
 export const AuditOutputFormats = ['table', 'json'] as const;
 export type AuditOutputFormat = (typeof AuditOutputFormats)[number];
+/** How `pin --file-type` reads the files named to it, whatever their names. */
+export const FileTypes = ['kubernetes', 'dockerfile', 'compose'] as const;
+export type FileType = (typeof FileTypes)[number];
 /** What `audit --fail-on` may fail on. */
 export const AuditFindings = ['unpinned', 'drift', 'moved', 'lock'] as const;
 export type AuditFinding = (typeof AuditFindings)[number];
@@ -79,6 +82,8 @@ export interface Config {
   readonly serviceName: string;
   readonly write: boolean;
   readonly check: boolean;
+  readonly update: boolean;
+  readonly fileType: FileType | undefined;
 }
 
 export const Commands = ['serve', 'resolve', 'tags', 'pin', 'audit', 'history', 'krm'] as const;

@@ -89,14 +89,17 @@ export const COMMAND_HELP: Readonly<Record<Command, CommandHelp>> = {
     ],
   },
   pin: {
-    summary: 'pin the images of Kubernetes manifests in place (FILE|DIR|-...)',
+    summary:
+      'pin the images of Kubernetes manifests, Dockerfiles and Compose files (FILE|DIR|-...)',
     usage: 'digest-pinner pin [options] FILE|DIR|-...',
     description:
-      "Pin every image in Kubernetes manifests (YAML or JSON; directories walked for .yaml, .yml\nand .json files; '-' is stdin), changing nothing in the files but the image values. Exit 1\nwhen an image is not pinned (--check) or could not be, 2 on a usage or YAML syntax error\nor when no Kubernetes manifest is found among the paths.",
+      "Pin every image in Kubernetes manifests (YAML or JSON), the FROM lines of Dockerfiles and\nContainerfiles and the services of Compose files (compose.yaml, docker-compose.yml…), each\nknown by its name or --file-type; directories are walked for .yaml, .yml and .json files\nand Dockerfiles; '-' is stdin. Nothing in the files changes but the image values. With\n--update, images pinned as tag@sha256:… whose tag has moved get the digest it points to now\n(each named on stderr; under --check, listed). Exit 1 when an image is not pinned (--check),\nits pin is out of date (--check --update), or it could not be pinned or looked up; 2 on a\nusage or YAML syntax error or when nothing to pin is found among the paths.",
     examples: [
       ['Print a manifest with its images pinned', 'digest-pinner pin deploy/web.yaml'],
       ['Pin every manifest below deploy/ in place', 'digest-pinner pin --write deploy/'],
       ['Fail CI when an image is not pinned', 'digest-pinner pin --check deploy/'],
+      ['Move pins whose tags have moved, in place', 'digest-pinner pin --update --write deploy/'],
+      ['Pin the FROM lines of a Dockerfile in place', 'digest-pinner pin --write Dockerfile'],
     ],
   },
   krm: {

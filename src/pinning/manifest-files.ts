@@ -1,12 +1,13 @@
 /**
  * The files `pin` reads: each operand a file (read whatever its name), a directory (walked for
- * `.yaml`, `.yml` and `.json` files, in name order, skipping hidden entries and symbolic links),
- * or `-` for standard input.
+ * `.yaml`, `.yml` and `.json` files and Dockerfiles, in name order, skipping hidden entries and
+ * symbolic links), or `-` for standard input.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { readAllText } from '../cli/environment.js';
 import { DigestPinnerError, ErrorCodes } from '../errors.js';
+import { isDockerfileName } from './file-types.js';
 
 export const STDIN_OPERAND = '-';
 const MANIFEST_EXTENSIONS: ReadonlySet<string> = new Set(['.yaml', '.yml', '.json']);
@@ -63,7 +64,7 @@ async function walk(directory: string): Promise<string[]> {
     if (entry.name.startsWith('.')) continue;
     const path = join(directory, entry.name);
     if (entry.isDirectory()) paths.push(...(await walk(path)));
-    else if (entry.isFile() && hasManifestExtension(entry.name)) {
+    else if (entry.isFile() && (hasManifestExtension(entry.name) || isDockerfileName(entry.name))) {
       paths.push(path);
     }
   }

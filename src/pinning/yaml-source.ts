@@ -15,6 +15,7 @@ import {
   type Document,
   type ParsedNode,
 } from 'yaml';
+import { applyTextEdits, type TextEdit } from './text-edits.js';
 
 export interface SyntaxProblem {
   /** 1-based. */
@@ -144,23 +145,21 @@ export function scalarText(scalar: Scalar, value: string): string | undefined {
   }
 }
 
+/** The edit writing `value` in `scalar`'s place, in its style; undefined for a block scalar. */
+export function scalarEdit(scalar: Scalar, value: string): TextEdit | undefined {
+  const range = (scalar as Partial<ParsedNode>).range;
+  const text = scalarText(scalar, value);
+  if (range === undefined || text === undefined) return undefined;
+  return { start: range[0], end: range[1], text };
+}
+
 /**
  * `text` with each scalar's source replaced by its new value; nothing else changes. Edits of
  * one scalar (an anchor several aliases point at) are made once.
  */
 export function applyScalarEdits(text: string, edits: readonly ScalarEdit[]): string {
-  const byStart = new Map<number, { end: number; replacement: string }>();
-  for (const { scalar, value } of edits) {
-    const range = (scalar as Partial<ParsedNode>).range;
-    const replacement = scalarText(scalar, value);
-    if (range === undefined || replacement === undefined) continue;
-    byStart.set(range[0], { end: range[1], replacement });
-  }
-  let result = '';
-  let position = 0;
-  for (const [start, { end, replacement }] of [...byStart].sort(([a], [b]) => a - b)) {
-    result += text.slice(position, start) + replacement;
-    position = end;
-  }
-  return result + text.slice(position);
+  return applyTextEdits(
+    text,
+    edits.flatMap(({ scalar, value }) => scalarEdit(scalar, value) ?? []),
+  );
 }

@@ -190,7 +190,7 @@ describe('pin --check, nothing passed over', () => {
     const chart = await runBuiltCli(['pin', join(work, 'chart'), join(work, 'empty')]);
 
     const found = (paths: string) =>
-      `digest-pinner pin: no Kubernetes manifests in ${paths} (YAML or JSON documents with apiVersion and kind; directories are searched for .yaml, .yml and .json files)\n`;
+      `digest-pinner pin: no Kubernetes manifests, Dockerfiles or Compose files in ${paths} (YAML or JSON documents with apiVersion and kind; directories are searched for .yaml, .yml and .json files and Dockerfiles)\n`;
     expect(empty).toEqual({ code: 2, stdout: '', stderr: found(join(work, 'empty')) });
     expect(chart).toEqual({
       code: 2,
@@ -199,40 +199,33 @@ describe('pin --check, nothing passed over', () => {
     });
   });
 
-  it('passes an empty standard input through as a filter, but names one without manifests', async () => {
+  it('passes standard input holding no document through, as Helm sends a release of hooks alone', async () => {
     const empty = await runBuiltCli(['pin', '-'], { input: '' });
-    const blank = await runBuiltCli(['pin', '--check', '-'], { input: '\n  \n' });
-    const values = await runBuiltCli(['pin', '-'], { input: 'image: team/app:1.0\n' });
+    const comments = await runBuiltCli(['pin', '--check', '-'], { input: '# nothing\n---\n' });
+    const notManifest = await runBuiltCli(['pin', '--check', '-'], { input: 'a: 1\n' });
 
     expect(empty).toEqual({ code: 0, stdout: '', stderr: '' });
-    expect(blank).toEqual({ code: 0, stdout: '', stderr: '' });
-    expect(values.code).toBe(2);
-    expect(values.stderr).toContain('no Kubernetes manifests in standard input');
+    expect(comments).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(notManifest.code).toBe(2);
   });
 
   it('names a file given by name that is not a manifest, leaves it, and goes on with the rest', async () => {
-    const dockerfile = join(work, 'Dockerfile');
-    const text = `# syntax=docker/dockerfile:1\nARG BASE=${app()}\nFROM \${BASE} AS build\nRUN make\n`;
-    await writeFile(dockerfile, text);
+    const makefile = join(work, 'Makefile');
+    const text = `IMAGE = ${app()}\nbuild:\n\tdocker build -t $(IMAGE) .\n`;
+    await writeFile(makefile, text);
     await writeFile(join(work, 'a.yaml'), rollout('a', app()));
 
-    const alone = await runBuiltCli(['pin', '--check', dockerfile]);
-    const beside = await runBuiltCli([
-      'pin',
-      '--write',
-      ...flags,
-      dockerfile,
-      join(work, 'a.yaml'),
-    ]);
+    const alone = await runBuiltCli(['pin', '--check', makefile]);
+    const beside = await runBuiltCli(['pin', '--write', ...flags, makefile, join(work, 'a.yaml')]);
 
     expect(alone.code).toBe(2);
-    expect(alone.stderr).toContain(`no Kubernetes manifests in ${dockerfile} `);
+    expect(alone.stderr).toContain(` in ${makefile} (`);
     expect(beside).toEqual({
       code: 0,
       stdout: '',
-      stderr: `digest-pinner pin: ${dockerfile}: not a Kubernetes manifest (no YAML or JSON document with apiVersion and kind); left as it is\n`,
+      stderr: `digest-pinner pin: ${makefile}: not a Kubernetes manifest (no YAML or JSON document with apiVersion and kind); left as it is (--file-type reads it as a Dockerfile or Compose file)\n`,
     });
-    expect(await readFile(dockerfile, 'utf8')).toBe(text);
+    expect(await readFile(makefile, 'utf8')).toBe(text);
     expect(await readFile(join(work, 'a.yaml'), 'utf8')).toBe(
       rollout('a', `${app()}@${appDigest}`),
     );

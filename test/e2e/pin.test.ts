@@ -143,7 +143,9 @@ describe('pin', () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(
-      new RegExp(`^digest-pinner pin: no Kubernetes manifests in ${path} `),
+      new RegExp(
+        `^digest-pinner pin: no Kubernetes manifests, Dockerfiles or Compose files in ${path} `,
+      ),
     );
     expect(await readFile(path, 'utf8')).toBe(await fixture('ci-workflow.yml'));
   });

@@ -13,7 +13,7 @@ import { isJsonObject, objectAt, stringField, type JsonObject } from '../../lib/
 import type { Config } from '../../config/config.js';
 import { readAllText, type Environment } from '../environment.js';
 import { ConfigError, errorMessage } from '../../errors.js';
-import { pinManifestImages } from '../../pinning/image-pins.js';
+import { pinImages } from '../../pinning/image-pins.js';
 import {
   manifestContents,
   unknownWorkloadMessage,
@@ -146,8 +146,8 @@ async function pinItems(
   const { found, notes } = itemContents(document, config);
   const resolver = await openLocalResolver(config, environment);
   try {
-    const outcomes = await pinManifestImages(
-      found.map(({ image }) => image),
+    const outcomes = await pinImages(
+      found.map(({ image }) => ({ image: image.site.image, plan: image.plan })),
       resolver,
     );
     const failures = found.flatMap(({ image, item }, index): KrmResult[] => {

@@ -12,7 +12,6 @@ import type { Config } from '../../config/config.js';
 import type { RegistryCredential } from '../../credentials/credential.js';
 import type { ImageCredentialSource } from '../../credentials/provider.js';
 import type { Environment } from '../environment.js';
-import { errorMessage } from '../../errors.js';
 import { pinnedReference, type ImageReference } from '../../image/reference.js';
 import type { RegistryClient } from '../../registry/client.js';
 import type { ImageLock } from '../../lock/image-lock.js';
@@ -37,17 +36,11 @@ export type LocalCredentials = (
   signal: AbortSignal,
 ) => Promise<RegistryCredential[]>;
 
-export type PinAnswer =
-  | { readonly pinned: string; readonly problem?: never }
-  | { readonly pinned?: never; readonly problem: string };
-
 export interface LocalResolver {
   /** The digest `reference`'s tag points to; rejects with the registry's error. */
   resolve(reference: ImageReference): Promise<string>;
   /** `reference` with `digest`, in the user's spelling (tag kept unless `--no-tag`). */
   pinned(reference: ImageReference, digest: string): string;
-  /** `reference` pinned, or why it could not be. */
-  pin(reference: ImageReference): Promise<PinAnswer>;
   /**
    * With `--provenance`: what `digest` (as `resolve` answered it for `reference`) says of its
    * origin. With `--platform`, that digest is one platform's manifest, whose attestation only its
@@ -134,13 +127,6 @@ export async function openLocalResolver(
       return (await resolver.resolve(reference, credentials, deadline, platform)).digest;
     },
     pinned: (reference, digest) => pinnedReference(reference, digest, { dropTag: config.noTag }),
-    async pin(reference) {
-      try {
-        return { pinned: local.pinned(reference, await local.resolve(reference)) };
-      } catch (error: unknown) {
-        return { problem: errorMessage(error) };
-      }
-    },
     close: () => access.close(),
   };
   if (!config.provenance) return local;

@@ -1,33 +1,42 @@
 /**
- * `digest-pinner pin [FILE|DIR|-]…`: pins every image in Kubernetes manifests, editing only the
- * image values of the files (pinning/yaml-source.ts), with the webhook's image sites and the
- * `resolve` command's resolver. Prints the result, writes it back (`--write`), or only lists the
- * images that are not pinned (`--check`, which asks no registry). A file with a YAML syntax error
- * stops the run before anything is resolved or written; so do paths holding no manifest at all,
- * lest a check pointed at the wrong directory pass for ever. Nothing is passed over in silence: a
- * named file that is no manifest, and an object of an unknown kind holding containers, are named.
+ * `digest-pinner pin [FILE|DIR|-]…`: pins every image in Kubernetes manifests (with the webhook's
+ * image sites), Dockerfiles' `FROM` lines and Compose files' services, each file read by its name
+ * or `--file-type` (pinning/file-reading.ts), editing only the image values of the files
+ * (pinning/text-edits.ts), with the `resolve` command's resolver. Prints the result, writes it
+ * back (`--write`), or only lists the images that are not pinned (`--check`, which asks no
+ * registry). `--update` also looks up the tag of each image pinned as `tag@digest` and moves its
+ * digest where the tag has moved (under `--check`, lists it). A file with a YAML syntax error
+ * stops the run before anything is resolved or written; so do paths holding nothing to pin at
+ * all, lest a check pointed at the wrong directory pass for ever. Nothing is passed over in
+ * silence: a named file that is no manifest, an object of an unknown kind holding containers, and
+ * an image left as written (a build argument's, a Compose variable's) are named.
  */
 import { writeFile } from 'node:fs/promises';
-import type { Scalar } from 'yaml';
 import { workloadKinds } from '../../admission/workload-kinds.js';
 import type { Config } from '../../config/config.js';
 import type { Environment } from '../environment.js';
-import { checkProblem, pinManifestImages, type ImageOutcome } from '../../pinning/image-pins.js';
+import type { FileImage, FileImages } from '../../pinning/file-images.js';
+import {
+  checkProblem,
+  pinImages,
+  updatePins,
+  type ImageOutcome,
+} from '../../pinning/image-pins.js';
 import {
   ManifestFileError,
   readManifestFiles,
   STDIN_OPERAND,
   type ManifestFile,
 } from '../../pinning/manifest-files.js';
-import type { ManifestReading } from '../../pinning/manifest-images.js';
-import { readManifestFile, type ParsedManifest } from '../../pinning/manifest-reading.js';
+import { readPinnableFile, type FileReadingOptions } from '../../pinning/file-reading.js';
 import { syntaxProblemText } from '../../pinning/syntax-problem-text.js';
-import { applyScalarEdits, scalarText, type ScalarEdit } from '../../pinning/yaml-source.js';
-import { openLocalResolver } from './local-resolver.js';
+import { applyTextEdits, type TextEdit } from '../../pinning/text-edits.js';
+import { openLocalResolver, type LocalResolver } from './local-resolver.js';
 
 /**
- * 1: some image is not pinned (`--check`) or could not be; 2: nothing was done (a usage error, a
- * file that cannot be read, a YAML syntax error, no manifest among the paths).
+ * 1: some image is not pinned (`--check`), or its pin is out of date (`--check --update`), or it
+ * could not be pinned or looked up; 2: nothing was done (a usage error, a file that cannot be
+ * read, a YAML syntax error, no manifest among the paths).
  */
 export const PinExitCodes = { ok: 0, unpinned: 1, usage: 2 } as const;
 
@@ -49,20 +58,25 @@ export async function runPin(
     environment.stderr.write(`digest-pinner pin: ${error.message}\n`);
     return PinExitCodes.usage;
   }
-  const reading = { skipImages: config.skipImages, kinds: workloadKinds(config.podTemplates) };
+  const reading = {
+    skipImages: config.skipImages,
+    kinds: workloadKinds(config.podTemplates),
+    fileType: config.fileType,
+  };
   const parsed = parseAll(files, reading, environment);
   if (parsed === undefined) return PinExitCodes.usage;
   if (parsed.length === 0) {
-    if (isEmptyStream(operands, files)) return PinExitCodes.ok;
     environment.stderr.write(`digest-pinner pin: ${nothingFound(operands)}\n`);
     return PinExitCodes.usage;
   }
-  for (const { file, unknownWorkloads } of parsed) {
-    for (const { line, message } of unknownWorkloads) {
+  for (const { file, notes } of parsed) {
+    for (const { line, message } of notes) {
       environment.stderr.write(`${file.path}:${line}: ${message}\n`);
     }
   }
-  if (config.check) return check(parsed, environment);
+  if (config.check) {
+    return config.update ? checkUpdates(parsed, config, environment) : check(parsed, environment);
+  }
   return pin(parsed, config, environment);
 }
 
@@ -75,21 +89,9 @@ function usageProblem(config: Config, operands: readonly string[]): string | und
   return undefined;
 }
 
-/**
- * `pin -` alone on an empty standard input is a filter given nothing: it gives nothing back and
- * succeeds. Helm runs its post-renderer so for a release of hooks only, whose render is empty.
- */
-function isEmptyStream(operands: readonly string[], files: readonly ManifestFile[]): boolean {
-  return (
-    operands.length === 1 &&
-    operands[0] === STDIN_OPERAND &&
-    files.every((file) => file.text.trim() === '')
-  );
-}
-
 function nothingFound(operands: readonly string[]): string {
   const paths = operands.map((operand) => (operand === STDIN_OPERAND ? 'standard input' : operand));
-  return `no Kubernetes manifests in ${paths.join(', ')} (YAML or JSON documents with apiVersion and kind; directories are searched for .yaml, .yml and .json files)`;
+  return `no Kubernetes manifests, Dockerfiles or Compose files in ${paths.join(', ')} (YAML or JSON documents with apiVersion and kind; directories are searched for .yaml, .yml and .json files and Dockerfiles)`;
 }
 
 /**
@@ -98,15 +100,15 @@ function nothingFound(operands: readonly string[]): string {
  */
 function parseAll(
   files: readonly ManifestFile[],
-  reading: ManifestReading,
+  reading: FileReadingOptions,
   environment: Environment,
-): ParsedManifest[] | undefined {
-  const parsed: ParsedManifest[] = [];
+): FileImages[] | undefined {
+  const parsed: FileImages[] = [];
   const notManifests: string[] = [];
   let failed = false;
   for (const file of files) {
-    const result = readManifestFile(file, reading);
-    if (result.status === 'manifest') parsed.push(result.manifest);
+    const result = readPinnableFile(file, reading);
+    if (result.status === 'read') parsed.push(result.contents);
     else if (result.status === 'not-manifest' && file.named) notManifests.push(file.path);
     else if (result.status === 'syntax-error') {
       failed = true;
@@ -123,73 +125,128 @@ function parseAll(
   if (parsed.length > 0) {
     for (const path of notManifests) {
       environment.stderr.write(
-        `digest-pinner pin: ${path}: not a Kubernetes manifest (no YAML or JSON document with apiVersion and kind); left as it is\n`,
+        `digest-pinner pin: ${path}: not a Kubernetes manifest (no YAML or JSON document with apiVersion and kind); left as it is (--file-type reads it as a Dockerfile or Compose file)\n`,
       );
     }
   }
   return parsed;
 }
 
-function check(files: readonly ParsedManifest[], environment: Environment): number {
+function check(files: readonly FileImages[], environment: Environment): number {
   let unpinned = 0;
   for (const { file, images } of files) {
-    for (const { image, line } of images) {
+    for (const image of images) {
       const problem = checkProblem(image.plan);
       if (problem === undefined) continue;
       unpinned += 1;
-      environment.stdout.write(`${file.path}:${line}: image "${image.site.image}" ${problem}\n`);
+      environment.stdout.write(`${where(file, image)} ${problem}\n`);
     }
   }
   return unpinned === 0 ? PinExitCodes.ok : PinExitCodes.unpinned;
 }
 
-async function pin(
-  files: readonly ParsedManifest[],
+/**
+ * `--check --update`: the images not pinned, and the pins whose tag has moved, on standard
+ * output; the pins whose tag could not be looked up on standard error. Any of them is exit 1.
+ */
+async function checkUpdates(
+  files: readonly FileImages[],
   config: Config,
   environment: Environment,
 ): Promise<number> {
-  const resolver = await openLocalResolver(config, environment);
-  let outcomes: ImageOutcome[];
-  try {
-    outcomes = await pinManifestImages(
-      files.flatMap(({ images }) => images.map(({ image }) => image)),
+  const outcomes = await withResolver(config, environment, (resolver) =>
+    updatePins(
+      files.flatMap(({ images }) => images),
       resolver,
-    );
+    ),
+  );
+  let findings = 0;
+  let next = 0;
+  for (const { file, images } of files) {
+    for (const image of images) {
+      const outcome = outcomes[next++];
+      const problem = checkProblem(image.plan);
+      if (problem !== undefined) environment.stdout.write(`${where(file, image)} ${problem}\n`);
+      else if (outcome?.status === 'moved') {
+        environment.stdout.write(`${where(file, image)} moved to ${outcome.digest}\n`);
+      } else if (outcome?.status === 'failed') {
+        environment.stderr.write(`${where(file, image)} ${outcome.problem}\n`);
+      } else continue;
+      findings += 1;
+    }
+  }
+  return findings === 0 ? PinExitCodes.ok : PinExitCodes.unpinned;
+}
+
+async function pin(
+  files: readonly FileImages[],
+  config: Config,
+  environment: Environment,
+): Promise<number> {
+  const outcomes = await withResolver(config, environment, (resolver) =>
+    pinImages(
+      files.flatMap(({ images }) => images),
+      resolver,
+      { update: config.update },
+    ),
+  );
+  const reports: string[] = [];
+  let failures = 0;
+  let next = 0;
+  const outputs = files.map(({ file, images }) => {
+    const edits: TextEdit[] = [];
+    for (const image of images) {
+      const change = changeFor(image, outcomes[next++]);
+      if (change === undefined) continue;
+      if ('problem' in change) {
+        failures += 1;
+        reports.push(`${where(file, image)} ${change.problem}\n`);
+        continue;
+      }
+      edits.push(change.edit);
+      if (change.moved !== undefined) {
+        reports.push(`${where(file, image)} moved to ${change.moved}\n`);
+      }
+    }
+    return { file, text: applyTextEdits(file.text, edits) };
+  });
+  for (const report of reports) environment.stderr.write(report);
+  await emit(outputs, config.write, environment);
+  return failures > 0 ? PinExitCodes.unpinned : PinExitCodes.ok;
+}
+
+async function withResolver<T>(
+  config: Config,
+  environment: Environment,
+  use: (resolver: LocalResolver) => Promise<T>,
+): Promise<T> {
+  const resolver = await openLocalResolver(config, environment);
+  try {
+    return await use(resolver);
   } finally {
     await resolver.close();
   }
-  const problems: string[] = [];
-  let next = 0;
-  const outputs = files.map(({ file, source, images }) => {
-    const edits: ScalarEdit[] = [];
-    for (const { image, scalar, line } of images) {
-      const edit = editFor(scalar, outcomes[next++]);
-      if ('problem' in edit) {
-        problems.push(`${file.path}:${line}: image "${image.site.image}" ${edit.problem}\n`);
-      } else if (edit.value !== undefined) {
-        edits.push({ scalar, value: edit.value });
-      }
-    }
-    return { file, text: applyScalarEdits(source.text, edits) };
-  });
-  for (const problem of problems) environment.stderr.write(problem);
-  await emit(outputs, config.write, environment);
-  return problems.length > 0 ? PinExitCodes.unpinned : PinExitCodes.ok;
 }
 
-/** The new value of an image's scalar (undefined: left as it is), or why it was not pinned. */
-function editFor(
-  scalar: Scalar,
-  outcome: ImageOutcome | undefined,
-): { value: string | undefined } | { problem: string } {
+function where(file: ManifestFile, image: FileImage): string {
+  return `${file.path}:${image.line}: image "${image.image}"`;
+}
+
+type Change =
+  { readonly edit: TextEdit; readonly moved?: string } | { readonly problem: string } | undefined;
+
+/** The edit an outcome makes (none: the image is left as it is), or why it could not be made. */
+function changeFor(image: FileImage, outcome: ImageOutcome | undefined): Change {
   if (outcome?.status === 'failed') return { problem: outcome.problem };
-  if (outcome?.status !== 'pinned') return { value: undefined };
-  if (scalarText(scalar, outcome.image) === undefined) {
-    return { problem: 'not pinned: written as a block scalar (| or >)' };
+  if (outcome?.status !== 'pinned' && outcome?.status !== 'moved') return undefined;
+  const edit = image.rewrite(outcome.image);
+  const moved = outcome.status === 'moved' ? outcome.digest : undefined;
+  if (edit === undefined) {
+    const verb = moved === undefined ? 'not pinned' : 'not updated';
+    return { problem: `${verb}: written as a block scalar (| or >)` };
   }
-  return { value: outcome.image };
+  return moved === undefined ? { edit } : { edit, moved };
 }
-
 /**
  * `--write` rewrites the files that changed (standard input goes to standard output); otherwise
  * every result is printed, several as one YAML stream.
