@@ -34,6 +34,7 @@ export function withLatestRun(page: string, run: LatestRun): string {
     run.table,
     '```',
     '',
+    '',
   ].join('\n');
   return page.slice(0, start) + section + page.slice(end);
 }

@@ -125,6 +125,8 @@ async function main(): Promise<number> {
   const selected: Selection = new Set((values.only ?? ALL_FIGURES).split(','));
 
   const startedAt = new Date();
+  // Before the run writes its results: they are not changes to what was measured.
+  const commit = await measuredCommit(REPOSITORY);
   const cpu = await pinLoadGenerator();
   const machine = await machineFacts(cpu.description, runs);
   progress(`${machine.cores} cores, node ${machine.node}; ${cpu.description}`);
@@ -146,7 +148,6 @@ async function main(): Promise<number> {
   );
   process.stdout.write(`written to ${RESULTS_FILE}\n`);
   if (values.only === undefined) {
-    const commit = await measuredCommit(REPOSITORY);
     const page = await readFile(README_FILE, 'utf8');
     await writeFile(README_FILE, withLatestRun(page, { table, startedAt, seconds, commit }));
     process.stdout.write(`table written to ${README_FILE}\n`);

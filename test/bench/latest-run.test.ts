@@ -23,6 +23,10 @@ describe('the latest run in bench/README.md', () => {
     expect(written.endsWith(`${LATEST_RUN_END}\n\n## Soak\n`)).toBe(true);
   });
 
+  it('leaves the page as prettier formats it: a blank line before the end marker', () => {
+    expect(withLatestRun(page, run)).toContain(`\`\`\`\n\n${LATEST_RUN_END}`);
+  });
+
   it('shows one run: writing a second replaces the first', () => {
     const twice = withLatestRun(withLatestRun(page, run), { ...run, commit: 'def5678' });
 
