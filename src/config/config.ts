@@ -83,6 +83,8 @@ export interface Config {
   readonly write: boolean;
   readonly check: boolean;
   readonly update: boolean;
+  /** `pin --lock`: the image lock written from (or, with --check, checked against) the manifests. */
+  readonly pinLock: string | undefined;
   readonly fileType: FileType | undefined;
 }
 

@@ -214,6 +214,8 @@ export const DIRECTORY: ValueType<string> = {
   isDirectory: true,
 };
 export const NAME = valueType('NAME', parseNonEmpty);
+/** A file that may not exist yet: the command writes it. */
+export const OUTPUT_FILE = valueType('FILE', parseNonEmpty);
 export const REGISTRY_HOST = valueType('HOST[:PORT]', parseRegistryHost);
 export const PLATFORM = valueType<Platform>('OS/ARCH[/VARIANT]', parsePlatform);
 export const IMAGE_PATTERN = valueType('PATTERN', (raw) => ImagePattern.parse(raw));

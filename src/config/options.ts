@@ -36,6 +36,7 @@ import {
   IMAGE_PATTERN,
   commaList,
   NAME,
+  OUTPUT_FILE,
   oneOf,
   optional,
   PLATFORM,
@@ -520,6 +521,14 @@ const OPTION_LIST = [
     group: 'output',
     help: 'also look up the tag of each image pinned as tag@sha256:… and rewrite the digest where the tag has moved',
     value: SWITCH,
+    commands: PIN,
+  },
+  {
+    key: 'pinLock',
+    flag: 'lock',
+    group: 'output',
+    help: 'an image lock: written or updated with every image pinned (tag@sha256:…); with --check, exit 1 when an image is missing from it or pinned to another digest than it gives',
+    value: optional(OUTPUT_FILE),
     commands: PIN,
   },
   {

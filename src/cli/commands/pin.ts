@@ -32,6 +32,10 @@ import { readPinnableFile, type FileReadingOptions } from '../../pinning/file-re
 import { syntaxProblemText } from '../../pinning/syntax-problem-text.js';
 import { applyTextEdits, type TextEdit } from '../../pinning/text-edits.js';
 import { openLocalResolver, type LocalResolver } from './local-resolver.js';
+import { readLockIfAny, updateLockFile } from './pin-lock.js';
+import { errorMessage } from '../../errors.js';
+import type { ImageLock } from '../../lock/image-lock.js';
+import { lockedImages, lockProblem } from '../../pinning/lock-images.js';
 
 /**
  * 1: some image is not pinned (`--check`), or its pin is out of date (`--check --update`), or it
@@ -74,10 +78,60 @@ export async function runPin(
       environment.stderr.write(`${file.path}:${line}: ${message}\n`);
     }
   }
-  if (config.check) {
-    return config.update ? checkUpdates(parsed, config, environment) : check(parsed, environment);
+  const lock = await openPinLock(config, environment);
+  if (lock === 'refused') return PinExitCodes.usage;
+  if (config.check) return runCheck(parsed, lock, config, environment);
+  return pin(parsed, config, environment, lock);
+}
+
+/** The lock `--lock` names (none yet is fine, but not for --check); 'refused' when said why. */
+async function openPinLock(
+  config: Config,
+  environment: Environment,
+): Promise<ImageLock | undefined | 'refused'> {
+  if (config.pinLock === undefined) return undefined;
+  try {
+    const lock = await readLockIfAny(config.pinLock);
+    if (lock !== undefined || !config.check) return lock;
+    environment.stderr.write(`digest-pinner pin: the lock ${config.pinLock} does not exist\n`);
+  } catch (error: unknown) {
+    environment.stderr.write(`digest-pinner pin: ${errorMessage(error)}\n`);
   }
-  return pin(parsed, config, environment);
+  return 'refused';
+}
+
+async function runCheck(
+  files: readonly FileImages[],
+  lock: ImageLock | undefined,
+  config: Config,
+  environment: Environment,
+): Promise<number> {
+  const checked = config.update
+    ? await checkUpdates(files, config, environment)
+    : check(files, environment);
+  const disagreements = lock === undefined ? 0 : checkLock(files, lock, config, environment);
+  return checked === PinExitCodes.ok && disagreements === 0
+    ? PinExitCodes.ok
+    : PinExitCodes.unpinned;
+}
+
+/** `--check --lock`: each image the lock lacks or locks to another digest; how many. */
+function checkLock(
+  files: readonly FileImages[],
+  lock: ImageLock,
+  config: Config,
+  environment: Environment,
+): number {
+  let disagreements = 0;
+  for (const { file, images } of files) {
+    for (const image of images) {
+      const problem = lockProblem(image, lock, config.pinLock ?? '', config.platform);
+      if (problem === undefined) continue;
+      disagreements += 1;
+      environment.stdout.write(`${where(file, image)} ${problem}\n`);
+    }
+  }
+  return disagreements;
 }
 
 function usageProblem(config: Config, operands: readonly string[]): string | undefined {
@@ -182,6 +236,7 @@ async function pin(
   files: readonly FileImages[],
   config: Config,
   environment: Environment,
+  lock: ImageLock | undefined,
 ): Promise<number> {
   const outcomes = await withResolver(config, environment, (resolver) =>
     pinImages(
@@ -212,6 +267,15 @@ async function pin(
   });
   for (const report of reports) environment.stderr.write(report);
   await emit(outputs, config.write, environment);
+  if (config.pinLock !== undefined) {
+    const written = files
+      .flatMap(({ images }) => images)
+      .map((image, index) => ({ image: writtenImage(image, outcomes[index]), plan: image.plan }));
+    const resolved = lockedImages(written, config.platform);
+    if (await updateLockFile(config.pinLock, lock, resolved)) {
+      environment.stderr.write(`digest-pinner pin: ${config.pinLock} updated\n`);
+    }
+  }
   return failures > 0 ? PinExitCodes.unpinned : PinExitCodes.ok;
 }
 
@@ -226,6 +290,11 @@ async function withResolver<T>(
   } finally {
     await resolver.close();
   }
+}
+
+/** The image as the output writes it: pinned or moved, else as it was. */
+function writtenImage(image: FileImage, outcome: ImageOutcome | undefined): string {
+  return outcome?.status === 'pinned' || outcome?.status === 'moved' ? outcome.image : image.image;
 }
 
 function where(file: ManifestFile, image: FileImage): string {
