@@ -4,12 +4,11 @@
  * digest cache and with the pod's own pull credentials (its imagePullSecrets or its service
  * account's, read from the API), then the credential provider plugins', a few at a time.
  */
-import { objectAt, stringField, type JsonObject } from '../lib/json-object.js';
-import { credentialSubject, podCredentials } from '../admission/pod-credentials.js';
+import type { JsonObject } from '../lib/json-object.js';
 import { mapBounded } from '../lib/bounded-concurrency.js';
-import type { CredentialProvider, ImageCredentialSource } from '../credentials/provider.js';
 import { errorMessage } from '../errors.js';
 import type { DigestResolver } from '../resolver/digest-resolver.js';
+import { podImageCredentials, type PodCredentialSources } from './pod-image-credentials.js';
 import type { TagCheck } from './pod-containers.js';
 
 export interface TagCheckResult {
@@ -23,11 +22,8 @@ export const NO_TAG_CHECK: TagCheckResult = { tagMoved: null, currentDigest: nul
 /** Lookups in flight at once, per pod. */
 const CONCURRENCY = 8;
 
-export interface TagCheckerOptions {
+export interface TagCheckerOptions extends PodCredentialSources {
   readonly resolver: DigestResolver;
-  readonly credentials: CredentialProvider;
-  /** Tried after the pod's own, as the webhook does: the credential provider plugins'. */
-  readonly imageCredentials?: ImageCredentialSource;
   /** Deadline of each lookup, and of reading a pod's pull secrets. */
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
@@ -46,30 +42,24 @@ export class TagChecker {
     checks: readonly (TagCheck | undefined)[],
   ): Promise<TagCheckResult[]> {
     if (checks.every((check) => check === undefined)) return checks.map(() => NO_TAG_CHECK);
-    const { resolver, credentials, imageCredentials, timeoutMs, signal } = this.#options;
-    const namespace = stringField(objectAt(pod, ['metadata']), 'namespace') ?? '';
-    const subject = credentialSubject(namespace, objectAt(pod, ['spec']) ?? {});
+    const { resolver, timeoutMs, signal } = this.#options;
     const deadline = (): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
-    const { keyring, problems } = await podCredentials(credentials, subject, deadline());
+    const credentials = await podImageCredentials(this.#options, pod, deadline());
     return mapBounded(checks, CONCURRENCY, async (check) => {
       if (check === undefined) return NO_TAG_CHECK;
       let pluginProblems: readonly string[] = [];
       try {
         const lookup = deadline();
-        const nodeLevel = await imageCredentials?.credentialsFor(check.tagged, lookup);
-        pluginProblems = nodeLevel?.problems ?? [];
-        const found = await resolver.resolve(
-          check.tagged,
-          [...keyring.lookup(check.tagged), ...(nodeLevel?.credentials ?? [])],
-          lookup,
-        );
+        const forImage = await credentials.forImage(check.tagged, lookup);
+        pluginProblems = forImage.problems;
+        const found = await resolver.resolve(check.tagged, forImage.credentials, lookup);
         return {
           tagMoved: found.digest !== check.expected,
           currentDigest: found.digest,
           tagError: null,
         };
       } catch (error: unknown) {
-        const why = [errorMessage(error), ...problems, ...pluginProblems].join('; ');
+        const why = [errorMessage(error), ...credentials.problems, ...pluginProblems].join('; ');
         return { tagMoved: null, currentDigest: null, tagError: why };
       }
     });
